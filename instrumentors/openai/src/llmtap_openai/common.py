@@ -1,0 +1,68 @@
+"""Request-parameter helpers shared by the OpenAI endpoint modules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
+from opentelemetry.semconv._incubating.attributes import openai_attributes
+
+from llmtap import parts
+
+# Request body key -> semantic-convention attribute, for scalar parameters taken as they are.
+SCALAR_PARAMETERS = {
+    "temperature": gen_ai.GEN_AI_REQUEST_TEMPERATURE,
+    "top_p": gen_ai.GEN_AI_REQUEST_TOP_P,
+    "frequency_penalty": gen_ai.GEN_AI_REQUEST_FREQUENCY_PENALTY,
+    "presence_penalty": gen_ai.GEN_AI_REQUEST_PRESENCE_PENALTY,
+    "seed": gen_ai.GEN_AI_REQUEST_SEED,
+    "service_tier": openai_attributes.OPENAI_REQUEST_SERVICE_TIER,
+}
+
+
+def scalar_parameters(body: dict[str, Any], attributes: dict[str, Any]) -> None:
+    for key, name in SCALAR_PARAMETERS.items():
+        value = body.get(key)
+        if value is not None:
+            attributes[name] = value
+    if body.get("stream"):
+        attributes[gen_ai.GEN_AI_REQUEST_STREAM] = True
+    stop = body.get("stop")
+    if stop:
+        attributes[gen_ai.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop] if isinstance(stop, str) else list(stop)
+
+
+def output_type(format_type: str | None, attributes: dict[str, Any]) -> None:
+    """`response_format` / `text.format` type -> `gen_ai.output.type`."""
+    if format_type:
+        attributes[gen_ai.GEN_AI_OUTPUT_TYPE] = "text" if format_type == "text" else "json"
+        attributes["openai.request.response_format"] = format_type
+
+
+def response_metadata(response: Any, attributes: dict[str, Any]) -> None:
+    tier = getattr(response, "service_tier", None)
+    if tier:
+        attributes[openai_attributes.OPENAI_RESPONSE_SERVICE_TIER] = tier
+    fingerprint = getattr(response, "system_fingerprint", None)
+    if fingerprint:
+        attributes[openai_attributes.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] = fingerprint
+
+
+def tool_definitions(tools: Any) -> list[dict[str, Any]] | None:
+    """Chat (`{"type": "function", "function": {...}}`) and Responses (flat) tool definitions."""
+    if not tools:
+        return None
+    definitions = []
+    for tool in tools:
+        if not isinstance(tool, dict):
+            continue
+        function = tool.get("function")
+        if isinstance(function, dict):
+            definitions.append(
+                parts.function_tool(function.get("name"), function.get("description"), function.get("parameters"))
+            )
+        elif tool.get("type") == "function":
+            definitions.append(parts.function_tool(tool.get("name"), tool.get("description"), tool.get("parameters")))
+        else:
+            definitions.append(dict(tool))
+    return definitions

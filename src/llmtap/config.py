@@ -1,0 +1,226 @@
+"""The one configuration loader: environment variables, `[tool.llmtap]` / `LLMTAP_CONFIG`, arguments.
+
+Precedence, highest first: explicit arguments to `llmtap.instrument()`, environment variables, the
+config file (the file named by `LLMTAP_CONFIG` if set, else `[tool.llmtap]` of the nearest
+pyproject.toml from the working directory upwards), built-in defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from llmtap.errors import ConfigError
+
+DEFAULT_MAX_CONTENT_CHARS = 16384
+DEFAULT_STORE = ".llmtap/llmtap.db"
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+# OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT also takes the newer capture modes.
+_OTEL_CONTENT_ON = _TRUE | {"span_only", "event_only", "span_and_event"}
+_OTEL_CONTENT_OFF = _FALSE | {"no_content"}
+
+# Scalar settings: file key -> environment variable.
+_ENV_NAMES = {
+    "enabled": "LLMTAP_ENABLED",
+    "capture_content": "LLMTAP_CAPTURE_CONTENT",
+    "max_content_chars": "LLMTAP_MAX_CONTENT_CHARS",
+    "tags": "LLMTAP_TAGS",
+    "store": "LLMTAP_STORE",
+    "openai_stream_usage": "LLMTAP_OPENAI_STREAM_USAGE",
+}
+# Tables later features read; accepted here so one loader knows the whole file.
+_TABLES = ("labels", "annotations", "routes", "queues", "exporters")
+_KNOWN_KEYS = frozenset(_ENV_NAMES) | frozenset(_TABLES)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved llmtap configuration."""
+
+    enabled: bool = True
+    capture_content: bool = True
+    max_content_chars: int = DEFAULT_MAX_CONTENT_CHARS
+    tags: Mapping[str, str] = field(default_factory=dict)
+    store: str = DEFAULT_STORE
+    openai_stream_usage: bool = False
+    disabled_instrumentations: frozenset[str] = frozenset()
+    tables: Mapping[str, Any] = field(default_factory=dict)
+    source: str = "defaults"
+
+
+def parse_bool(raw: Any, name: str) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigError(f"{name}={raw!r}: expected a boolean (true/false, 1/0, yes/no, on/off)")
+
+
+def parse_nonnegative_int(raw: Any, name: str) -> int:
+    if isinstance(raw, bool):
+        raise ConfigError(f"{name}={raw!r}: expected a whole number >= 0 (0 means no limit)")
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a whole number >= 0 (0 means no limit)") from None
+    if value < 0:
+        raise ConfigError(f"{name}={raw!r}: expected a whole number >= 0 (0 means no limit)")
+    return value
+
+
+def parse_tags(raw: Any, name: str) -> dict[str, str]:
+    """`k=v,k2=v2` (environment) or a TOML table of scalars (config file)."""
+    if isinstance(raw, Mapping):
+        tags = {}
+        for key, value in raw.items():
+            if isinstance(value, Mapping | list):
+                raise ConfigError(f"{name}.{key}={value!r}: expected a string, number or boolean")
+            tags[str(key)] = str(value).lower() if isinstance(value, bool) else str(value)
+        return tags
+    tags = {}
+    for item in str(raw).split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{name}={raw!r}: entry {item.strip()!r} is not of the form key=value")
+        tags[key.strip()] = value.strip()
+    return tags
+
+
+def _parse_store(raw: Any, name: str) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise ConfigError(f"{name}={raw!r}: expected a file path or 'off'")
+    return raw.strip()
+
+
+_PARSERS = {
+    "enabled": parse_bool,
+    "capture_content": parse_bool,
+    "max_content_chars": parse_nonnegative_int,
+    "tags": parse_tags,
+    "store": _parse_store,
+    "openai_stream_usage": parse_bool,
+}
+
+
+def _read_toml(path: Path, what: str) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{what}={str(path)!r}: the file does not exist; expected a TOML file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{what}={str(path)!r}: not valid TOML ({exc})") from None
+
+
+def _find_pyproject(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_config_file(environ: Mapping[str, str], cwd: Path) -> tuple[dict[str, Any], str]:
+    """Return the llmtap tables of the config file in effect, and where they came from."""
+    explicit = environ.get("LLMTAP_CONFIG")
+    if explicit:
+        return _read_toml(Path(explicit), "LLMTAP_CONFIG"), explicit
+    pyproject = _find_pyproject(cwd)
+    if pyproject is None:
+        return {}, "defaults"
+    tool = _read_toml(pyproject, "pyproject.toml").get("tool", {})
+    table = tool.get("llmtap", {}) if isinstance(tool, Mapping) else {}
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"[tool.llmtap] in {pyproject}: expected a table, got {table!r}")
+    return dict(table), f"{pyproject} [tool.llmtap]"
+
+
+def _apply_file(values: dict[str, Any], table: Mapping[str, Any], source: str) -> dict[str, Any]:
+    tables: dict[str, Any] = {}
+    for key, raw in table.items():
+        if key not in _KNOWN_KEYS:
+            raise ConfigError(
+                f"{source}: unknown setting {key!r}; expected one of {', '.join(sorted(_KNOWN_KEYS))}"
+            )
+        if key in _TABLES:
+            if not isinstance(raw, Mapping | list):
+                raise ConfigError(f"{source}: {key}={raw!r}: expected a table")
+            tables[key] = raw
+        else:
+            values[key] = _PARSERS[key](raw, f"{source}: {key}")
+    values["tables"] = tables
+    return values
+
+
+def _content_from_env(environ: Mapping[str, str]) -> bool | None:
+    """Content is off if either variable turns it off; on if one is set and none turns it off."""
+    ours = environ.get("LLMTAP_CAPTURE_CONTENT")
+    otel = environ.get("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT")
+    decisions = []
+    if ours is not None and ours.strip():
+        decisions.append(parse_bool(ours, "LLMTAP_CAPTURE_CONTENT"))
+    if otel is not None and otel.strip():
+        text = otel.strip().lower()
+        if text in _OTEL_CONTENT_OFF:
+            decisions.append(False)
+        elif text in _OTEL_CONTENT_ON:
+            decisions.append(True)
+        else:
+            raise ConfigError(
+                f"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT={otel!r}: expected true/false or one of "
+                "NO_CONTENT, SPAN_ONLY, EVENT_ONLY, SPAN_AND_EVENT"
+            )
+    return all(decisions) if decisions else None
+
+
+def load_settings(
+    *,
+    environ: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    config: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    capture_content: bool | None = None,
+) -> Settings:
+    """Resolve the settings. `config` (a mapping of file keys, or a TOML path) replaces the config file."""
+    env = os.environ if environ is None else environ
+    if config is None:
+        table, source = read_config_file(env, Path(cwd) if cwd is not None else Path.cwd())
+    elif isinstance(config, Mapping):
+        table, source = dict(config), "instrument(config=...)"
+    else:
+        table, source = _read_toml(Path(config), "instrument(config=...)"), str(config)
+
+    values: dict[str, Any] = {"source": source}
+    _apply_file(values, table, source)
+
+    for key, env_name in _ENV_NAMES.items():
+        raw = env.get(env_name)
+        if key == "capture_content" or raw is None or not raw.strip():
+            continue
+        values[key] = _PARSERS[key](raw, env_name)
+    env_content = _content_from_env(env)
+    if env_content is not None:
+        values["capture_content"] = env_content
+    if "OTEL_SDK_DISABLED" in env and env["OTEL_SDK_DISABLED"].strip():
+        if parse_bool(env["OTEL_SDK_DISABLED"], "OTEL_SDK_DISABLED"):
+            values["enabled"] = False
+    disabled = env.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "")
+    values["disabled_instrumentations"] = frozenset(
+        name.strip() for name in disabled.split(",") if name.strip()
+    )
+
+    if capture_content is not None:
+        if not isinstance(capture_content, bool):
+            raise ConfigError(f"capture_content={capture_content!r}: expected True, False or None")
+        values["capture_content"] = capture_content
+    return replace(Settings(), **values)

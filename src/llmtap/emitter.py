@@ -1,0 +1,138 @@
+"""The one emitter: writes an `LLMCall` as a GenAI CLIENT span plus the client metrics."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
+from opentelemetry.semconv.attributes import error_attributes, server_attributes
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
+
+from llmtap.content import content_attributes
+from llmtap.metrics import GenAIMetrics
+from llmtap.record import LLMCall
+
+STREAM_OUTCOME = "llmtap.stream.outcome"
+# Key-shaped tokens some APIs echo back in error messages ("Incorrect API key provided: sk-...").
+_KEY_PATTERN = re.compile(r"\b(?:sk|sk-ant|sk-proj|sess)-[A-Za-z0-9_\-*]{6,}")
+
+
+def error_type(exc: BaseException) -> str:
+    return type(exc).__qualname__
+
+
+def scrub(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[REDACTED]")
+    return _KEY_PATTERN.sub("[REDACTED]", text)
+
+
+class Emitter:
+    """Starts and ends GenAI spans and records metrics. Shared by every provider plugin."""
+
+    __slots__ = ("_max_chars", "_metrics", "_tracer")
+
+    def __init__(self, tracer: Tracer, metrics: GenAIMetrics, max_content_chars: int) -> None:
+        self._tracer = tracer
+        self._metrics = metrics
+        self._max_chars = max_content_chars
+
+    def start(self, call: LLMCall) -> Span:
+        attributes: dict[str, Any] = {
+            gen_ai.GEN_AI_OPERATION_NAME: call.operation,
+            gen_ai.GEN_AI_PROVIDER_NAME: call.provider,
+        }
+        if call.request_model:
+            attributes[gen_ai.GEN_AI_REQUEST_MODEL] = call.request_model
+        if call.server_address:
+            attributes[server_attributes.SERVER_ADDRESS] = call.server_address
+            if call.server_port:
+                attributes[server_attributes.SERVER_PORT] = call.server_port
+        if call.request_attributes:
+            attributes.update(call.request_attributes)
+        return self._tracer.start_span(call.span_name, kind=SpanKind.CLIENT, attributes=attributes)
+
+    def finish(self, call: LLMCall, span: Span, start: float, end: float | None = None) -> None:
+        """End the span of `call` (started at perf_counter `start`) and record its metrics."""
+        now = time.perf_counter()
+        end_time_ns = None
+        if end is None:
+            end = now
+        else:  # the call finished earlier than it is being recorded (e.g. a raw response parsed later)
+            end_time_ns = time.time_ns() - int((now - end) * 1e9)
+        if span.is_recording():
+            span.set_attributes(self._response_attributes(call))
+            if call.error is not None:
+                span.set_status(Status(StatusCode.ERROR, scrub(str(call.error), call.secrets)[:1024]))
+        span.end(end_time_ns)
+        self._record_metrics(call, end - start)
+
+    def _response_attributes(self, call: LLMCall) -> dict[str, Any]:
+        attributes: dict[str, Any] = {}
+        if call.response_id:
+            attributes[gen_ai.GEN_AI_RESPONSE_ID] = call.response_id
+        if call.response_model:
+            attributes[gen_ai.GEN_AI_RESPONSE_MODEL] = call.response_model
+        if call.finish_reasons:
+            attributes[gen_ai.GEN_AI_RESPONSE_FINISH_REASONS] = call.finish_reasons
+        usage = call.usage
+        if usage.input_tokens is not None:
+            attributes[gen_ai.GEN_AI_USAGE_INPUT_TOKENS] = usage.input_tokens
+        if usage.output_tokens is not None:
+            attributes[gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output_tokens
+        if usage.cache_read_input_tokens is not None:
+            attributes[gen_ai.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cache_read_input_tokens
+        if usage.cache_creation_input_tokens is not None:
+            attributes[gen_ai.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = usage.cache_creation_input_tokens
+        if usage.reasoning_output_tokens is not None:
+            attributes[gen_ai.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoning_output_tokens
+        if call.streaming:
+            if call.time_to_first_chunk is not None:
+                attributes[gen_ai.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = call.time_to_first_chunk
+            if call.stream_outcome:
+                attributes[STREAM_OUTCOME] = call.stream_outcome
+        if call.error is not None:
+            attributes[error_attributes.ERROR_TYPE] = error_type(call.error)
+        if call.attributes:
+            attributes.update(call.attributes)
+        if call.capture_content:
+            limit = self._max_chars
+            if call.system_instructions:
+                content_attributes(gen_ai.GEN_AI_SYSTEM_INSTRUCTIONS, call.system_instructions, limit, attributes)
+            if call.input_messages:
+                content_attributes(gen_ai.GEN_AI_INPUT_MESSAGES, call.input_messages, limit, attributes)
+            if call.output_messages:
+                content_attributes(gen_ai.GEN_AI_OUTPUT_MESSAGES, call.output_messages, limit, attributes)
+        # Tool definitions are schema, not conversation content, but may embed user text: same policy.
+        if call.tool_definitions and call.capture_content:
+            content_attributes(gen_ai.GEN_AI_TOOL_DEFINITIONS, call.tool_definitions, self._max_chars, attributes)
+        return attributes
+
+    def _record_metrics(self, call: LLMCall, duration: float) -> None:
+        attributes: dict[str, Any] = {
+            gen_ai.GEN_AI_OPERATION_NAME: call.operation,
+            gen_ai.GEN_AI_PROVIDER_NAME: call.provider,
+        }
+        if call.request_model:
+            attributes[gen_ai.GEN_AI_REQUEST_MODEL] = call.request_model
+        if call.response_model:
+            attributes[gen_ai.GEN_AI_RESPONSE_MODEL] = call.response_model
+        if call.server_address:
+            attributes[server_attributes.SERVER_ADDRESS] = call.server_address
+            if call.server_port:
+                attributes[server_attributes.SERVER_PORT] = call.server_port
+        metrics = self._metrics
+        if call.error is not None:
+            metrics.duration.record(duration, {**attributes, error_attributes.ERROR_TYPE: error_type(call.error)})
+        else:
+            metrics.duration.record(duration, attributes)
+        if call.streaming and call.time_to_first_chunk is not None:
+            metrics.time_to_first_chunk.record(call.time_to_first_chunk, attributes)
+        usage = call.usage
+        if usage.input_tokens is not None:
+            metrics.token_usage.record(usage.input_tokens, {**attributes, gen_ai.GEN_AI_TOKEN_TYPE: "input"})
+        if usage.output_tokens is not None:
+            metrics.token_usage.record(usage.output_tokens, {**attributes, gen_ai.GEN_AI_TOKEN_TYPE: "output"})

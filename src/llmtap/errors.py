@@ -1,0 +1,9 @@
+"""Errors a user of llmtap can cause. Each message names the bad value and what was expected."""
+
+
+class LlmtapError(Exception):
+    """Base class of every error llmtap raises on purpose."""
+
+
+class ConfigError(LlmtapError, ValueError):
+    """A configuration value (environment variable, config file or argument) is malformed."""

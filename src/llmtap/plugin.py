@@ -1,0 +1,81 @@
+"""Base class of every llmtap provider plugin: an OpenTelemetry `BaseInstrumentor` that patches its
+library with wrapt when (and if) the library is imported, and restores every original on uninstrument.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from abc import abstractmethod
+from collections.abc import Callable, Collection
+from typing import Any, ClassVar
+
+import wrapt
+from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
+from opentelemetry.instrumentation.utils import unwrap
+
+from llmtap import runtime
+from llmtap.safety import report_internal_error
+
+
+class LlmtapInstrumentor(BaseInstrumentor):
+    """Subclasses name their provider, library and supported range, and implement `patch()`."""
+
+    name: ClassVar[str]
+    library: ClassVar[str]
+    supported: ClassVar[tuple[str, ...]]
+
+    _active = False
+    _patched = False
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return self.supported
+
+    @classmethod
+    def library_available(cls) -> bool:
+        return importlib.util.find_spec(cls.library) is not None
+
+    def _instrument(self, **kwargs: Any) -> None:
+        state = runtime.ensure(
+            tracer_provider=kwargs.get("tracer_provider"),
+            meter_provider=kwargs.get("meter_provider"),
+            logger_provider=kwargs.get("logger_provider"),
+        )
+        if not state.settings.enabled:
+            return
+        self._wrapped: list[tuple[Any, str]] = []
+        self._active = True
+        wrapt.register_post_import_hook(self._on_import, self.library)
+
+    def _on_import(self, _module: Any) -> None:
+        if not self._active or self._patched:
+            return
+        try:
+            self.patch()
+            self._patched = True
+        except Exception as exc:
+            report_internal_error(f"patching {self.library}", exc)
+            self._restore()
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        self._active = False
+        self._restore()
+
+    def _restore(self) -> None:
+        for owner, attribute in reversed(getattr(self, "_wrapped", [])):
+            unwrap(owner, attribute)
+        self._wrapped = []
+        self._patched = False
+
+    def wrap(self, module: str, name: str, wrapper: Callable[..., Any]) -> None:
+        """Wrap `module.name` (`name` may be `Class.method`) with a wrapt function wrapper."""
+        owner: Any = importlib.import_module(module)
+        *path, attribute = name.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        wrapt.wrap_function_wrapper(owner, attribute, wrapper)
+        self._wrapped.append((owner, attribute))
+
+    @abstractmethod
+    def patch(self) -> None:
+        """Install the wrappers (called once the library is imported)."""

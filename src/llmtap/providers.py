@@ -1,0 +1,84 @@
+"""Telemetry pipeline set-up from the standard `OTEL_*` environment, for apps that configured none."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
+
+from llmtap.errors import ConfigError
+
+_OTLP_ENDPOINTS = ("OTEL_EXPORTER_OTLP_ENDPOINT",)
+_KNOWN_EXPORTERS = ("otlp", "console", "none")
+
+
+def _exporter_names(environ: Mapping[str, str], signal: str) -> list[str]:
+    variable = f"OTEL_{signal.upper()}_EXPORTER"
+    raw = environ.get(variable, "").strip()
+    if raw:
+        names = [name.strip().lower() for name in raw.split(",") if name.strip()]
+        for name in names:
+            if name not in _KNOWN_EXPORTERS:
+                raise ConfigError(f"{variable}={raw!r}: unknown exporter {name!r}; expected otlp, console or none")
+        return [name for name in names if name != "none"]
+    endpoints = (*_OTLP_ENDPOINTS, f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT")
+    return ["otlp"] if any(environ.get(name, "").strip() for name in endpoints) else []
+
+
+def global_tracer_provider_is_set() -> bool:
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+
+
+def setup_tracer_provider(environ: Mapping[str, str] | None = None) -> TracerProvider:
+    """Create and install a global SDK TracerProvider exporting where `OTEL_*` says."""
+    env = os.environ if environ is None else environ
+    provider = TracerProvider(resource=Resource.create())
+    for name in _exporter_names(env, "traces"):
+        if name == "console":
+            provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+        else:
+            try:
+                from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+            except ImportError:
+                raise ConfigError(
+                    "OTEL_EXPORTER_OTLP_ENDPOINT is set but the OTLP exporter is not installed; "
+                    "expected `pip install llmtap[otlp]`"
+                ) from None
+            provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def setup_meter_provider(environ: Mapping[str, str] | None = None) -> MeterProvider | None:
+    """Install a global MeterProvider when `OTEL_*` asks for a metrics exporter and none is set."""
+    env = os.environ if environ is None else environ
+    readers = []
+    for name in _exporter_names(env, "metrics"):
+        if name == "console":
+            readers.append(PeriodicExportingMetricReader(ConsoleMetricExporter()))
+        else:
+            try:
+                from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+            except ImportError:
+                raise ConfigError(
+                    "OTEL_EXPORTER_OTLP_ENDPOINT is set but the OTLP exporter is not installed; "
+                    "expected `pip install llmtap[otlp]`"
+                ) from None
+            readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
+    if not readers:
+        return None
+    provider = MeterProvider(resource=Resource.create(), metric_readers=readers)
+    metrics.set_meter_provider(provider)
+    return provider
+
+
+def global_meter_provider_is_set() -> bool:
+    from opentelemetry.metrics import _internal
+
+    return not isinstance(metrics.get_meter_provider(), _internal._ProxyMeterProvider)

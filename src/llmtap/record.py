@@ -1,0 +1,60 @@
+"""The neutral record of one GenAI call: what every provider plugin fills and the emitter writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# How a streamed call ended (`llmtap.stream.outcome`).
+COMPLETED = "completed"
+ABANDONED = "abandoned"
+CANCELLED = "cancelled"
+ERROR = "error"
+
+
+@dataclass(slots=True)
+class Usage:
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
+    cache_creation_input_tokens: int | None = None
+    reasoning_output_tokens: int | None = None
+
+
+@dataclass(slots=True)
+class LLMCall:
+    """One call to a model API. Content fields are filled only when content capture is on.
+
+    Content fields use the GenAI semantic-convention message shapes: input/output messages are lists
+    of `{"role", "parts": [...]}` (output messages also carry `finish_reason`), system instructions
+    and tool definitions are lists of parts / tool objects.
+    """
+
+    provider: str
+    operation: str
+    request_model: str | None = None
+    capture_content: bool = True
+    streaming: bool = False
+    server_address: str | None = None
+    server_port: int | None = None
+    # Semantic-convention request attributes (gen_ai.request.*, gen_ai.output.type, ...) by name.
+    request_attributes: dict[str, Any] = field(default_factory=dict)
+    system_instructions: list[Any] | None = None
+    input_messages: list[Any] | None = None
+    tool_definitions: list[Any] | None = None
+    output_messages: list[Any] | None = None
+    response_id: str | None = None
+    response_model: str | None = None
+    finish_reasons: list[str] | None = None
+    usage: Usage = field(default_factory=Usage)
+    time_to_first_chunk: float | None = None
+    stream_outcome: str | None = None
+    error: BaseException | None = None
+    # Any further attributes (provider-specific, llmtap.*) by name.
+    attributes: dict[str, Any] = field(default_factory=dict)
+    # Strings that must never be exported (e.g. the client's API key), scrubbed from error text.
+    secrets: tuple[str, ...] = ()
+
+    @property
+    def span_name(self) -> str:
+        return f"{self.operation} {self.request_model}" if self.request_model else self.operation

@@ -1,0 +1,85 @@
+"""The process-wide llmtap runtime: resolved settings and the emitter every plugin writes through."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry import metrics, trace
+from opentelemetry.metrics import MeterProvider
+from opentelemetry.trace import TracerProvider
+
+from llmtap import providers
+from llmtap.config import Settings, load_settings
+from llmtap.emitter import Emitter
+from llmtap.metrics import GenAIMetrics
+from llmtap.version import __version__
+
+INSTRUMENTATION_SCOPE = "llmtap"
+_SCHEMA_URL = "https://opentelemetry.io/schemas/1.37.0"
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    settings: Settings
+    emitter: Emitter
+    logger_provider: Any = None
+
+
+_lock = threading.RLock()
+_current: Runtime | None = None
+
+
+def current() -> Runtime | None:
+    return _current
+
+
+def configure(
+    settings: Settings,
+    *,
+    tracer_provider: TracerProvider | None = None,
+    meter_provider: MeterProvider | None = None,
+    logger_provider: Any = None,
+) -> Runtime:
+    """(Re)build the runtime. Sets up a pipeline from `OTEL_*` when the app supplied none."""
+    global _current
+    with _lock:
+        if tracer_provider is None and not providers.global_tracer_provider_is_set():
+            providers.setup_tracer_provider()
+        if meter_provider is None and not providers.global_meter_provider_is_set():
+            providers.setup_meter_provider()
+        tracer = trace.get_tracer(INSTRUMENTATION_SCOPE, __version__, tracer_provider, schema_url=_SCHEMA_URL)
+        meter = metrics.get_meter(INSTRUMENTATION_SCOPE, __version__, meter_provider, schema_url=_SCHEMA_URL)
+        emitter = Emitter(tracer, GenAIMetrics(meter), settings.max_content_chars)
+        _current = Runtime(settings=settings, emitter=emitter, logger_provider=logger_provider)
+        return _current
+
+
+def ensure(
+    *,
+    tracer_provider: TracerProvider | None = None,
+    meter_provider: MeterProvider | None = None,
+    logger_provider: Any = None,
+) -> Runtime:
+    """The runtime, configured from the environment if nobody called `llmtap.instrument()`.
+
+    This is how the `opentelemetry-instrument` launcher path gets the same set-up as `instrument()`.
+    """
+    with _lock:
+        if _current is not None and tracer_provider is None and meter_provider is None:
+            return _current
+        settings = _current.settings if _current is not None else load_settings()
+        return configure(
+            settings,
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
+            logger_provider=logger_provider,
+        )
+
+
+def reset() -> None:
+    """Forget the runtime (used by `uninstrument()`)."""
+    global _current
+    with _lock:
+        _current = None
