@@ -35,8 +35,12 @@ def _content_parts(content: Any) -> list[dict[str, Any]]:
         elif kind == "input_audio":
             audio = part.get("input_audio") or {}
             result.append(
-                {"type": "blob", "modality": "audio", "mime_type": f"audio/{audio.get('format')}",
-                 "content": audio.get("data", "")}
+                {
+                    "type": "blob",
+                    "modality": "audio",
+                    "mime_type": f"audio/{audio.get('format')}",
+                    "content": audio.get("data", ""),
+                }
             )
         else:
             result.append({"type": kind or "unknown"})

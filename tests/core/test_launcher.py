@@ -1,0 +1,98 @@
+"""The `opentelemetry-instrument` launcher finds the llmtap plugin and traces an unmodified script."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.loopback import LoopbackAPI, Reply
+
+SCRIPT = """
+import openai
+client = openai.OpenAI()
+reply = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Say hi"}])
+print("APP:", reply.choices[0].message.content)
+"""
+
+COMPLETION = {
+    "id": "chatcmpl-launcher1",
+    "object": "chat.completion",
+    "created": 1764201600,
+    "model": "gpt-4o-mini-2024-07-18",
+    "choices": [
+        {
+            "index": 0,
+            "message": {"role": "assistant", "content": "Hi!", "refusal": None, "annotations": []},
+            "logprobs": None,
+            "finish_reason": "stop",
+        }
+    ],
+    "usage": {
+        "prompt_tokens": 9,
+        "completion_tokens": 3,
+        "total_tokens": 12,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    },
+    "service_tier": "default",
+    "system_fingerprint": "fp_0ba0d124f1",
+}
+
+
+def _console_spans(stdout: str) -> list[dict]:
+    """The console exporter prints one pretty JSON object per span."""
+    spans, depth, start = [], 0, None
+    for index, char in enumerate(stdout):
+        if char == "{":
+            if depth == 0:
+                start = index
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+            if depth == 0:
+                spans.append(json.loads(stdout[start : index + 1]))
+    return spans
+
+
+def test_launcher_produces_a_chat_span_for_an_unmodified_script(tmp_path: Path) -> None:
+    script = tmp_path / "app.py"
+    script.write_text(SCRIPT)
+    launcher = Path(sys.executable).with_name("opentelemetry-instrument")
+    with LoopbackAPI() as api:
+        api.route("POST", "/v1/chat/completions", Reply(body=COMPLETION))
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LLMTAP_"))},
+            "OPENAI_API_KEY": "sk-launcher-SECRET-0123456789",
+            "OPENAI_BASE_URL": f"{api.base_url}/v1",
+            "OTEL_TRACES_EXPORTER": "console",
+            "OTEL_METRICS_EXPORTER": "none",
+            "OTEL_LOGS_EXPORTER": "none",
+            "OTEL_SERVICE_NAME": "launcher-app",
+        }
+        result = subprocess.run(
+            [str(launcher), sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120
+        )
+    assert result.returncode == 0, result.stderr
+    assert "APP: Hi!" in result.stdout
+    spans = [span for span in _console_spans(result.stdout) if span.get("name", "").startswith("chat ")]
+    assert len(spans) == 1, result.stdout
+    span = spans[0]
+    assert span["name"] == "chat gpt-4o-mini"
+    assert span["kind"] == "SpanKind.CLIENT"
+    assert span["attributes"]["gen_ai.provider.name"] == "openai"
+    assert span["attributes"]["gen_ai.response.id"] == "chatcmpl-launcher1"
+    assert span["attributes"]["gen_ai.usage.input_tokens"] == 9
+    assert span["attributes"]["gen_ai.usage.output_tokens"] == 3
+    assert json.loads(span["attributes"]["gen_ai.output.messages"]) == [
+        {"role": "assistant", "parts": [{"type": "text", "content": "Hi!"}], "finish_reason": "stop"}
+    ]
+    assert span["resource"]["attributes"]["service.name"] == "launcher-app"
+    assert "sk-launcher-SECRET" not in result.stdout + result.stderr

@@ -1,0 +1,66 @@
+"""`llmtap.instrument()` sets up the telemetry pipeline from `OTEL_*` when the app configured none."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+from tests.core.test_launcher import COMPLETION, _console_spans
+from tests.support.loopback import LoopbackAPI, Reply
+
+APP = """
+import sys
+import llmtap
+assert "openai" not in sys.modules, "import llmtap must not import openai"
+llmtap.instrument()
+import openai
+reply = openai.OpenAI().chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+from opentelemetry import trace
+trace.get_tracer_provider().shutdown()
+print("APP:", reply.choices[0].message.content)
+"""
+
+
+def _run(env_extra: dict[str, str], api: LoopbackAPI) -> subprocess.CompletedProcess[str]:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LLMTAP_"))},
+        "OPENAI_API_KEY": "sk-pipeline-SECRET-0123456789",
+        "OPENAI_BASE_URL": f"{api.base_url}/v1",
+        **env_extra,
+    }
+    return subprocess.run([sys.executable, "-c", APP], env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_console_exporter_from_otel_traces_exporter() -> None:
+    with LoopbackAPI() as api:
+        api.route("POST", "/v1/chat/completions", Reply(body=COMPLETION))
+        result = _run({"OTEL_TRACES_EXPORTER": "console"}, api)
+    assert result.returncode == 0, result.stderr
+    assert "APP: Hi!" in result.stdout
+    names = [span["name"] for span in _console_spans(result.stdout)]
+    assert names == ["chat gpt-4o-mini"]
+
+
+def test_otlp_http_exporter_when_an_endpoint_is_set() -> None:
+    with LoopbackAPI() as api:
+        api.route("POST", "/v1/chat/completions", Reply(body=COMPLETION))
+        api.route("POST", "/v1/traces", Reply(body={}))
+        result = _run({"OTEL_EXPORTER_OTLP_ENDPOINT": api.base_url, "OTEL_METRICS_EXPORTER": "none"}, api)
+        deadline = time.monotonic() + 10
+        while not any(r.path == "/v1/traces" for r in api.requests) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert result.returncode == 0, result.stderr
+    exports = [r for r in api.requests if r.path == "/v1/traces"]
+    assert len(exports) == 1
+    assert exports[0].headers["content-type"] == "application/x-protobuf"
+    assert "chat gpt-4o-mini" in exports[0].body
+    assert "sk-pipeline-SECRET" not in exports[0].body
+
+
+def test_unknown_exporter_name_is_a_config_error() -> None:
+    with LoopbackAPI() as api:
+        result = _run({"OTEL_TRACES_EXPORTER": "zipkin-ish"}, api)
+    assert result.returncode == 1
+    assert "ConfigError: OTEL_TRACES_EXPORTER='zipkin-ish': unknown exporter 'zipkin-ish'" in result.stderr
