@@ -15,6 +15,7 @@ from llmtap import runtime
 from llmtap.config import load_settings
 from llmtap.errors import ConfigError
 from llmtap.plugin import LlmtapInstrumentor
+from llmtap.safety import report_internal_error
 
 ENTRY_POINT_GROUP = "llmtap.instrumentors"
 
@@ -72,12 +73,16 @@ def instrument(
                 continue
             if name in settings.disabled_instrumentations or name in _instrumented:
                 continue
-            plugin_class = entry.load()
-            if not plugin_class.library_available():
+            try:
+                plugin_class = entry.load()
+                if not plugin_class.library_available():
+                    continue
+                plugin = plugin_class()
+                if not plugin.is_instrumented_by_opentelemetry:
+                    plugin.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+            except Exception as exc:  # one broken plugin must not stop the others, nor the app
+                report_internal_error(f"loading the llmtap plugin {name!r}", exc)
                 continue
-            plugin = plugin_class()
-            if not plugin.is_instrumented_by_opentelemetry:
-                plugin.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
             _instrumented[name] = plugin
 
 
