@@ -1,0 +1,68 @@
+"""vcrpy configuration for the OpenAI cassettes: replay only, secrets never written or matched."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+import vcr
+
+OPENAI_CASSETTES = Path(__file__).resolve().parents[2] / "cassettes" / "openai"
+SECRET_HEADERS = ("authorization", "api-key", "x-api-key", "openai-organization", "openai-project", "cookie")
+# The key the test clients send; it must never appear in a cassette or in anything exported.
+TEST_API_KEY = "sk-test-3f9a1c7e2b8d4a6f0e5c"
+
+openai_vcr = vcr.VCR(
+    cassette_library_dir=str(OPENAI_CASSETTES),
+    record_mode="none",
+    filter_headers=list(SECRET_HEADERS),
+    match_on=["method", "scheme", "host", "port", "path", "query", "body"],
+    decode_compressed_response=True,
+)
+
+
+def cassette(name: str) -> AbstractContextManager[Any]:
+    """Replay `cassettes/openai/<name>.yaml`; a request not in it fails instead of reaching the network."""
+    return openai_vcr.use_cassette(f"{name}.yaml")
+
+
+def openai_client(**options: Any) -> Any:
+    import openai
+
+    return openai.OpenAI(api_key=TEST_API_KEY, max_retries=0, **options)
+
+
+def async_openai_client(**options: Any) -> Any:
+    import openai
+
+    return openai.AsyncOpenAI(api_key=TEST_API_KEY, max_retries=0, **options)
+
+
+def call_openai(mode: str, call: Any) -> Any:
+    """Run `call(client)` with a sync (`mode="sync"`) or async client; an awaitable result is awaited."""
+    import asyncio
+    import inspect
+
+    if mode == "sync":
+        with openai_client() as client:
+            return call(client)
+
+    async def main() -> Any:
+        async with async_openai_client() as client:
+            result = call(client)
+            return await result if inspect.isawaitable(result) else result
+
+    return asyncio.run(main())
+
+
+def token_usage(telemetry: Any) -> dict[str, tuple[int, int]]:
+    """`gen_ai.client.token.usage` by token type: (count of records, sum)."""
+    return {
+        point.attributes["gen_ai.token.type"]: (point.count, point.sum)
+        for point in telemetry.metric_points("gen_ai.client.token.usage")
+    }
+
+
+def operation_count(telemetry: Any, metric: str = "gen_ai.client.operation.duration") -> int:
+    return sum(point.count for point in telemetry.metric_points(metric))
