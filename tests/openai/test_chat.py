@@ -203,7 +203,7 @@ def test_chat_returning_two_tool_calls(instrumented: Telemetry, mode: str) -> No
         {"role": "user", "parts": [{"type": "text", "content": QUESTION}]}
     ]
     assert attribute_json(span, "gen_ai.output.messages") == [
-        {"role": "assistant", "parts": TOOL_CALL_PARTS, "finish_reason": "tool_calls"}
+        {"role": "assistant", "parts": TOOL_CALL_PARTS, "finish_reason": "tool_call"}
     ]
     assert_metrics(instrumented, 112, 51)
 
@@ -383,7 +383,7 @@ def test_chat_stream_reassembles_two_tool_calls(instrumented: Telemetry, mode: s
     }
     assert attribute_json(span, "gen_ai.tool.definitions") == TOOL_DEFINITIONS
     assert attribute_json(span, "gen_ai.output.messages") == [
-        {"role": "assistant", "parts": TOOL_CALL_PARTS, "finish_reason": "tool_calls"}
+        {"role": "assistant", "parts": TOOL_CALL_PARTS, "finish_reason": "tool_call"}
     ]
 
 

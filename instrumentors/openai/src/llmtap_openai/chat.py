@@ -12,7 +12,12 @@ from llmtap_openai.common import output_type, response_metadata, scalar_paramete
 
 OPERATION = "chat"
 
-_MEDIA_PARTS = {"image_url": "image", "input_audio": "audio", "file": "file"}
+# Output messages use the semantic conventions' finish reasons; gen_ai.response.finish_reasons keeps the API's.
+_FINISH_REASONS = {"tool_calls": "tool_call", "function_call": "tool_call"}
+
+
+def _finish_reason(reason: str | None) -> str:
+    return _FINISH_REASONS.get(reason, reason) if reason else ""
 
 
 def _content_parts(content: Any) -> list[dict[str, Any]]:
@@ -127,7 +132,9 @@ def record_response(call: LLMCall, response: Any) -> None:
                 message_parts.append({"type": "refusal", "content": message.refusal})
             for tool_call in message.tool_calls or ():
                 message_parts.append(_tool_call_part(tool_call))
-            messages.append(parts.message(message.role or "assistant", message_parts, choice.finish_reason or ""))
+            messages.append(
+                parts.message(message.role or "assistant", message_parts, _finish_reason(choice.finish_reason))
+            )
         call.output_messages = messages
 
 
@@ -213,7 +220,7 @@ class ChatStreamState:
                     call_id, name, pieces = choice.tool_calls[index]
                     message_parts.append(parts.tool_call(call_id, name, "".join(pieces)))
                 if message_parts or choice.finish_reason:
-                    messages.append(parts.message(choice.role, message_parts, choice.finish_reason or ""))
+                    messages.append(parts.message(choice.role, message_parts, _finish_reason(choice.finish_reason)))
             call.output_messages = messages or None
 
 
