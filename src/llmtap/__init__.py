@@ -3,18 +3,29 @@
 Importing llmtap imports no LLM SDK; `llmtap.instrument()` patches them when they are imported.
 """
 
-from llmtap.errors import ConfigError, LlmtapError
+from llmtap.decorators import agent, retrieval, tool, workflow
+from llmtap.errors import ConfigError, LabelError, LlmtapError
 from llmtap.instrumentation import instrument, uninstrument
+from llmtap.labels import current_tags, tags
+from llmtap.manual import LLMTracer
 from llmtap.refs import SpanRef, current_span_ref, span_of
 from llmtap.version import __version__
 
 __all__ = [
     "ConfigError",
+    "LLMTracer",
+    "LabelError",
     "LlmtapError",
     "SpanRef",
     "__version__",
+    "agent",
     "current_span_ref",
+    "current_tags",
     "instrument",
+    "retrieval",
     "span_of",
+    "tags",
+    "tool",
     "uninstrument",
+    "workflow",
 ]

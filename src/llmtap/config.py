@@ -33,6 +33,7 @@ _ENV_NAMES = {
     "tags": "LLMTAP_TAGS",
     "store": "LLMTAP_STORE",
     "openai_stream_usage": "LLMTAP_OPENAI_STREAM_USAGE",
+    "labels_mode": "LLMTAP_LABELS_MODE",
 }
 # Tables later features read; accepted here so one loader knows the whole file.
 _TABLES = ("labels", "annotations", "routes", "queues", "exporters")
@@ -49,6 +50,7 @@ class Settings:
     tags: Mapping[str, str] = field(default_factory=dict)
     store: str = DEFAULT_STORE
     openai_stream_usage: bool = False
+    labels_mode: str = "warn"
     disabled_instrumentations: frozenset[str] = frozenset()
     tables: Mapping[str, Any] = field(default_factory=dict)
     source: str = "defaults"
@@ -103,6 +105,13 @@ def _parse_store(raw: Any, name: str) -> str:
     return raw.strip()
 
 
+def _parse_labels_mode(raw: Any, name: str) -> str:
+    mode = str(raw).strip().lower()
+    if mode not in ("warn", "strict", "drop"):
+        raise ConfigError(f"{name}={raw!r}: expected warn, strict or drop")
+    return mode
+
+
 _PARSERS = {
     "enabled": parse_bool,
     "capture_content": parse_bool,
@@ -110,6 +119,7 @@ _PARSERS = {
     "tags": parse_tags,
     "store": _parse_store,
     "openai_stream_usage": parse_bool,
+    "labels_mode": _parse_labels_mode,
 }
 
 
@@ -150,9 +160,7 @@ def _apply_file(values: dict[str, Any], table: Mapping[str, Any], source: str) -
     tables: dict[str, Any] = {}
     for key, raw in table.items():
         if key not in _KNOWN_KEYS:
-            raise ConfigError(
-                f"{source}: unknown setting {key!r}; expected one of {', '.join(sorted(_KNOWN_KEYS))}"
-            )
+            raise ConfigError(f"{source}: unknown setting {key!r}; expected one of {', '.join(sorted(_KNOWN_KEYS))}")
         if key in _TABLES:
             if not isinstance(raw, Mapping | list):
                 raise ConfigError(f"{source}: {key}={raw!r}: expected a table")
@@ -215,9 +223,7 @@ def load_settings(
         if parse_bool(env["OTEL_SDK_DISABLED"], "OTEL_SDK_DISABLED"):
             values["enabled"] = False
     disabled = env.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "")
-    values["disabled_instrumentations"] = frozenset(
-        name.strip() for name in disabled.split(",") if name.strip()
-    )
+    values["disabled_instrumentations"] = frozenset(name.strip() for name in disabled.split(",") if name.strip())
 
     if capture_content is not None:
         if not isinstance(capture_content, bool):

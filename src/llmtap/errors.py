@@ -7,3 +7,7 @@ class LlmtapError(Exception):
 
 class ConfigError(LlmtapError, ValueError):
     """A configuration value (environment variable, config file or argument) is malformed."""
+
+
+class LabelError(LlmtapError, ValueError):
+    """A label is unknown to the label schema or its value does not fit (raised in strict mode)."""

@@ -8,11 +8,12 @@ from typing import Any
 
 from opentelemetry import metrics, trace
 from opentelemetry.metrics import MeterProvider
-from opentelemetry.trace import TracerProvider
+from opentelemetry.trace import Tracer, TracerProvider
 
 from llmtap import providers
 from llmtap.config import Settings, load_settings
 from llmtap.emitter import Emitter
+from llmtap.labels import policy as label_policy
 from llmtap.metrics import GenAIMetrics
 from llmtap.version import __version__
 
@@ -25,6 +26,7 @@ class Runtime:
     settings: Settings
     emitter: Emitter
     logger_provider: Any = None
+    tracer: Tracer | None = None  # for llmtap's non-LLM spans (workflow/agent/tool/retrieval decorators)
 
 
 _lock = threading.RLock()
@@ -45,6 +47,7 @@ def configure(
     """(Re)build the runtime. Sets up a pipeline from `OTEL_*` when the app supplied none."""
     global _current
     with _lock:
+        labels = label_policy.LabelPolicy.from_settings(settings)
         if tracer_provider is None and not providers.global_tracer_provider_is_set():
             providers.setup_tracer_provider()
         if meter_provider is None and not providers.global_meter_provider_is_set():
@@ -52,7 +55,11 @@ def configure(
         tracer = trace.get_tracer(INSTRUMENTATION_SCOPE, __version__, tracer_provider, schema_url=_SCHEMA_URL)
         meter = metrics.get_meter(INSTRUMENTATION_SCOPE, __version__, meter_provider, schema_url=_SCHEMA_URL)
         emitter = Emitter(tracer, GenAIMetrics(meter), settings.max_content_chars)
-        _current = Runtime(settings=settings, emitter=emitter, logger_provider=logger_provider)
+        from llmtap.labels.processor import install as install_label_processor
+
+        install_label_processor(tracer_provider if tracer_provider is not None else trace.get_tracer_provider())
+        label_policy.activate(labels)
+        _current = Runtime(settings=settings, emitter=emitter, logger_provider=logger_provider, tracer=tracer)
         return _current
 
 
@@ -83,3 +90,4 @@ def reset() -> None:
     global _current
     with _lock:
         _current = None
+        label_policy.activate(None)

@@ -1,0 +1,206 @@
+"""Decorators for application structure: `@llmtap.workflow`, `@llmtap.agent`, `@llmtap.tool`,
+`@llmtap.retrieval`, producing the GenAI spans `invoke_workflow`, `invoke_agent`, `execute_tool` and
+`retrieval`. They work on sync and async functions and on (async) generators; the span is current
+while the function's code runs (so LLM calls inside nest under it) and ends with status ERROR when an
+exception leaves it. Arguments and the return value (a generator's yielded items) are captured under
+the content policy (`LLMTAP_CAPTURE_CONTENT`), truncated like every captured content.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar, overload
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
+from opentelemetry.semconv.attributes import error_attributes
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+
+from llmtap import runtime
+from llmtap.content import content_attributes
+from llmtap.emitter import error_type
+from llmtap.labels.wrapping import wrap
+from llmtap.safety import report_internal_error
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ARGUMENTS = "llmtap.function.arguments"
+RESULT = "llmtap.function.result"
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    operation: str
+    name_attribute: str | None
+    arguments_attribute: str
+    result_attribute: str
+
+
+_WORKFLOW = _Kind("invoke_workflow", gen_ai.GEN_AI_WORKFLOW_NAME, ARGUMENTS, RESULT)
+_AGENT = _Kind("invoke_agent", gen_ai.GEN_AI_AGENT_NAME, ARGUMENTS, RESULT)
+_TOOL = _Kind(
+    "execute_tool", gen_ai.GEN_AI_TOOL_NAME, gen_ai.GEN_AI_TOOL_CALL_ARGUMENTS, gen_ai.GEN_AI_TOOL_CALL_RESULT
+)
+_RETRIEVAL = _Kind("retrieval", None, ARGUMENTS, gen_ai.GEN_AI_RETRIEVAL_DOCUMENTS)
+
+
+def _arguments(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    try:
+        bound = inspect.signature(func).bind_partial(*args, **kwargs)
+    except (TypeError, ValueError):
+        return {"args": list(args), "kwargs": kwargs}
+    return {name: value for name, value in bound.arguments.items() if name not in ("self", "cls")}
+
+
+class _Open:
+    __slots__ = ("limit", "span")
+
+    def __init__(self, span: Span, limit: int) -> None:
+        self.span = span
+        self.limit = limit
+
+
+class _SpanScope:
+    """A span per call of the decorated function (see `llmtap.labels.wrapping.Scope`)."""
+
+    collect_items = True
+
+    def __init__(self, kind: _Kind, name: str, attributes: dict[str, Any], capture_query: bool) -> None:
+        self.kind = kind
+        self.name = name
+        self.attributes = attributes
+        self.capture_query = capture_query
+
+    def open(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Open | None:
+        try:
+            state = runtime.ensure()
+            if not state.settings.enabled or state.tracer is None:
+                return None
+            attributes = {gen_ai.GEN_AI_OPERATION_NAME: self.kind.operation, **self.attributes}
+            settings = state.settings
+            if settings.capture_content:
+                arguments = _arguments(func, args, kwargs)
+                query = arguments.get("query")
+                if self.capture_query and isinstance(query, str):
+                    attributes[gen_ai.GEN_AI_RETRIEVAL_QUERY_TEXT] = query[: settings.max_content_chars or None]
+                content_attributes(self.kind.arguments_attribute, arguments, settings.max_content_chars, attributes)
+            span = state.tracer.start_span(
+                f"{self.kind.operation} {self.name}", kind=SpanKind.INTERNAL, attributes=attributes
+            )
+            return _Open(span, settings.max_content_chars if settings.capture_content else -1)
+        except Exception as exc:
+            report_internal_error(f"starting a {self.kind.operation} span", exc)
+            return None
+
+    def resume(self, state: _Open | None) -> object | None:
+        if state is None:
+            return None
+        return otel_context.attach(trace.set_span_in_context(state.span))
+
+    def suspend(self, state: _Open | None, token: object | None) -> None:
+        if token is not None:
+            otel_context.detach(token)  # type: ignore[arg-type]
+
+    def close(self, state: _Open | None, error: BaseException | None, result: Any = None) -> None:
+        if state is None:
+            return
+        try:
+            span = state.span
+            if span.is_recording():
+                if error is not None:
+                    span.set_attribute(error_attributes.ERROR_TYPE, error_type(error))
+                    span.set_status(Status(StatusCode.ERROR, str(error)[:1024]))
+                elif state.limit >= 0 and result is not None:
+                    attributes: dict[str, Any] = {}
+                    content_attributes(self.kind.result_attribute, result, state.limit, attributes)
+                    span.set_attributes(attributes)
+            span.end()
+        except Exception as exc:
+            report_internal_error(f"ending a {self.kind.operation} span", exc)
+
+
+def _decorator(
+    kind: _Kind,
+    func: Callable[..., Any] | None,
+    name: str | None,
+    attributes: dict[str, Any],
+    capture_query: bool = False,
+) -> Any:
+    def decorate(target: F) -> F:
+        span_name = name or getattr(target, "__name__", kind.operation)
+        extra = dict(attributes)
+        if kind.name_attribute is not None:
+            extra[kind.name_attribute] = span_name
+        scope = _SpanScope(
+            kind, span_name, {key: value for key, value in extra.items() if value is not None}, capture_query
+        )
+        return wrap(target, scope)
+
+    return decorate(func) if func is not None else decorate
+
+
+@overload
+def workflow(func: F, /) -> F: ...
+@overload
+def workflow(*, name: str | None = None) -> Callable[[F], F]: ...
+def workflow(func: Callable[..., Any] | None = None, /, *, name: str | None = None) -> Any:
+    """An `invoke_workflow {name}` span per call (`gen_ai.workflow.name`; name defaults to the function's)."""
+    return _decorator(_WORKFLOW, func, name, {})
+
+
+@overload
+def agent(func: F, /) -> F: ...
+@overload
+def agent(
+    *, name: str | None = None, description: str | None = None, agent_id: str | None = None, version: str | None = None
+) -> Callable[[F], F]: ...
+def agent(
+    func: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    agent_id: str | None = None,
+    version: str | None = None,
+) -> Any:
+    """An `invoke_agent {name}` span per call (`gen_ai.agent.name`, `.description`, `.id`, `.version`)."""
+    attributes = {
+        gen_ai.GEN_AI_AGENT_DESCRIPTION: description,
+        gen_ai.GEN_AI_AGENT_ID: agent_id,
+        gen_ai.GEN_AI_AGENT_VERSION: version,
+    }
+    return _decorator(_AGENT, func, name, attributes)
+
+
+@overload
+def tool(func: F, /) -> F: ...
+@overload
+def tool(
+    *, name: str | None = None, description: str | None = None, tool_type: str = "function"
+) -> Callable[[F], F]: ...
+def tool(
+    func: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    tool_type: str = "function",
+) -> Any:
+    """An `execute_tool {name}` span per call; arguments and result in `gen_ai.tool.call.arguments/result`."""
+    attributes = {gen_ai.GEN_AI_TOOL_DESCRIPTION: description, gen_ai.GEN_AI_TOOL_TYPE: tool_type}
+    return _decorator(_TOOL, func, name, attributes)
+
+
+@overload
+def retrieval(func: F, /) -> F: ...
+@overload
+def retrieval(*, name: str | None = None, data_source_id: str | None = None) -> Callable[[F], F]: ...
+def retrieval(
+    func: Callable[..., Any] | None = None, /, *, name: str | None = None, data_source_id: str | None = None
+) -> Any:
+    """A `retrieval {name}` span per call; a `query` string argument goes to `gen_ai.retrieval.query.text`,
+    the result to `gen_ai.retrieval.documents`."""
+    return _decorator(_RETRIEVAL, func, name, {gen_ai.GEN_AI_DATA_SOURCE_ID: data_source_id}, capture_query=True)

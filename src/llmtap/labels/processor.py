@@ -1,0 +1,61 @@
+"""The span processor that stamps the current labels on every span when it starts."""
+
+from __future__ import annotations
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+
+from llmtap.labels import policy as _policy
+from llmtap.labels.baggage import incoming_labels
+from llmtap.labels.context import current_frame
+from llmtap.labels.policy import attributes_of
+from llmtap.safety import report_internal_error
+
+
+class LabelSpanProcessor(SpanProcessor):
+    """`LLMTAP_TAGS`, then `tags()` labels, then propagated baggage labels (later wins), on every span.
+
+    Inert while llmtap is not configured (before `instrument()` / after `uninstrument()`).
+    """
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        policy = _policy.current_policy()
+        if not policy.active:
+            return
+        try:
+            if policy.env_attributes:
+                span.set_attributes(policy.env_attributes)
+            attributes = current_frame().attributes
+            if attributes:
+                span.set_attributes(attributes)
+            if policy.propagated:
+                incoming = incoming_labels(policy, parent_context)
+                if incoming:
+                    span.set_attributes(attributes_of(incoming))
+        except Exception as exc:
+            report_internal_error("stamping labels on a span", exc)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        return None
+
+    def shutdown(self) -> None:
+        return None
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+def install(tracer_provider: object) -> bool:
+    """Add the label processor to an SDK tracer provider, once per provider. False if not an SDK provider."""
+    add = getattr(tracer_provider, "add_span_processor", None)
+    if add is None:
+        return False
+    if getattr(tracer_provider, "_llmtap_label_processor", None) is not None:
+        return True
+    processor = LabelSpanProcessor()
+    add(processor)
+    try:
+        tracer_provider._llmtap_label_processor = processor  # type: ignore[attr-defined]
+    except AttributeError:
+        return False
+    return True

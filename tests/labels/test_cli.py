@@ -1,0 +1,70 @@
+"""`llmtap labels check`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from llmtap.cli import main
+
+CONFIG = """
+[labels.user_id]
+type = "string"
+required = true
+propagate = true
+description = "end user"
+
+[labels.feature_flag]
+type = "enum"
+values = ["new-rag", "old-rag"]
+"""
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("LLMTAP_TAGS", "LLMTAP_LABELS_MODE", "LLMTAP_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    path = tmp_path / "llmtap.toml"
+    path.write_text(CONFIG)
+    return path
+
+
+def test_prints_schema_and_accepts_good_labels(config: Path) -> None:
+    result = CliRunner().invoke(main, ["labels", "check", "--config", str(config), "--labels", "user_id=u1"])
+    assert result.exit_code == 0
+    assert result.output.splitlines() == [
+        f"label schema from {config} (mode: warn)",
+        "  feature_flag: enum[new-rag, old-rag]",
+        "  user_id: string (required, propagate) - end user",
+        "ok   --labels user_id=u1",
+        "1 sample(s) checked, 0 with problems",
+    ]
+
+
+def test_reports_bad_samples_from_a_file_and_fails(config: Path, tmp_path: Path) -> None:
+    samples = tmp_path / "samples.jsonl"
+    rows = [
+        {"user_id": "u1", "feature_flag": "new-rag"},
+        {"attributes": {"llmtap.tag.feature_flag": "beta", "gen_ai.request.model": "m"}},
+    ]
+    samples.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    result = CliRunner().invoke(main, ["labels", "check", "--config", str(config), "--file", str(samples)])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[3:] == [
+        f"ok   {samples}:1",
+        f"FAIL {samples}:2: label feature_flag='beta': expected one of new-rag, old-rag",
+        f"FAIL {samples}:2: required label 'user_id' is missing",
+        "2 sample(s) checked, 1 with problems",
+    ]
+
+
+def test_malformed_schema_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LLMTAP_LABELS_MODE", raising=False)
+    path = tmp_path / "bad.toml"
+    path.write_text('[labels.n]\ntype = "number"\n')
+    result = CliRunner().invoke(main, ["labels", "check", "--config", str(path)])
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {path}: labels.n.type='number': expected one of string, enum, int, float, bool\n")
