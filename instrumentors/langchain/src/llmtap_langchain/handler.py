@@ -1,0 +1,380 @@
+"""The callback handler: LangChain runs to spans, parented by `parent_run_id`.
+
+The handler never attaches an OpenTelemetry context itself (callbacks have no `finally` to pair a
+detach with); spans are started under their parent run's span explicitly. Making a chat-model
+span current while its provider SDK runs is done by `llmtap_langchain.context`, with paired attach
+and detach around the model call.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from langchain_core.callbacks import BaseCallbackHandler
+from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
+from opentelemetry.trace import Span
+
+from llmtap import operations, runtime
+from llmtap.content import content_attributes, dumps
+from llmtap.invocation import Invocation
+from llmtap.record import LLMCall
+from llmtap.safety import report_internal_error
+from llmtap_langchain import documents, messages, models
+from llmtap_langchain.context import claim
+
+TAG_ATTRIBUTE = "llmtap.langchain.tags"
+METADATA_PREFIX = "llmtap.langchain.metadata."
+RUN_ID_ATTRIBUTE = "llmtap.langchain.run_id"
+
+
+@dataclass(slots=True)
+class Run:
+    span: Span
+    invocation: Invocation | None = None
+    agent: str | None = None
+    model_class: type | None = None
+    first_token: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, str | bool | int | float):
+        return value
+    return dumps(value)
+
+
+def _labels(tags: list[str] | None, metadata: dict[str, Any] | None) -> dict[str, Any]:
+    """Tags and user metadata from the LangChain config (LangChain's own `ls_*`/`langgraph_*` keys left out)."""
+    attributes: dict[str, Any] = {}
+    if tags:
+        attributes[TAG_ATTRIBUTE] = sorted({str(tag) for tag in tags})
+    for key, value in (metadata or {}).items():
+        if key.startswith(("ls_", "lc_", "langgraph_", "checkpoint_")) or value is None:
+            continue
+        attributes[METADATA_PREFIX + key] = _scalar(value)
+    return attributes
+
+
+class LlmtapCallbackHandler(BaseCallbackHandler):
+    """Injected into every LangChain callback manager by the instrumentor."""
+
+    run_inline = True  # called in the caller's task: no executor hop for async runs
+    raise_error = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._runs: dict[UUID, Run] = {}
+        self._lock = threading.Lock()
+
+    # --- registry -------------------------------------------------------------------------------
+
+    def run(self, run_id: UUID) -> Run | None:
+        return self._runs.get(run_id)
+
+    def _parent(self, parent_run_id: UUID | None) -> Run | None:
+        return self._runs.get(parent_run_id) if parent_run_id is not None else None
+
+    def _pop(self, run_id: UUID) -> Run | None:
+        with self._lock:
+            return self._runs.pop(run_id, None)
+
+    def _add(self, run_id: UUID, run: Run) -> None:
+        with self._lock:
+            self._runs[run_id] = run
+
+    # --- chains, agents -------------------------------------------------------------------------
+
+    def on_chain_start(
+        self,
+        serialized: dict[str, Any] | None,
+        inputs: Any,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        try:
+            state = runtime.current()
+            if state is None:
+                return
+            parent = self._parent(parent_run_id)
+            name = kwargs.get("name") or ((serialized or {}).get("name")) or "chain"
+            agent = (metadata or {}).get("lc_agent_name")
+            attributes = _labels(tags, metadata)
+            attributes[RUN_ID_ATTRIBUTE] = str(run_id)
+            if agent and (parent is None or parent.agent != agent):
+                attributes[gen_ai.GEN_AI_AGENT_NAME] = agent
+                span = operations.start_operation(
+                    state, operations.INVOKE_AGENT, agent, parent and parent.span, attributes
+                )
+            else:
+                attributes[gen_ai.GEN_AI_WORKFLOW_NAME] = name
+                span = operations.start_operation(
+                    state, operations.INVOKE_WORKFLOW, name, parent and parent.span, attributes
+                )
+                agent = parent.agent if parent is not None else None
+            self._add(run_id, Run(span, agent=agent))
+        except Exception as exc:
+            report_internal_error("starting a LangChain chain span", exc)
+
+    def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        self._end(run_id, None)
+
+    def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        self._end(run_id, error)
+
+    def _end(self, run_id: UUID, error: BaseException | None) -> None:
+        try:
+            run = self._pop(run_id)
+            if run is not None:
+                operations.end_operation(run.span, error)
+        except Exception as exc:
+            report_internal_error("ending a LangChain span", exc)
+
+    # --- tools ----------------------------------------------------------------------------------
+
+    def on_tool_start(
+        self,
+        serialized: dict[str, Any] | None,
+        input_str: str,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        inputs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        try:
+            state = runtime.current()
+            if state is None:
+                return
+            parent = self._parent(parent_run_id)
+            name = kwargs.get("name") or (serialized or {}).get("name") or "tool"
+            attributes = _labels(tags, metadata)
+            attributes[RUN_ID_ATTRIBUTE] = str(run_id)
+            attributes[gen_ai.GEN_AI_TOOL_NAME] = name
+            attributes[gen_ai.GEN_AI_TOOL_TYPE] = "function"
+            description = (serialized or {}).get("description")
+            if description:
+                attributes[gen_ai.GEN_AI_TOOL_DESCRIPTION] = description
+            if kwargs.get("tool_call_id"):
+                attributes[gen_ai.GEN_AI_TOOL_CALL_ID] = kwargs["tool_call_id"]
+            span = operations.start_operation(state, operations.EXECUTE_TOOL, name, parent and parent.span, attributes)
+            operations.add_content(
+                state, span, gen_ai.GEN_AI_TOOL_CALL_ARGUMENTS, inputs if inputs is not None else input_str
+            )
+            self._add(run_id, Run(span, agent=parent.agent if parent else None))
+        except Exception as exc:
+            report_internal_error("starting a LangChain tool span", exc)
+
+    def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        try:
+            run = self._runs.get(run_id)
+            state = runtime.current()
+            if run is not None and state is not None:
+                result = getattr(output, "content", output)
+                if getattr(output, "tool_call_id", None) and run.span.is_recording():
+                    run.span.set_attribute(gen_ai.GEN_AI_TOOL_CALL_ID, output.tool_call_id)
+                operations.add_content(state, run.span, gen_ai.GEN_AI_TOOL_CALL_RESULT, result)
+        except Exception as exc:
+            report_internal_error("recording a LangChain tool result", exc)
+        self._end(run_id, None)
+
+    def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        self._end(run_id, error)
+
+    # --- retrievers -----------------------------------------------------------------------------
+
+    def on_retriever_start(
+        self,
+        serialized: dict[str, Any] | None,
+        query: str,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        try:
+            state = runtime.current()
+            if state is None:
+                return
+            parent = self._parent(parent_run_id)
+            name = kwargs.get("name") or (serialized or {}).get("name") or "retriever"
+            attributes = _labels(tags, metadata)
+            attributes[RUN_ID_ATTRIBUTE] = str(run_id)
+            attributes[gen_ai.GEN_AI_DATA_SOURCE_ID] = name
+            provider = (metadata or {}).get("ls_vector_store_provider")
+            if provider:
+                attributes[gen_ai.GEN_AI_PROVIDER_NAME] = str(provider)
+            span = operations.start_operation(state, operations.RETRIEVAL, name, parent and parent.span, attributes)
+            if state.settings.capture_content and span.is_recording():
+                span.set_attribute(
+                    gen_ai.GEN_AI_RETRIEVAL_QUERY_TEXT, query[: state.settings.max_content_chars or None]
+                )
+            self._add(run_id, Run(span, agent=parent.agent if parent else None))
+        except Exception as exc:
+            report_internal_error("starting a LangChain retriever span", exc)
+
+    def on_retriever_end(self, documents_: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        try:
+            run = self._runs.get(run_id)
+            state = runtime.current()
+            if run is not None and state is not None and run.span.is_recording():
+                # Ids, scores and metadata always; the documents' text under the content policy.
+                out: dict[str, Any] = {}
+                entries = documents.documents(documents_, state.settings.capture_content)
+                content_attributes(gen_ai.GEN_AI_RETRIEVAL_DOCUMENTS, entries, state.settings.max_content_chars, out)
+                run.span.set_attributes(out)
+        except Exception as exc:
+            report_internal_error("recording LangChain documents", exc)
+        self._end(run_id, None)
+
+    def on_retriever_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        self._end(run_id, error)
+
+    # --- chat models and LLMs -------------------------------------------------------------------
+
+    def on_chat_model_start(
+        self,
+        serialized: dict[str, Any] | None,
+        messages_: list[list[Any]],
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._start_model(
+            "chat", serialized, run_id, parent_run_id, tags, metadata, kwargs, messages.input_messages(messages_[0])
+        )
+
+    def on_llm_start(
+        self,
+        serialized: dict[str, Any] | None,
+        prompts: list[str],
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._start_model(
+            "text_completion", serialized, run_id, parent_run_id, tags, metadata, kwargs, messages.prompts(prompts)
+        )
+
+    def _start_model(
+        self,
+        operation: str,
+        serialized: dict[str, Any] | None,
+        run_id: UUID,
+        parent_run_id: UUID | None,
+        tags: list[str] | None,
+        metadata: dict[str, Any] | None,
+        kwargs: dict[str, Any],
+        inputs: list[dict[str, Any]],
+    ) -> None:
+        try:
+            state = runtime.current()
+            if state is None:
+                return
+            parent = self._parent(parent_run_id)
+            metadata = metadata or {}
+            params = kwargs.get("invocation_params") or {}
+            capture = state.settings.capture_content
+            call = LLMCall(
+                provider=models.provider(metadata, serialized),
+                operation=operation,
+                request_model=models.model_name(metadata, params),
+                capture_content=capture,
+                request_attributes=models.request_attributes(metadata, params),
+            )
+            call.attributes.update(_labels(tags, metadata))
+            call.attributes[RUN_ID_ATTRIBUTE] = str(run_id)
+            if capture:
+                call.input_messages = inputs
+                call.tool_definitions = models.tool_definitions(params)
+            invocation = operations.under(parent and parent.span, lambda: Invocation(state.emitter, call))
+            run = Run(invocation.span, invocation=invocation, agent=parent.agent if parent else None)
+            self._add(run_id, run)
+            claim(run)
+        except Exception as exc:
+            report_internal_error("starting a LangChain model span", exc)
+
+    def on_llm_new_token(self, token: str, *, run_id: UUID, **kwargs: Any) -> None:
+        run = self._runs.get(run_id)
+        if run is not None and run.first_token is None:
+            run.first_token = time.perf_counter()
+
+    def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        run = self._pop(run_id)
+        if run is None or run.invocation is None:
+            return
+        try:
+            self._record_result(run, response)
+        except Exception as exc:
+            report_internal_error("recording a LangChain model result", exc)
+        self._finish(run, None)
+
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        run = self._pop(run_id)
+        if run is not None and run.invocation is not None:
+            self._finish(run, error)
+
+    def _record_result(self, run: Run, response: Any) -> None:
+        call = run.invocation.call  # type: ignore[union-attr]
+        generations = [item for batch in response.generations or () for item in batch]
+        outputs, reasons = [], []
+        for generation in generations:
+            msg = getattr(generation, "message", None)
+            metadata = getattr(msg, "response_metadata", None) or {}
+            if call.response_model is None and metadata.get("model_name"):
+                call.response_model = str(metadata["model_name"])
+            usage = messages.usage(getattr(msg, "usage_metadata", None))
+            if usage is not None:
+                messages.add_usage(call.usage, usage)
+            reason = messages.finish_reason(generation)
+            if reason:
+                reasons.append(reason)
+            msg_id = metadata.get("id") or getattr(msg, "id", None)
+            if call.response_id is None and msg_id and not str(msg_id).startswith(("lc_", "run-")):
+                call.response_id = str(msg_id)
+            if call.capture_content:
+                outputs.append(messages.output_message(generation))
+        llm_output = response.llm_output or {}
+        if call.response_model is None and llm_output.get("model_name"):
+            call.response_model = str(llm_output["model_name"])
+        if call.usage.input_tokens is None and isinstance(llm_output.get("token_usage"), dict):
+            token_usage = llm_output["token_usage"]
+            call.usage.input_tokens = token_usage.get("prompt_tokens")
+            call.usage.output_tokens = token_usage.get("completion_tokens")
+        call.finish_reasons = reasons or None
+        call.output_messages = outputs or None
+
+    def _finish(self, run: Run, error: BaseException | None) -> None:
+        invocation = run.invocation
+        assert invocation is not None
+        call = invocation.call
+        if run.first_token is not None:
+            call.streaming = True
+            call.time_to_first_chunk = run.first_token - invocation.start
+        if error is not None:
+            call.error = error
+        try:
+            state = runtime.current()
+            if state is not None and models.provider_span_below(run.model_class):
+                operations.finish_without_metrics(state.emitter, call, invocation.span)
+            else:
+                invocation.end(error)
+        except Exception as exc:
+            report_internal_error("ending a LangChain model span", exc)

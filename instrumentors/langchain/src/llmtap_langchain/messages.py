@@ -1,0 +1,99 @@
+"""LangChain messages, generations and usage to the neutral record's semconv shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llmtap import parts
+from llmtap.record import Usage
+
+_ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool", "function": "tool"}
+# Streamed messages are chunks, whose `type` is the class name.
+_ROLES.update({"HumanMessageChunk": "user", "AIMessageChunk": "assistant", "SystemMessageChunk": "system"})
+_ROLES.update({"ToolMessageChunk": "tool", "FunctionMessageChunk": "tool"})
+
+
+def _content_parts(content: Any) -> list[dict[str, Any]]:
+    if content is None or content == "":
+        return []
+    if isinstance(content, str):
+        return [parts.text(content)]
+    result: list[dict[str, Any]] = []
+    for block in content if isinstance(content, list) else [content]:
+        if isinstance(block, str):
+            result.append(parts.text(block))
+        elif isinstance(block, dict):
+            kind = block.get("type")
+            if kind == "text":
+                result.append(parts.text(block.get("text", "")))
+            elif kind in ("reasoning", "thinking"):
+                result.append(parts.reasoning(block.get("reasoning") or block.get("thinking") or ""))
+            elif kind == "image_url":
+                image = block.get("image_url")
+                url = image.get("url", "") if isinstance(image, dict) else str(image or "")
+                result.append(parts.media(url, "image"))
+            elif kind in ("image", "audio", "file") and isinstance(block.get("url"), str):
+                result.append(parts.media(block["url"], kind))
+            elif kind != "tool_use":  # Anthropic tool_use blocks repeat `tool_calls`
+                result.append({"type": kind or "unknown"})
+    return result
+
+
+def message(msg: Any, finish_reason: str | None = None) -> dict[str, Any]:
+    """One LangChain `BaseMessage` as a semconv message."""
+    kind = getattr(msg, "type", "human")
+    role = _ROLES.get(kind, getattr(msg, "role", None) or kind)
+    if kind in ("tool", "function", "ToolMessageChunk", "FunctionMessageChunk"):
+        message_parts = [parts.tool_call_response(getattr(msg, "tool_call_id", None), msg.content)]
+    else:
+        message_parts = _content_parts(msg.content)
+    for call in getattr(msg, "tool_calls", None) or ():
+        message_parts.append(parts.tool_call(call.get("id"), call.get("name"), call.get("args")))
+    return parts.message(role, message_parts, finish_reason)
+
+
+def input_messages(messages: Any) -> list[dict[str, Any]]:
+    return [message(msg) for msg in messages or ()]
+
+
+def prompts(texts: Any) -> list[dict[str, Any]]:
+    return [parts.message("user", [parts.text(text)]) for text in texts or ()]
+
+
+def finish_reason(generation: Any) -> str | None:
+    info = getattr(generation, "generation_info", None) or {}
+    reason = info.get("finish_reason") or info.get("stop_reason")
+    msg = getattr(generation, "message", None)
+    if reason is None and msg is not None:
+        metadata = getattr(msg, "response_metadata", None) or {}
+        reason = metadata.get("finish_reason") or metadata.get("stop_reason")
+    return str(reason) if reason is not None else None
+
+
+def output_message(generation: Any) -> dict[str, Any]:
+    msg = getattr(generation, "message", None)
+    if msg is not None:
+        return message(msg, finish_reason(generation) or "stop")
+    return parts.message("assistant", [parts.text(generation.text)], finish_reason(generation) or "stop")
+
+
+def usage(usage_metadata: Any) -> Usage | None:
+    """`UsageMetadata` (input/output tokens, cache and reasoning details) as the neutral usage."""
+    if not isinstance(usage_metadata, dict):
+        return None
+    input_details = usage_metadata.get("input_token_details") or {}
+    output_details = usage_metadata.get("output_token_details") or {}
+    return Usage(
+        input_tokens=usage_metadata.get("input_tokens"),
+        output_tokens=usage_metadata.get("output_tokens"),
+        cache_read_input_tokens=input_details.get("cache_read"),
+        cache_creation_input_tokens=input_details.get("cache_creation"),
+        reasoning_output_tokens=output_details.get("reasoning"),
+    )
+
+
+def add_usage(total: Usage, more: Usage) -> None:
+    for name in Usage.__slots__:
+        value = getattr(more, name)
+        if value is not None:
+            setattr(total, name, (getattr(total, name) or 0) + value)

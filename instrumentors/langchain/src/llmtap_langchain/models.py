@@ -1,0 +1,112 @@
+"""Which model a LangChain chat model / LLM run calls: provider, model, request parameters, tools.
+
+Every `BaseChatModel` / `BaseLLM` reports `ls_provider` / `ls_model_name` (and temperature, max
+tokens, stop) in its run metadata, derived from its class and parameters; custom and fake models
+included. Those are the generic source; the invocation parameters fill in the rest.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
+
+from llmtap import parts
+from llmtap.plugin import LlmtapInstrumentor
+
+# LangChain's `ls_provider` values that differ from the semconv provider names.
+_PROVIDERS = {
+    "azure": "azure.ai.openai",
+    "google_genai": "gcp.gen_ai",
+    "google_vertexai": "gcp.vertex_ai",
+    "amazon_bedrock": "aws.bedrock",
+    "bedrock": "aws.bedrock",
+    "mistralai": "mistral_ai",
+    "xai": "x_ai",
+}
+# LangChain partner packages whose models call a provider SDK that an llmtap plugin instruments.
+_SDK_OF_PACKAGE = {"langchain_openai": "openai", "langchain_anthropic": "anthropic"}
+
+
+def provider(metadata: dict[str, Any], serialized: dict[str, Any] | None) -> str:
+    name = metadata.get("ls_provider")
+    if not name and serialized:
+        name = (serialized.get("id") or ["langchain"])[-1]
+    name = str(name or "langchain").lower()
+    return _PROVIDERS.get(name, name)
+
+
+def model_name(metadata: dict[str, Any], params: dict[str, Any]) -> str | None:
+    name = metadata.get("ls_model_name") or params.get("model") or params.get("model_name")
+    return str(name) if name else None
+
+
+def request_attributes(metadata: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    attributes: dict[str, Any] = {}
+    for key, name in (
+        ("ls_temperature", gen_ai.GEN_AI_REQUEST_TEMPERATURE),
+        ("ls_max_tokens", gen_ai.GEN_AI_REQUEST_MAX_TOKENS),
+    ):
+        value = metadata.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            attributes[name] = value
+    for key, name in (
+        ("top_p", gen_ai.GEN_AI_REQUEST_TOP_P),
+        ("top_k", gen_ai.GEN_AI_REQUEST_TOP_K),
+        ("seed", gen_ai.GEN_AI_REQUEST_SEED),
+        ("frequency_penalty", gen_ai.GEN_AI_REQUEST_FREQUENCY_PENALTY),
+        ("presence_penalty", gen_ai.GEN_AI_REQUEST_PRESENCE_PENALTY),
+    ):
+        value = params.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            attributes[name] = value
+    stop = metadata.get("ls_stop") or params.get("stop")
+    if isinstance(stop, str):
+        stop = [stop]
+    if isinstance(stop, list | tuple) and stop:
+        attributes[gen_ai.GEN_AI_REQUEST_STOP_SEQUENCES] = [str(item) for item in stop]
+    return attributes
+
+
+def tool_definitions(params: dict[str, Any]) -> list[dict[str, Any]] | None:
+    tools = params.get("tools")
+    if not isinstance(tools, list) or not tools:
+        return None
+    result = []
+    for tool in tools:
+        if not isinstance(tool, dict):
+            continue
+        function = tool.get("function") if isinstance(tool.get("function"), dict) else tool
+        parameters = function.get("parameters", function.get("input_schema"))
+        result.append(parts.function_tool(function.get("name"), function.get("description"), parameters))
+    return result or None
+
+
+def _active_plugin_libraries() -> set[str]:
+    libraries = set()
+    pending = list(LlmtapInstrumentor.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        instance = cls.__dict__.get("_instance")
+        if instance is not None and getattr(instance, "_patched", False):
+            libraries.add(cls.library)
+    return libraries
+
+
+def provider_span_below(model_class: type | None) -> bool:
+    """True when this model's API call also gets an llmtap provider span (the duplicate policy).
+
+    Models from a LangChain partner package (or a subclass, e.g. `AzureChatOpenAI`, `ChatDeepSeek`)
+    call that provider's SDK; if an llmtap plugin has patched that SDK, the provider span is the
+    child of the chat-model span and is the one that records the call's metrics.
+    """
+    if model_class is None:
+        return False
+    sdks = {
+        sdk
+        for klass in model_class.__mro__
+        if (sdk := _SDK_OF_PACKAGE.get(klass.__module__.partition(".")[0])) is not None and sdk in sys.modules
+    }
+    return bool(sdks) and bool(sdks & _active_plugin_libraries())

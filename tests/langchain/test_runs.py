@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.runnables import RunnableLambda
+from langchain_core.tools import tool
+
+from tests.langchain.support import named, tree
+from tests.support.telemetry import Telemetry, attribute_json
+
+
+@tool
+def weather(city: str) -> str:
+    """Current weather of a city."""
+    return f"sunny in {city}"
+
+
+@tool
+def broken(city: str) -> str:
+    """Always fails."""
+    raise RuntimeError(f"no data for {city}")
+
+
+def agent_loop(model: GenericFakeChatModel, tools: list) -> RunnableLambda:
+    by_name = {t.name: t for t in tools}
+
+    def run(question: str) -> str:
+        history = [HumanMessage(question)]
+        while True:
+            reply = model.invoke(history)
+            history.append(reply)
+            if not reply.tool_calls:
+                return reply.content
+            for call in reply.tool_calls:
+                history.append(by_name[call["name"]].invoke(call))
+
+    return RunnableLambda(run).with_config(run_name="agent", metadata={"lc_agent_name": "weather_agent"})
+
+
+def test_tool_calling_agent_loop(instrumented: Telemetry) -> None:
+    call = {"name": "weather", "args": {"city": "Paris"}, "id": "call_1", "type": "tool_call"}
+    model = GenericFakeChatModel(messages=iter([AIMessage(content="", tool_calls=[call]), AIMessage(content="Sunny.")]))
+
+    assert agent_loop(model, [weather]).invoke("Weather in Paris?") == "Sunny."
+
+    spans = instrumented.genai_spans()
+    assert tree(spans) == [("invoke_agent weather_agent", ["chat", "execute_tool weather", "chat"])]
+    agent = named(spans, "invoke_agent weather_agent")
+    assert agent.attributes["gen_ai.agent.name"] == "weather_agent"
+    assert agent.attributes["gen_ai.operation.name"] == "invoke_agent"
+    tool_span = named(spans, "execute_tool weather")
+    assert tool_span.attributes["gen_ai.tool.name"] == "weather"
+    assert tool_span.attributes["gen_ai.tool.call.id"] == "call_1"
+    assert tool_span.attributes["gen_ai.tool.description"] == "Current weather of a city."
+    assert attribute_json(tool_span, "gen_ai.tool.call.arguments") == {"city": "Paris"}
+    assert attribute_json(tool_span, "gen_ai.tool.call.result") == "sunny in Paris"
+    first, second = sorted((s for s in spans if s.name == "chat"), key=lambda s: s.start_time)
+    assert attribute_json(first, "gen_ai.output.messages") == [
+        {
+            "role": "assistant",
+            "parts": [{"type": "tool_call", "id": "call_1", "name": "weather", "arguments": {"city": "Paris"}}],
+            "finish_reason": "stop",
+        }
+    ]
+    assert attribute_json(second, "gen_ai.input.messages")[-1] == {
+        "role": "tool",
+        "parts": [{"type": "tool_call_response", "id": "call_1", "response": "sunny in Paris"}],
+    }
+
+
+def test_exception_inside_a_tool_marks_tool_and_agent(instrumented: Telemetry) -> None:
+    call = {"name": "broken", "args": {"city": "Oslo"}, "id": "call_9", "type": "tool_call"}
+    model = GenericFakeChatModel(messages=iter([AIMessage(content="", tool_calls=[call])]))
+
+    with pytest.raises(RuntimeError, match="no data for Oslo"):
+        agent_loop(model, [broken]).invoke("Weather in Oslo?")
+
+    spans = instrumented.genai_spans()
+    assert tree(spans) == [("invoke_agent weather_agent", ["chat", "execute_tool broken"])]
+    for name in ("execute_tool broken", "invoke_agent weather_agent"):
+        span = named(spans, name)
+        assert span.attributes["error.type"] == "RuntimeError"
+        assert span.status.description == "no data for Oslo"
+    assert named(spans, "chat").status.is_ok
+
+
+def _echo_chain() -> RunnableLambda:
+    model = GenericFakeChatModel(messages=iter([AIMessage(content="one"), AIMessage(content="two")]))
+    return (RunnableLambda(lambda q: q).with_config(run_name="prep") | model).with_config(run_name="ask")
+
+
+def test_batch_runs_are_separate_traces(instrumented: Telemetry) -> None:
+    results = _echo_chain().batch(["a", "b"])
+
+    assert sorted(r.content for r in results) == ["one", "two"]
+    spans = instrumented.genai_spans()
+    assert tree(spans) == [
+        ("invoke_workflow ask", ["invoke_workflow prep", "chat"]),
+        ("invoke_workflow ask", ["invoke_workflow prep", "chat"]),
+    ]
+    assert len({span.context.trace_id for span in spans}) == 2
+    for root in (s for s in spans if s.parent is None):
+        assert {s.context.trace_id for s in spans if s.context.trace_id == root.context.trace_id} == {
+            root.context.trace_id
+        }
+        assert len([s for s in spans if s.context.trace_id == root.context.trace_id]) == 3
+
+
+async def test_async_batch_and_ainvoke_stay_in_their_traces(instrumented: Telemetry) -> None:
+    results = await _echo_chain().abatch(["a", "b"])
+
+    assert sorted(r.content for r in results) == ["one", "two"]
+    spans = instrumented.genai_spans()
+    assert tree(spans) == [
+        ("invoke_workflow ask", ["invoke_workflow prep", "chat"]),
+        ("invoke_workflow ask", ["invoke_workflow prep", "chat"]),
+    ]
+    traces = {span.context.trace_id for span in spans}
+    assert len(traces) == 2
+    for trace_id in traces:
+        assert sorted(s.name for s in spans if s.context.trace_id == trace_id) == [
+            "chat",
+            "invoke_workflow ask",
+            "invoke_workflow prep",
+        ]
+
+
+async def test_astream_keeps_chunks_and_records_time_to_first_chunk(instrumented: Telemetry) -> None:
+    model = GenericFakeChatModel(messages=iter([AIMessage(content="hello big world")]))
+    chain = (RunnableLambda(lambda q: q).with_config(run_name="prep") | model).with_config(run_name="ask")
+
+    chunks = [chunk.content async for chunk in chain.astream("hi")]
+
+    assert "".join(chunks) == "hello big world"
+    assert len(chunks) > 1
+    spans = instrumented.genai_spans()
+    assert tree(spans) == [("invoke_workflow ask", ["invoke_workflow prep", "chat"])]
+    chat = named(spans, "chat")
+    assert chat.attributes["gen_ai.response.time_to_first_chunk"] >= 0
+    assert attribute_json(chat, "gen_ai.output.messages") == [
+        {"role": "assistant", "parts": [{"type": "text", "content": "hello big world"}], "finish_reason": "stop"}
+    ]
+
+
+def test_sync_stream_leaves_no_span_current_between_chunks(instrumented: Telemetry) -> None:
+    from opentelemetry import trace
+
+    model = GenericFakeChatModel(messages=iter([AIMessage(content="a b c")]))
+    seen = []
+    for chunk in model.stream("hi"):
+        seen.append((chunk.content, trace.get_current_span().get_span_context().is_valid))
+
+    assert [content for content, _ in seen if content] == ["a", " ", "b", " ", "c"]
+    assert {current for _, current in seen} == {False}
+    assert tree(instrumented.genai_spans()) == ["chat"]
