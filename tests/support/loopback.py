@@ -7,6 +7,7 @@ Requests are kept (with headers) so tests can check what the SDK really sent.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -46,6 +47,12 @@ def sse_bytes(item: Any) -> bytes:
     return f"data: {payload}\n\n".encode()
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # clients abandoning streams are expected
+            super().handle_error(request, client_address)
+
+
 class LoopbackAPI:
     def __init__(self) -> None:
         self.handlers: dict[tuple[str, str], Handler] = {}
@@ -74,7 +81,7 @@ class LoopbackAPI:
 
             do_GET = do_POST = do_DELETE = _serve
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), _Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
