@@ -9,6 +9,8 @@ into a record (`SDK.route`); everything else here is shared.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import time
 import weakref
 from collections.abc import Callable
@@ -172,6 +174,28 @@ def async_parse_wrapper(sdk: SDK) -> Callable[..., Any]:
     return wrapper
 
 
+def _raw_closed(raw: Any) -> None:
+    """A raw response closed without `.parse()` (e.g. read with `iter_lines()`): end with metadata only."""
+    pending = raw.__dict__.pop(_PENDING_ATTRIBUTE, None)
+    if pending is not None:
+        pending[3].detach()
+        pending[0].end()
+
+
+def raw_close_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+    try:
+        return wrapped(*args, **kwargs)
+    finally:
+        _raw_closed(instance)
+
+
+async def async_raw_close_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+    try:
+        return await wrapped(*args, **kwargs)
+    finally:
+        _raw_closed(instance)
+
+
 # How to find the raw SDK stream behind an object whose method is wrapped.
 RawOf = Callable[[Any], Any]
 
@@ -285,3 +309,52 @@ def async_produces_wrapper(raw_of: RawOf) -> Callable[..., Any]:
         return result
 
     return wrapper
+
+
+class Helper(NamedTuple):
+    """An SDK stream helper: `module.stream` / `module.async_stream` and their `...Manager` classes."""
+
+    module: str
+    stream: str
+    async_stream: str
+    final: str  # the method returning the object accumulated from the stream
+
+
+def patch_sdk(instrumentor: Any, package: str, route: Callable[[Any, Any, Any], Route | None], helpers: Any) -> None:
+    """Install every hook on the Stainless SDK `package` (e.g. "openai"); `route` is the plugin's."""
+    streaming = importlib.import_module(f"{package}._streaming")
+    responses = importlib.import_module(f"{package}._response")
+    raw_types: tuple[type, ...] = (responses.BaseAPIResponse,)
+    legacy = f"{package}._legacy_response"
+    has_legacy = importlib.util.find_spec(legacy) is not None
+    if has_legacy:
+        raw_types += (importlib.import_module(legacy).LegacyAPIResponse,)
+    sdk = SDK(route, (streaming.Stream,), (streaming.AsyncStream,), raw_types)
+
+    wrap = instrumentor.wrap
+    wrap(f"{package}._base_client", "SyncAPIClient.request", request_wrapper(sdk))
+    wrap(f"{package}._base_client", "AsyncAPIClient.request", async_request_wrapper(sdk))
+    wrap(f"{package}._response", "APIResponse.parse", parse_wrapper(sdk))
+    wrap(f"{package}._response", "AsyncAPIResponse.parse", async_parse_wrapper(sdk))
+    wrap(f"{package}._response", "APIResponse.close", raw_close_wrapper)
+    wrap(f"{package}._response", "AsyncAPIResponse.close", async_raw_close_wrapper)
+    if has_legacy:
+        wrap(legacy, "LegacyAPIResponse.parse", parse_wrapper(sdk))
+
+    wrap(f"{package}._streaming", "Stream.close", close_wrapper(itself))
+    wrap(f"{package}._streaming", "Stream.__exit__", exit_wrapper(itself))
+    wrap(f"{package}._streaming", "AsyncStream.close", async_close_wrapper(itself))
+    wrap(f"{package}._streaming", "AsyncStream.__aexit__", async_exit_wrapper(itself))
+
+    for helper in helpers:
+        module, stream, async_stream = helper.module, helper.stream, helper.async_stream
+        wrap(module, f"{stream}.close", close_wrapper(helper_raw_stream))
+        wrap(module, f"{stream}.__exit__", exit_wrapper(helper_raw_stream))
+        wrap(module, f"{stream}.{helper.final}", produces_wrapper(helper_raw_stream))
+        wrap(module, f"{stream}Manager.__enter__", produces_wrapper(manager_raw_stream))
+        wrap(module, f"{stream}Manager.__exit__", exit_wrapper(manager_raw_stream))
+        wrap(module, f"{async_stream}.close", async_close_wrapper(helper_raw_stream))
+        wrap(module, f"{async_stream}.__aexit__", async_exit_wrapper(helper_raw_stream))
+        wrap(module, f"{async_stream}.{helper.final}", async_produces_wrapper(helper_raw_stream))
+        wrap(module, f"{async_stream}Manager.__aenter__", async_produces_wrapper(manager_raw_stream))
+        wrap(module, f"{async_stream}Manager.__aexit__", async_exit_wrapper(manager_raw_stream))

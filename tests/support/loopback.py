@@ -48,6 +48,9 @@ def sse_bytes(item: Any) -> bytes:
 
 
 class _QuietServer(ThreadingHTTPServer):
+    request_queue_size = 128  # tests open dozens of connections at once
+    daemon_threads = True
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         if not isinstance(sys.exc_info()[1], ConnectionError):  # clients abandoning streams are expected
             super().handle_error(request, client_address)
@@ -82,8 +85,7 @@ class LoopbackAPI:
             do_GET = do_POST = do_DELETE = _serve
 
         self.server = _QuietServer(("127.0.0.1", 0), _Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
     @property
     def base_url(self) -> str:

@@ -170,9 +170,10 @@ class ChatStreamState:
         if chunk.usage is not None:
             self.usage = chunk.usage
         for choice in chunk.choices:
-            state = self.choices.get(choice.index)
+            index = choice.index or 0  # a malformed chunk may omit it
+            state = self.choices.get(index)
             if state is None:
-                state = self.choices[choice.index] = _Choice()
+                state = self.choices[index] = _Choice()
             if choice.finish_reason:
                 state.finish_reason = choice.finish_reason
             if not self.capture:
