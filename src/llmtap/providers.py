@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Mapping
 
@@ -31,6 +32,18 @@ def _exporter_names(environ: Mapping[str, str], signal: str) -> list[str]:
     return ["otlp"] if any(environ.get(name, "").strip() for name in endpoints) else []
 
 
+def _otlp_exporter(signal: str) -> type:
+    """The OTLP/HTTP exporter class for `signal` ("trace" or "metric"), which `llmtap[otlp]` installs."""
+    try:
+        module = importlib.import_module(f"opentelemetry.exporter.otlp.proto.http.{signal}_exporter")
+    except ImportError:
+        raise ConfigError(
+            "OTEL_EXPORTER_OTLP_ENDPOINT is set but the OTLP exporter is not installed; "
+            "expected `pip install llmtap[otlp]`"
+        ) from None
+    return module.OTLPSpanExporter if signal == "trace" else module.OTLPMetricExporter
+
+
 def global_tracer_provider_is_set() -> bool:
     return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
 
@@ -43,14 +56,7 @@ def setup_tracer_provider(environ: Mapping[str, str] | None = None) -> TracerPro
         if name == "console":
             provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
         else:
-            try:
-                from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-            except ImportError:
-                raise ConfigError(
-                    "OTEL_EXPORTER_OTLP_ENDPOINT is set but the OTLP exporter is not installed; "
-                    "expected `pip install llmtap[otlp]`"
-                ) from None
-            provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+            provider.add_span_processor(BatchSpanProcessor(_otlp_exporter("trace")()))
     trace.set_tracer_provider(provider)
     return provider
 
@@ -63,14 +69,7 @@ def setup_meter_provider(environ: Mapping[str, str] | None = None) -> MeterProvi
         if name == "console":
             readers.append(PeriodicExportingMetricReader(ConsoleMetricExporter()))
         else:
-            try:
-                from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-            except ImportError:
-                raise ConfigError(
-                    "OTEL_EXPORTER_OTLP_ENDPOINT is set but the OTLP exporter is not installed; "
-                    "expected `pip install llmtap[otlp]`"
-                ) from None
-            readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
+            readers.append(PeriodicExportingMetricReader(_otlp_exporter("metric")()))
     if not readers:
         return None
     provider = MeterProvider(resource=Resource.create(), metric_readers=readers)

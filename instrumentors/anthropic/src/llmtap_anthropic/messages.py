@@ -15,6 +15,7 @@ from typing import Any
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
 
 from llmtap import parts
+from llmtap.parameters import new_call
 from llmtap.record import LLMCall, Usage
 
 OPERATION = "chat"
@@ -134,15 +135,6 @@ def tool_definitions(tools: Any) -> list[dict[str, Any]] | None:
 
 
 def _request_attributes(body: dict[str, Any], attributes: dict[str, Any]) -> None:
-    for key, name in _SCALAR_PARAMETERS.items():
-        value = body.get(key)
-        if value is not None:
-            attributes[name] = value
-    if body.get("stream"):
-        attributes[gen_ai.GEN_AI_REQUEST_STREAM] = True
-    stop = body.get("stop_sequences")
-    if stop:
-        attributes[gen_ai.GEN_AI_REQUEST_STOP_SEQUENCES] = list(stop)
     thinking = body.get("thinking")
     if isinstance(thinking, dict):
         if thinking.get("type"):
@@ -160,13 +152,7 @@ def _request_attributes(body: dict[str, Any], attributes: dict[str, Any]) -> Non
 
 
 def build_call(body: dict[str, Any], capture_content: bool) -> LLMCall:
-    call = LLMCall(
-        provider="anthropic",
-        operation=OPERATION,
-        request_model=body.get("model"),
-        capture_content=capture_content,
-        streaming=bool(body.get("stream")),
-    )
+    call = new_call("anthropic", OPERATION, body, capture_content, _SCALAR_PARAMETERS, stop_key="stop_sequences")
     _request_attributes(body, call.request_attributes)
     if capture_content:
         system = body.get("system")

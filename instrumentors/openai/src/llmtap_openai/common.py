@@ -7,7 +7,8 @@ from typing import Any
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
 from opentelemetry.semconv._incubating.attributes import openai_attributes
 
-from llmtap import parts
+from llmtap import parameters, parts
+from llmtap.record import LLMCall
 
 # Request body key -> semantic-convention attribute, for scalar parameters taken as they are.
 SCALAR_PARAMETERS = {
@@ -20,16 +21,8 @@ SCALAR_PARAMETERS = {
 }
 
 
-def scalar_parameters(body: dict[str, Any], attributes: dict[str, Any]) -> None:
-    for key, name in SCALAR_PARAMETERS.items():
-        value = body.get(key)
-        if value is not None:
-            attributes[name] = value
-    if body.get("stream"):
-        attributes[gen_ai.GEN_AI_REQUEST_STREAM] = True
-    stop = body.get("stop")
-    if stop:
-        attributes[gen_ai.GEN_AI_REQUEST_STOP_SEQUENCES] = [stop] if isinstance(stop, str) else list(stop)
+def new_call(body: dict[str, Any], operation: str, capture_content: bool) -> LLMCall:
+    return parameters.new_call("openai", operation, body, capture_content, SCALAR_PARAMETERS, stop_key="stop")
 
 
 def output_type(format_type: str | None, attributes: dict[str, Any]) -> None:

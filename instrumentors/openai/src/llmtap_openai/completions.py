@@ -8,21 +8,14 @@ from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as ge
 
 from llmtap import parts
 from llmtap.record import LLMCall, Usage
-from llmtap_openai.common import response_metadata, scalar_parameters
+from llmtap_openai.common import new_call, response_metadata
 
 OPERATION = "text_completion"
 
 
 def build_call(body: dict[str, Any], capture_content: bool) -> LLMCall:
-    call = LLMCall(
-        provider="openai",
-        operation=OPERATION,
-        request_model=body.get("model"),
-        capture_content=capture_content,
-        streaming=bool(body.get("stream")),
-    )
+    call = new_call(body, OPERATION, capture_content)
     attributes = call.request_attributes
-    scalar_parameters(body, attributes)
     if body.get("max_tokens") is not None:
         attributes[gen_ai.GEN_AI_REQUEST_MAX_TOKENS] = body["max_tokens"]
     if body.get("n") not in (None, 1):

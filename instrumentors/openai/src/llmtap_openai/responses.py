@@ -8,7 +8,7 @@ from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as ge
 
 from llmtap import parts
 from llmtap.record import LLMCall, Usage
-from llmtap_openai.common import output_type, response_metadata, scalar_parameters, tool_definitions
+from llmtap_openai.common import new_call, output_type, response_metadata, tool_definitions
 
 OPERATION = "chat"
 
@@ -62,15 +62,8 @@ def input_messages(items: Any) -> list[dict[str, Any]]:
 
 
 def build_call(body: dict[str, Any], capture_content: bool) -> LLMCall:
-    call = LLMCall(
-        provider="openai",
-        operation=OPERATION,
-        request_model=body.get("model"),
-        capture_content=capture_content,
-        streaming=bool(body.get("stream")),
-    )
+    call = new_call(body, OPERATION, capture_content)
     attributes = call.request_attributes
-    scalar_parameters(body, attributes)
     if body.get("max_output_tokens") is not None:
         attributes[gen_ai.GEN_AI_REQUEST_MAX_TOKENS] = body["max_output_tokens"]
     text_config = body.get("text")
