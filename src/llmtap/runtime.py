@@ -54,6 +54,7 @@ def configure(
             providers.setup_meter_provider()
         tracer = trace.get_tracer(INSTRUMENTATION_SCOPE, __version__, tracer_provider, schema_url=_SCHEMA_URL)
         meter = metrics.get_meter(INSTRUMENTATION_SCOPE, __version__, meter_provider, schema_url=_SCHEMA_URL)
+        labels.bind_meter(meter)
         emitter = Emitter(tracer, GenAIMetrics(meter), settings.max_content_chars)
         from llmtap.labels.processor import install as install_label_processor
 

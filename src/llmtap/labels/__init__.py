@@ -10,7 +10,7 @@ from llmtap.labels.threads import ContextThreadPoolExecutor, in_current_context
 
 def dropped_counts() -> dict[str, int]:
     """How many bad labels were dropped, by key, since llmtap was configured (`LLMTAP_LABELS_MODE=drop`)."""
-    return dict(current_policy().dropped)
+    return current_policy().counter.dropped_by_key()
 
 
 __all__ = [

@@ -3,21 +3,30 @@
 `check()` applies the mode to labels from any source: `warn` logs an unknown key or bad value once per
 key and keeps the label, `strict` raises `LabelError` at the call site, `drop` drops the label and
 counts it. Values that fit their spec are normalised to the declared type.
+
+Required labels (`required = true`) are checked on LLM spans, not at `llmtap.tags()`: labels nest, so a
+block cannot know whether an outer or inner one, `LLMTAP_TAGS` or baggage supplies the rest. An LLM span
+(one with `gen_ai.operation.name`, other than the structure operations workflow/agent/tool/retrieval)
+that ends without a required label is counted (`llmtap.labels.dropped`, reason `missing_required`) and
+logged once per key, in every mode: `strict` raises only from the entry points the application calls
+(`llmtap.tags()`, `LLMTracer.trace_llm_call(tags=...)`, `set_tag`), never from inside an SDK call.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from opentelemetry.metrics import Meter
+from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
 from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 from opentelemetry.semconv._incubating.attributes.user_attributes import USER_ID
 
 from llmtap.config import Settings
 from llmtap.errors import LabelError
+from llmtap.labels.accounting import BAD_VALUE, MISSING_REQUIRED, UNKNOWN_KEY, LabelCounter
 from llmtap.labels.schema import LabelProblem, LabelSpec, LabelValue, parse_schema, plain_value
 
 logger = logging.getLogger("llmtap")
@@ -25,6 +34,18 @@ logger = logging.getLogger("llmtap")
 ATTRIBUTE_PREFIX = "llmtap.tag."
 # Labels that also set a semantic-convention attribute.
 ALIASES = {"user_id": USER_ID, "session_id": SESSION_ID}
+_OPERATION = gen_ai.GEN_AI_OPERATION_NAME
+# Spans of application structure, not model calls: required labels are not checked on them.
+_STRUCTURE = frozenset(
+    op.value
+    for op in (
+        gen_ai.GenAiOperationNameValues.INVOKE_WORKFLOW,
+        gen_ai.GenAiOperationNameValues.INVOKE_AGENT,
+        gen_ai.GenAiOperationNameValues.CREATE_AGENT,
+        gen_ai.GenAiOperationNameValues.EXECUTE_TOOL,
+        gen_ai.GenAiOperationNameValues.RETRIEVAL,
+    )
+)
 
 
 def attributes_of(labels: Mapping[str, LabelValue]) -> dict[str, LabelValue]:
@@ -39,14 +60,29 @@ def attributes_of(labels: Mapping[str, LabelValue]) -> dict[str, LabelValue]:
 
 
 class LabelPolicy:
-    __slots__ = ("_lock", "_warned", "active", "dropped", "env_attributes", "env_labels", "mode", "propagated", "specs")
+    __slots__ = (
+        "_lock",
+        "_warned",
+        "active",
+        "counter",
+        "env_attributes",
+        "env_labels",
+        "mode",
+        "propagated",
+        "required",
+        "settings",
+        "specs",
+    )
 
     def __init__(self, specs: Mapping[str, LabelSpec], mode: str = "warn", *, active: bool = True) -> None:
         self.active = active  # False only for the placeholder in force while llmtap is not configured
         self.specs = dict(specs)
         self.mode = mode
         self.propagated = frozenset(key for key, spec in self.specs.items() if spec.propagate)
-        self.dropped: Counter[str] = Counter()
+        # (key, `llmtap.tag.<key>`) of the labels every LLM span must carry.
+        self.required = tuple((key, ATTRIBUTE_PREFIX + key) for key, spec in self.specs.items() if spec.required)
+        self.counter = LabelCounter()
+        self.settings: Settings | None = None
         self._warned: set[str] = set()
         self._lock = threading.Lock()
         self.env_labels: dict[str, LabelValue] = {}
@@ -54,10 +90,17 @@ class LabelPolicy:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LabelPolicy:
-        """Compile the settings; a malformed schema is a `ConfigError`, a bad `LLMTAP_TAGS` follows the mode."""
+        """Compile the settings; a malformed schema is a `ConfigError`, a bad `LLMTAP_TAGS` follows the mode.
+
+        The policy in force is reused when it was compiled from these very settings (the runtime is rebuilt
+        with the same settings when a plugin is instrumented): `LLMTAP_TAGS` is checked, logged and counted once.
+        """
+        if _active.active and _active.settings is settings:
+            return _active
         policy = cls(parse_schema(settings.tables.get("labels"), settings.source), settings.labels_mode)
         policy.env_labels = policy.check(settings.tags)
         policy.env_attributes = attributes_of(policy.env_labels)
+        policy.settings = settings
         return policy
 
     def problem(self, key: str, value: Any) -> tuple[LabelValue | None, str | None]:
@@ -91,14 +134,33 @@ class LabelPolicy:
                 if isinstance(key, str) and key:
                     result[key] = plain_value(key, value)
                 continue
-            with self._lock:
-                self.dropped[str(key)] += 1
+            self.counter.add(str(key), BAD_VALUE if key in self.specs else UNKNOWN_KEY)
             self._warn_once(str(key), message + " (dropped)")
         return result
 
     def missing(self, labels: Mapping[str, Any]) -> list[str]:
         """Required labels absent from `labels`."""
         return [key for key, spec in self.specs.items() if spec.required and key not in labels]
+
+    def bind_meter(self, meter: Meter) -> None:
+        """Record `llmtap.labels.dropped` through `meter` (the runtime's meter provider)."""
+        self.counter.bind(meter)
+
+    def check_span(self, name: str, attributes: Mapping[str, Any] | None) -> None:
+        """Count and log (once per key) the required labels an ended LLM span lacks. Never raises a LabelError."""
+        if not attributes:
+            return
+        operation = attributes.get(_OPERATION)
+        if operation is None or operation in _STRUCTURE:
+            return
+        for key, attribute in self.required:
+            if attribute not in attributes:
+                self.counter.add(key, MISSING_REQUIRED)
+                self._warn_once(
+                    "required:" + key,
+                    f"LLM span {name!r} has no label {key!r}, which the label schema marks required; expected it "
+                    "from LLMTAP_TAGS, llmtap.tags(...) or baggage",
+                )
 
     def _warn_once(self, key: str, message: str) -> None:
         with self._lock:

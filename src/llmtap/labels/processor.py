@@ -15,6 +15,9 @@ from llmtap.safety import report_internal_error
 class LabelSpanProcessor(SpanProcessor):
     """`LLMTAP_TAGS`, then `tags()` labels, then propagated baggage labels (later wins), on every span.
 
+    When a span ends, required labels are checked if it is an LLM span (see `LabelPolicy.check_span`):
+    at the end, so a label set on the span itself (`LLMSpan.set_tag`) counts.
+
     Inert while llmtap is not configured (before `instrument()` / after `uninstrument()`).
     """
 
@@ -36,7 +39,14 @@ class LabelSpanProcessor(SpanProcessor):
             report_internal_error("stamping labels on a span", exc)
 
     def on_end(self, span: ReadableSpan) -> None:
-        return None
+        """Required labels: an LLM span that ends without one is counted and logged once per key."""
+        policy = _policy.current_policy()
+        if not policy.required:
+            return
+        try:
+            policy.check_span(span.name, span.attributes)
+        except Exception as exc:
+            report_internal_error("checking required labels on a span", exc)
 
     def shutdown(self) -> None:
         return None
