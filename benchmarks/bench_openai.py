@@ -19,33 +19,19 @@ the span exporter dropping every span.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import gc
 import json
 import os
 import platform
-import statistics
 import sys
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import httpx2
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import (
-    BatchSpanProcessor,
-    SimpleSpanProcessor,
-    SpanExporter,
-    SpanExportResult,
-)
-from opentelemetry.trace import SpanKind
 
-import llmtap
+import harness
 import openai
+from harness import Scenario
 
 MODEL = "gpt-4o-mini"
 API_KEY = "sk-bench-0000000000000000000000000000"
@@ -238,13 +224,6 @@ TOOLS = [
 ]
 
 
-@dataclass
-class Scenario:
-    name: str
-    run: Callable[[int], None]  # performs n calls
-    chunks: int = 0
-
-
 def scenarios() -> list[Scenario]:
     chat = sync_client(json.dumps(chat_body()).encode(), _JSON)
     tools = sync_client(json.dumps(tool_calls_body()).encode(), _JSON)
@@ -294,368 +273,17 @@ def scenarios() -> list[Scenario]:
     ]
 
 
-# ---------------------------------------------------------------------------------------------------
-# Telemetry pipeline: SDK providers, spans dropped by the exporter
-# ---------------------------------------------------------------------------------------------------
-
-
-class DroppingExporter(SpanExporter):
-    """Counts spans and keeps none (or, while `keep` is set, keeps them for inspection)."""
-
-    def __init__(self) -> None:
-        self.exported = 0
-        self.keep: list[ReadableSpan] | None = None
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        self.exported += len(spans)
-        if self.keep is not None:
-            self.keep.extend(spans)
-        return SpanExportResult.SUCCESS
-
-    def shutdown(self) -> None:
-        pass
-
-
-@dataclass
-class Pipeline:
-    exporter: DroppingExporter
-    tracer_provider: TracerProvider
-    meter_provider: MeterProvider
-    reader: InMemoryMetricReader
-
-    def instrument(self) -> None:
-        llmtap.instrument(
-            providers=["openai"],
-            tracer_provider=self.tracer_provider,
-            meter_provider=self.meter_provider,
-            config={},
-        )
-
-    @staticmethod
-    def uninstrument() -> None:
-        llmtap.uninstrument()
-
-
-def pipeline(batch: bool) -> Pipeline:
-    exporter = DroppingExporter()
-    tracer_provider = TracerProvider()
-    processor = BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
-    tracer_provider.add_span_processor(processor)
-    reader = InMemoryMetricReader()
-    return Pipeline(exporter, tracer_provider, MeterProvider(metric_readers=[reader]), reader)
-
-
-# ---------------------------------------------------------------------------------------------------
-# Measurement
-# ---------------------------------------------------------------------------------------------------
-
-
-def _time_block(run: Callable[[int], None], n: int) -> float:
-    """Mean microseconds per call over one block of `n` calls."""
-    start = time.perf_counter_ns()
-    run(n)
-    return (time.perf_counter_ns() - start) / n / 1000
-
-
-@dataclass
-class Row:
-    name: str
-    calls_per_block: int
-    blocks: int
-    off_us: float
-    on_us: float
-    added_us: float
-    ratio: float
-    off_median_us: float
-    on_median_us: float
-    added_median_us: float
-    chunks: int = 0
-    added_per_chunk_us: float | None = None
-
-
-def _alternate(
-    off_run: Callable[[int], None], on_run: Callable[[int], None], n: int, blocks: int, tel: Pipeline | None
-) -> tuple[list[float], list[float]]:
-    """Per-call µs of each block, uninstrumented and instrumented (`tel` given) or `on_run`, alternating."""
-    off: list[float] = []
-    on: list[float] = []
-    for block in range(blocks):
-        # Alternate which side goes first so drift (thermal, other load) does not favour one side.
-        order = (False, True) if block % 2 == 0 else (True, False)
-        for instrumented in order:
-            if instrumented and tel is not None:
-                tel.instrument()
-            try:
-                (on if instrumented else off).append(_time_block(on_run if instrumented else off_run, n))
-            finally:
-                if instrumented and tel is not None:
-                    tel.uninstrument()
-    return off, on
-
-
-def measure(scenario: Scenario, tel: Pipeline, n: int, blocks: int) -> Row:
-    off, on = _alternate(scenario.run, scenario.run, n, blocks, tel)
-    off_min, on_min = min(off), min(on)
-    off_med, on_med = statistics.median(off), statistics.median(on)
-    row = Row(
-        name=scenario.name,
-        calls_per_block=n,
-        blocks=blocks,
-        off_us=off_min,
-        on_us=on_min,
-        added_us=on_min - off_min,
-        ratio=on_min / off_min,
-        off_median_us=off_med,
-        on_median_us=on_med,
-        added_median_us=on_med - off_med,
-        chunks=scenario.chunks,
-    )
-    if scenario.chunks:
-        row.added_per_chunk_us = row.added_us / scenario.chunks
-    return row
-
-
-def exported_chat_span(tel: Pipeline, scenario: Scenario) -> ReadableSpan:
-    """One real llmtap chat span, as the exporter receives it."""
-    tel.tracer_provider.force_flush()  # spans of earlier calls still queued (BatchSpanProcessor) go first
-    tel.exporter.keep = []
-    tel.instrument()
-    try:
-        scenario.run(1)
-    finally:
-        tel.uninstrument()
-    tel.tracer_provider.force_flush()
-    spans = [span for span in tel.exporter.keep if span.instrumentation_scope.name == "llmtap"]
-    tel.exporter.keep = None
-    if len(spans) != 1:
-        raise SystemExit(f"expected one llmtap span per chat call, got {len(spans)}")
-    return spans[0]
-
-
-def measure_floor(tel: Pipeline, span: ReadableSpan, n: int, blocks: int) -> tuple[float, float]:
-    """Min and median microseconds to start and end one SDK span with the llmtap chat span's attributes."""
-    tracer = tel.tracer_provider.get_tracer("llmtap-floor")
-    name, attributes = span.name, dict(span.attributes or {})
-
-    def run(count: int) -> None:
-        start_span = tracer.start_span
-        for _ in range(count):
-            start_span(name, kind=SpanKind.CLIENT, attributes=attributes).end()
-
-    run(min(n, 200))
-    times = [_time_block(run, n) for _ in range(blocks)]
-    return min(times), statistics.median(times)
-
-
-# The attributes llmtap's metric points carry, taken from the span's.
-_METRIC_KEYS = (
-    "gen_ai.operation.name",
-    "gen_ai.provider.name",
-    "gen_ai.request.model",
-    "gen_ai.response.model",
-    "server.address",
-    "server.port",
-)
-
-
-def measure_floor_with_metrics(tel: Pipeline, span: ReadableSpan, n: int, blocks: int) -> tuple[float, float]:
-    """The floor span plus the three metric points llmtap records for a chat call (duration, input and
-    output token usage, same attributes), through the same providers: the SDK work llmtap cannot avoid."""
-    tracer = tel.tracer_provider.get_tracer("llmtap-floor")
-    meter = tel.meter_provider.get_meter("llmtap-floor")
-    duration = meter.create_histogram("floor.duration", unit="s")
-    tokens = meter.create_histogram("floor.tokens", unit="{token}")
-    name, attributes = span.name, dict(span.attributes or {})
-    metric_attributes = {key: attributes[key] for key in _METRIC_KEYS if key in attributes}
-    input_attributes = {**metric_attributes, "gen_ai.token.type": "input"}
-    output_attributes = {**metric_attributes, "gen_ai.token.type": "output"}
-
-    def run(count: int) -> None:
-        start_span = tracer.start_span
-        for _ in range(count):
-            start_span(name, kind=SpanKind.CLIENT, attributes=attributes).end()
-            duration.record(0.5, metric_attributes)
-            tokens.record(23, input_attributes)
-            tokens.record(12, output_attributes)
-
-    run(min(n, 200))
-    times = [_time_block(run, n) for _ in range(blocks)]
-    return min(times), statistics.median(times)
-
-
-def measure_floor_in_situ(scenario: Scenario, tel: Pipeline, span: ReadableSpan, n: int, blocks: int) -> float:
-    """The floor span's cost when each one is made next to a real uninstrumented chat call (cold caches).
-
-    Timed like a scenario: plain chat calls alternating with chat calls each followed by one floor span.
-    """
-    tracer = tel.tracer_provider.get_tracer("llmtap-floor")
-    name, attributes = span.name, dict(span.attributes or {})
-
-    def run(count: int) -> None:
-        start_span = tracer.start_span
-        for _ in range(count):
-            scenario.run(1)
-            start_span(name, kind=SpanKind.CLIENT, attributes=attributes).end()
-
-    off, on = _alternate(scenario.run, run, n, blocks, None)
-    return min(on) - min(off)
-
-
-def rss_kib() -> int:
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    import resource  # fallback: peak, not current, RSS
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak // 1024 if sys.platform == "darwin" else peak
-
-
-@dataclass
-class Memory:
-    calls: int
-    off_growth_kib: int
-    on_growth_kib: int
-    spans_exported: int
-    tracked_objects_after: int
-
-
-def measure_memory(scenario: Scenario, tel: Pipeline, calls: int, warmup: int) -> Memory:
-    from llmtap import refs
-
-    def growth(instrumented: bool) -> int:
-        if instrumented:
-            tel.instrument()
-        try:
-            scenario.run(warmup)
-            gc.collect()
-            before = rss_kib()
-            scenario.run(calls)
-            gc.collect()
-            return rss_kib() - before
-        finally:
-            if instrumented:
-                tel.uninstrument()
-
-    off = growth(False)
-    tel.tracer_provider.force_flush()
-    exported_before = tel.exporter.exported
-    on = growth(True)
-    tel.tracer_provider.force_flush()
-    return Memory(
-        calls=calls,
-        off_growth_kib=off,
-        on_growth_kib=on,
-        spans_exported=tel.exporter.exported - exported_before,
-        tracked_objects_after=len(refs._produced_by),
-    )
-
-
-# ---------------------------------------------------------------------------------------------------
-# Report
-# ---------------------------------------------------------------------------------------------------
-
-
-def _fmt(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:,.{digits}f}"
-
-
-def print_report(
-    rows: list[Row],
-    floor: tuple[float, float],
-    floor_metrics: tuple[float, float],
-    floor_in_situ: float,
-    floor_attributes: int,
-    memory: Memory,
-    per_chunk_marginal: float | None,
-    header: dict[str, Any],
-) -> None:
-    print(
-        "llmtap overhead on openai {openai} (python {python}, {processor}, content capture {capture}, "
-        "{blocks} alternating blocks/side)".format(**header)
-    )
-    print("figures: min over blocks of the mean per call, µs; (median) = median over blocks")
-    print()
-    head = (
-        f"{'scenario':<26} {'off µs':>9} {'on µs':>9} {'added µs':>9} {'(median)':>9} {'on/off':>7} {'added/chunk':>11}"
-    )
-    print(head)
-    print("-" * len(head))
-    for row in rows:
-        print(
-            f"{row.name:<26} {_fmt(row.off_us):>9} {_fmt(row.on_us):>9} {_fmt(row.added_us):>9} "
-            f"{_fmt(row.added_median_us):>9} {row.ratio:>6.2f}x {_fmt(row.added_per_chunk_us, 2):>11}"
-        )
-    print()
-    chat = rows[0]
-    floor_min, floor_median = floor
-    print(
-        f"floor: one SDK span, chat span's name/kind/{floor_attributes} attributes: {floor_min:.1f} µs "
-        f"(median {floor_median:.1f})"
-    )
-    print(f"overhead/floor (chat, non-streamed): {chat.added_us / floor_min:.2f}  (target <= 1.5)")
-    print(
-        f"floor + the 3 metric points of a chat call: {floor_metrics[0]:.1f} µs (median {floor_metrics[1]:.1f}); "
-        f"overhead/(span+metrics floor): {chat.added_us / floor_metrics[0]:.2f}"
-    )
-    in_situ = f"{chat.added_us / floor_in_situ:.2f}" if floor_in_situ > 0 else "n/a"
-    print(
-        f"floor in situ (the same span made after each uninstrumented chat call): {floor_in_situ:.1f} µs; "
-        f"overhead/floor in situ: {in_situ}"
-    )
-    if per_chunk_marginal is not None:
-        print(
-            f"marginal µs per streamed chunk ({STREAM_CHUNKS}->{LONG_STREAM_CHUNKS} chunks slope): "
-            f"{per_chunk_marginal:.2f}  (target < 2)"
-        )
-    print(
-        f"RSS growth over {memory.calls:,} chat calls after warm-up: uninstrumented {memory.off_growth_kib:+,} KiB, "
-        f"instrumented {memory.on_growth_kib:+,} KiB; spans exported (dropped) {memory.spans_exported:,}; "
-        f"response objects still tracked by span_of: {memory.tracked_objects_after}"
-    )
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="few iterations (CI smoke); figures are not meaningful")
-    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
-    parser.add_argument("--batch", action="store_true", help="BatchSpanProcessor instead of SimpleSpanProcessor")
-    parser.add_argument("--blocks", type=int, help="alternating blocks per side (default 15, quick 2)")
-    parser.add_argument("--rss-calls", type=int, help="calls for the RSS measurement (default 20000, quick 300)")
-    args = parser.parse_args(argv)
-
+    args = harness.arguments(__doc__, argv)
     check_wire_format()
-    blocks = args.blocks or (2 if args.quick else 15)
-    rss_calls = args.rss_calls or (300 if args.quick else 20_000)
     # Calls per block: roughly 20-60 ms of work per block on a laptop.
     calls = {"chat": 300, "async chat": 300, "chat, two tool calls": 250}
     calls[f"chat stream {STREAM_CHUNKS} chunks"] = 100
     calls[f"chat stream {LONG_STREAM_CHUNKS} chunks"] = 25
-    if args.quick:
-        calls = {name: max(2, count // 50) for name, count in calls.items()}
 
-    tel = pipeline(args.batch)
-    all_scenarios = scenarios()
-    # Warm-up: imports, patching, first-call caches, on both sides.
-    for scenario in all_scenarios:
-        scenario.run(3)
-        tel.instrument()
-        scenario.run(3)
-        tel.uninstrument()
-
-    rows = [measure(scenario, tel, calls[scenario.name], blocks) for scenario in all_scenarios]
-    span = exported_chat_span(tel, all_scenarios[0])
-    floor = measure_floor(tel, span, 20 if args.quick else 2000, blocks)
-    floor_metrics = measure_floor_with_metrics(tel, span, 20 if args.quick else 2000, blocks)
-    floor_in_situ = measure_floor_in_situ(all_scenarios[0], tel, span, calls["chat"], blocks)
-    short, long = rows[1], rows[2]
+    results = harness.run(args, harness.pipeline(args.batch, "openai"), scenarios(), calls)
+    short, long = results.rows[1], results.rows[2]
     per_chunk_marginal = (long.added_us - short.added_us) / (LONG_STREAM_CHUNKS - STREAM_CHUNKS)
-    memory = measure_memory(all_scenarios[0], tel, rss_calls, 50 if args.quick else 2000)
-    tel.tracer_provider.shutdown()
 
     from llmtap import runtime
     from llmtap.config import load_settings
@@ -665,32 +293,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         "python": platform.python_version(),
         "processor": "BatchSpanProcessor" if args.batch else "SimpleSpanProcessor",
         "capture": "on" if load_settings(config={}).capture_content else "off",
-        "blocks": blocks,
+        "blocks": results.blocks,
         "quick": args.quick,
     }
     assert runtime.current() is None
-    print_report(
-        rows, floor, floor_metrics, floor_in_situ, len(span.attributes or {}), memory, per_chunk_marginal, header
+    print(
+        "llmtap overhead on openai {openai} (python {python}, {processor}, content capture {capture}, "
+        "{blocks} alternating blocks/side)".format(**header)
     )
+    harness.print_rows(results.rows)
+    harness.print_floors(results, "chat")
+    print(
+        f"marginal µs per streamed chunk ({STREAM_CHUNKS}->{LONG_STREAM_CHUNKS} chunks slope): "
+        f"{per_chunk_marginal:.2f}  (target < 2)"
+    )
+    harness.print_memory(results.memory, "chat")
     if args.json:
-        result = {
-            "header": header,
-            "rows": [asdict(row) for row in rows],
-            "floor": {
-                "span_us": floor[0],
-                "span_median_us": floor[1],
-                "attributes": dict(span.attributes or {}),
-                "overhead_over_floor": rows[0].added_us / floor[0],
-                "span_and_metrics_us": floor_metrics[0],
-                "span_and_metrics_median_us": floor_metrics[1],
-                "overhead_over_span_and_metrics": rows[0].added_us / floor_metrics[0],
-                "span_in_situ_us": floor_in_situ,
-                "overhead_over_floor_in_situ": rows[0].added_us / floor_in_situ if floor_in_situ > 0 else None,
-            },
-            "stream_marginal_us_per_chunk": per_chunk_marginal,
-            "memory": asdict(memory),
-            "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
-        }
+        result = harness.result_json(results, header, per_chunk_marginal)
+        result["command"] = " ".join([os.path.basename(sys.executable), *sys.argv])
         with open(args.json, "w", encoding="utf-8") as out:
             json.dump(result, out, indent=2, default=str)
     return 0

@@ -30,6 +30,8 @@ _PENDING_ATTRIBUTE = "_llmtap_pending"
 class Endpoint(NamedTuple):
     record_response: Callable[[LLMCall, Any], None]
     stream_state: Callable[[bool], StreamState] | None = None
+    # What a stream object itself tells (e.g. its HTTP response headers), read when the SDK returns it.
+    record_stream: Callable[[LLMCall, Any], None] | None = None
 
 
 class Route(NamedTuple):
@@ -94,6 +96,8 @@ def handle_result(
     sdk: SDK, invocation: Invocation, result: Any, endpoint: Endpoint, hide: Callable[[Any], bool] | None
 ) -> None:
     if isinstance(result, sdk.stream_types) or isinstance(result, sdk.async_stream_types):
+        if endpoint.record_stream is not None:
+            endpoint.record_stream(invocation.call, result)
         if endpoint.stream_state is None:
             invocation.end()
             return

@@ -6,6 +6,7 @@ wire format, built by `tests.support.anthropic_wire` and checked there against t
 
 from __future__ import annotations
 
+from tests.anthropic.conftest import API_KEY
 from tests.support import anthropic_wire as wire
 
 MODEL = wire.MODEL
@@ -176,6 +177,38 @@ def errors() -> None:
     )
 
 
+def authentication_error() -> None:
+    """A 401 whose message echoes the key sent (as some gateways do): the key must still never be exported."""
+    request = {"max_tokens": 256, "messages": [{"role": "user", "content": "Say hello"}], "model": MODEL}
+    body = wire.error("authentication_error", f"invalid x-api-key: {API_KEY}")
+    wire.write_cassette("authentication_error", [wire.interaction(request, 401, body=body)])
+
+
+# What `messages.parse(output_format=Capital)` sends: the pydantic model's JSON schema as `output_config.format`.
+CAPITAL_SCHEMA = {
+    "type": "object",
+    "title": "Capital",
+    "properties": {"city": {"type": "string", "title": "City"}, "country": {"type": "string", "title": "Country"}},
+    "additionalProperties": False,
+    "required": ["city", "country"],
+}
+
+
+def structured_output() -> None:
+    request = {
+        "max_tokens": 256,
+        "messages": [{"role": "user", "content": "Capital of France?"}],
+        "model": MODEL,
+        "output_config": {"format": {"schema": CAPITAL_SCHEMA, "type": "json_schema"}},
+    }
+    reply = wire.message(
+        [{"type": "text", "text": '{"city":"Paris","country":"France"}', "citations": None}],
+        id="msg_01Prs9w938a90dw8q",
+        usage=wire.usage(180, 11),
+    )
+    wire.write_cassette("structured_output", [wire.interaction(request, 200, body=reply)])
+
+
 def count_tokens() -> None:
     request = {"messages": [{"role": "user", "content": "Secret prompt"}], "model": MODEL}
     wire.write_cassette(
@@ -185,7 +218,8 @@ def count_tokens() -> None:
 
 
 def main() -> None:
-    for make in (plain, tool_use, thinking, cache_usage, stream_helper, beta, errors, count_tokens):
+    makers = (plain, tool_use, thinking, cache_usage, stream_helper, beta, errors, authentication_error)
+    for make in (*makers, structured_output, count_tokens):
         make()
 
 

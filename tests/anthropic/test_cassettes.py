@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+
+import pydantic
 import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
@@ -200,6 +204,7 @@ def test_tool_use_streamed_arguments_reassembled(instrumented: Telemetry) -> Non
     assert span.attributes["gen_ai.usage.output_tokens"] == 54
     assert span.attributes["gen_ai.usage.input_tokens"] == 380
     assert span.attributes["gen_ai.response.id"] == "msg_01Cq9w938a90dw8s"
+    assert span.attributes["anthropic.request.id"] == "req_011CSHoEeqs5C35K2UUqR7Fy"
     assert span.attributes["gen_ai.response.finish_reasons"] == ("tool_call",)
     assert attribute_json(span, "gen_ai.output.messages") == [
         {
@@ -271,12 +276,32 @@ STREAM_REQUEST = {"max_tokens": 256, "messages": [{"role": "user", "content": "C
 
 
 def assert_stream_span(span: object, outcome: str = "completed") -> None:
-    assert span.attributes["llmtap.stream.outcome"] == outcome
-    assert span.attributes["gen_ai.response.id"] == "msg_01Strm9w938a90"
-    assert span.attributes["gen_ai.usage.input_tokens"] == 12
-    assert span.attributes["gen_ai.usage.output_tokens"] == 6
-    assert span.attributes["gen_ai.response.finish_reasons"] == ("stop",)
-    assert span.attributes["gen_ai.response.time_to_first_chunk"] > 0
+    attributes = dict(span.attributes)
+    assert attributes.pop("gen_ai.response.time_to_first_chunk") > 0
+    assert {key: value for key, value in attributes.items() if "messages" not in key} == {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "anthropic",
+        "gen_ai.request.model": MODEL,
+        "server.address": "api.anthropic.com",
+        "server.port": 443,
+        "gen_ai.request.max_tokens": 256,
+        "gen_ai.request.stream": True,
+        "gen_ai.response.id": "msg_01Strm9w938a90",
+        "gen_ai.response.model": MODEL,
+        "gen_ai.response.finish_reasons": ("stop",),
+        "gen_ai.usage.input_tokens": 12,
+        "gen_ai.usage.output_tokens": 6,
+        "gen_ai.usage.cache_read.input_tokens": 0,
+        "gen_ai.usage.cache_creation.input_tokens": 0,
+        "llmtap.stream.outcome": outcome,
+        # The `request-id` response header: streamed events carry none, so it is read from the stream's response.
+        "anthropic.request.id": "req_011CSHoEeqs5C35K2UUqR7Fy",
+        "anthropic.response.service_tier": "standard",
+        "anthropic.message.stop_reason": "end_turn",
+    }
+    assert attribute_json(span, "gen_ai.input.messages") == [
+        {"role": "user", "parts": [{"type": "text", "content": "Count to three"}]}
+    ]
     assert attribute_json(span, "gen_ai.output.messages") == [
         {"role": "assistant", "parts": [{"type": "text", "content": "One, two, three."}], "finish_reason": "stop"}
     ]
@@ -326,6 +351,71 @@ def test_stream_helper_events(instrumented: Telemetry) -> None:
         "message_stop",
     ]
     assert_stream_span(instrumented.only_span())
+
+
+def test_stream_helper_request_id_matches_the_sdk(instrumented: Telemetry) -> None:
+    with cassettes.use_cassette("stream_helper.yaml"), client().messages.stream(**STREAM_REQUEST) as stream:
+        stream.until_done()
+        request_id = stream.request_id
+    assert request_id == "req_011CSHoEeqs5C35K2UUqR7Fy"
+    assert instrumented.only_span().attributes["anthropic.request.id"] == request_id
+
+
+class Capital(pydantic.BaseModel):
+    city: str
+    country: str
+
+
+PARSE_REQUEST = {"max_tokens": 256, "messages": [{"role": "user", "content": "Capital of France?"}], "model": MODEL}
+
+
+def test_structured_output_parse(instrumented: Telemetry) -> None:
+    with cassettes.use_cassette("structured_output.yaml"):
+        message = client().messages.parse(**PARSE_REQUEST, output_format=Capital)
+    assert isinstance(message, anthropic.types.ParsedMessage)
+    assert message.parsed_output == Capital(city="Paris", country="France")
+    span = instrumented.only_span()
+    assert span.name == f"chat {MODEL}"
+    assert dict(span.attributes) == {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "anthropic",
+        "gen_ai.request.model": MODEL,
+        "server.address": "api.anthropic.com",
+        "server.port": 443,
+        "gen_ai.request.max_tokens": 256,
+        "gen_ai.output.type": "json",
+        "gen_ai.response.id": "msg_01Prs9w938a90dw8q",
+        "gen_ai.response.model": MODEL,
+        "gen_ai.response.finish_reasons": ("stop",),
+        "gen_ai.usage.input_tokens": 180,
+        "gen_ai.usage.output_tokens": 11,
+        "gen_ai.usage.cache_read.input_tokens": 0,
+        "gen_ai.usage.cache_creation.input_tokens": 0,
+        "anthropic.request.id": "req_011CSHoEeqs5C35K2UUqR7Fy",
+        "anthropic.response.service_tier": "standard",
+        "anthropic.message.stop_reason": "end_turn",
+        "gen_ai.input.messages": '[{"role":"user","parts":[{"type":"text","content":"Capital of France?"}]}]',
+        "gen_ai.output.messages": (
+            '[{"role":"assistant","parts":[{"type":"text","content":"{\\"city\\":\\"Paris\\",\\"country\\":'
+            '\\"France\\"}"}],"finish_reason":"stop"}]'
+        ),
+    }
+    assert llmtap.span_of(message) == (format(span.context.trace_id, "032x"), format(span.context.span_id, "016x"))
+
+
+async def test_structured_output_parse_async(instrumented: Telemetry) -> None:
+    with cassettes.use_cassette("structured_output.yaml"):
+        message = await aclient().messages.parse(**PARSE_REQUEST, output_format=Capital)
+    assert message.parsed_output == Capital(city="Paris", country="France")
+    span = instrumented.only_span()
+    assert span.attributes["gen_ai.output.type"] == "json"
+    assert attribute_json(span, "gen_ai.output.messages") == [
+        {
+            "role": "assistant",
+            "parts": [{"type": "text", "content": '{"city":"Paris","country":"France"}'}],
+            "finish_reason": "stop",
+        }
+    ]
 
 
 def test_beta_messages(instrumented: Telemetry) -> None:
@@ -381,41 +471,107 @@ def test_count_tokens_has_the_count_and_no_content(instrumented: Telemetry) -> N
     assert instrumented.metric_points("gen_ai.client.token.usage") == []
 
 
-def test_content_off_records_no_content(telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LLMTAP_CAPTURE_CONTENT", "false")
-    llmtap.instrument(tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider, config={})
+CONTENT_ENV = ("LLMTAP_CAPTURE_CONTENT", "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "LLMTAP_CONFIG")
+
+
+@pytest.fixture(params=["LLMTAP_CAPTURE_CONTENT", "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "argument"])
+def content_off(
+    request: pytest.FixtureRequest, telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Telemetry]:
+    """llmtap instrumented with content capture switched off by one of the three switches."""
+    for name in CONTENT_ENV:
+        monkeypatch.delenv(name, raising=False)
+    if request.param != "argument":
+        monkeypatch.setenv(request.param, "false")
+    llmtap.instrument(
+        tracer_provider=telemetry.tracer_provider,
+        meter_provider=telemetry.meter_provider,
+        config={},
+        capture_content=False if request.param == "argument" else None,
+    )
     try:
-        with cassettes.use_cassette("tool_use_stream.yaml"):
-            stream = client().messages.create(
-                max_tokens=512,
-                messages=[{"role": "user", "content": "Weather in Paris?"}],
-                model=MODEL,
-                tools=[{"name": "get_weather", "input_schema": {"type": "object"}}],
-                stream=True,
-            )
-            for _ in stream:
-                pass
-        with cassettes.use_cassette("plain_message.yaml"):
-            client().messages.create(**PLAIN)
+        yield telemetry
     finally:
         llmtap.uninstrument()
-    streamed, plain = telemetry.genai_spans()
-    for span in (streamed, plain):
-        assert not [key for key in span.attributes if "messages" in key or "instructions" in key or "tool.def" in key]
+
+
+def test_content_off_records_no_content(content_off: Telemetry) -> None:
+    sdk = client()
+    with cassettes.use_cassette("tool_use_stream.yaml"):
+        stream = sdk.messages.create(
+            max_tokens=512,
+            messages=[{"role": "user", "content": "Weather in Paris?"}],
+            model=MODEL,
+            tools=[{"name": "get_weather", "input_schema": {"type": "object"}}],
+            stream=True,
+        )
+        for _ in stream:
+            pass
+    with cassettes.use_cassette("plain_message.yaml"):
+        sdk.messages.create(**PLAIN)
+    with cassettes.use_cassette("stream_helper.yaml"), sdk.messages.stream(**STREAM_REQUEST) as helper:
+        assert "".join(helper.text_stream) == "One, two, three."
+    with cassettes.use_cassette("structured_output.yaml"):
+        parsed = sdk.messages.parse(**PARSE_REQUEST, output_format=Capital)
+    with cassettes.use_cassette("count_tokens.yaml"):
+        sdk.messages.count_tokens(messages=[{"role": "user", "content": "Secret prompt"}], model=MODEL)
+    assert parsed.parsed_output == Capital(city="Paris", country="France")
+
+    streamed, plain, helped, structured, counted = content_off.genai_spans()
+    content_keys = {
+        "gen_ai.input.messages",
+        "gen_ai.output.messages",
+        "gen_ai.system_instructions",
+        "gen_ai.tool.definitions",
+    }
+    for span in (streamed, plain, helped, structured, counted):
+        assert content_keys.isdisjoint(span.attributes)
+        assert [event.name for event in span.events] == []
+    # Metadata is still recorded.
     assert streamed.attributes["gen_ai.response.finish_reasons"] == ("tool_call",)
+    assert streamed.attributes["llmtap.stream.outcome"] == "completed"
     assert plain.attributes["gen_ai.usage.output_tokens"] == 6
-    exported = telemetry.everything_exported()
-    for secret in ("Weather in Paris", "Say hello", "Hello!", "Paris", "You are terse"):
-        assert secret not in exported
+    assert helped.attributes["gen_ai.response.id"] == "msg_01Strm9w938a90"
+    assert structured.attributes["gen_ai.output.type"] == "json"
+    assert counted.attributes["anthropic.message.count_tokens.input_tokens"] == 14
+    exported = content_off.everything_exported()
+    for text in (
+        "Weather in Paris",
+        "Let me check",
+        "get_weather",
+        "Say hello",
+        "Hello!",
+        "You are terse",
+        "Count to three",
+        "One, two, three",
+        "Capital of France",
+        "France",
+        "Secret prompt",
+    ):
+        assert text not in exported
 
 
-def test_api_key_never_exported(instrumented: Telemetry) -> None:
+def test_api_key_never_exported(instrumented: Telemetry, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="llmtap")
     sdk = client()
     with cassettes.use_cassette("errors.yaml"), pytest.raises(anthropic.OverloadedError):
         sdk.messages.create(max_tokens=256, messages=[{"role": "user", "content": "Say hello"}], model=MODEL)
     with cassettes.use_cassette("plain_message.yaml"):
         sdk.messages.create(**PLAIN)
+    with cassettes.use_cassette("stream_helper.yaml"), sdk.messages.stream(**STREAM_REQUEST) as stream:
+        stream.until_done()
+    with cassettes.use_cassette("authentication_error.yaml"), pytest.raises(anthropic.AuthenticationError) as caught:
+        sdk.messages.create(max_tokens=256, messages=[{"role": "user", "content": "Say hello"}], model=MODEL)
+
+    assert caught.value.status_code == 401
+    assert API_KEY in str(caught.value)  # the SDK's own exception is untouched...
     exported = instrumented.everything_exported()
-    assert len(instrumented.genai_spans()) == 2
-    assert API_KEY not in exported
-    assert "x-api-key" not in exported
+    assert len(instrumented.genai_spans()) == 4
+    assert API_KEY not in exported  # ...but nothing exported carries the key
+    assert "sk-ant-api03" not in exported
+    assert "x-api-key" not in exported.replace("invalid x-api-key: [REDACTED]", "")
+    assert API_KEY not in caplog.text
+    denied = instrumented.genai_spans()[-1]
+    assert denied.attributes["error.type"] == "AuthenticationError"
+    assert denied.status.status_code is StatusCode.ERROR
+    assert denied.status.description == str(caught.value).replace(API_KEY, "[REDACTED]")

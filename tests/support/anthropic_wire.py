@@ -164,6 +164,9 @@ def token_count(input_tokens: int) -> dict[str, Any]:
     return check(MessageTokensCount, {"input_tokens": input_tokens})
 
 
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 529: ""}
+
+
 def interaction(
     request: dict[str, Any], status: int, *, body: Any = None, events: Any = None, path: str = "/v1/messages"
 ) -> dict[str, Any]:
@@ -180,7 +183,7 @@ def interaction(
             "uri": API + path,
         },
         "response": {
-            "status": {"code": status, "message": {200: "OK", 400: "Bad Request", 529: ""}[status]},
+            "status": {"code": status, "message": _REASONS[status]},
             "headers": {
                 "content-type": [content_type],
                 "request-id": ["req_011CSHoEeqs5C35K2UUqR7Fy"],

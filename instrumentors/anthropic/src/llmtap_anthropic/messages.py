@@ -226,6 +226,14 @@ def record_response(call: LLMCall, response: Any) -> None:
         call.output_messages = [parts.message("assistant", message_parts, reason)]
 
 
+def record_stream(call: LLMCall, stream: Any) -> None:
+    """A stream's events carry no request id: it is the `request-id` header of the stream's HTTP response."""
+    response = getattr(stream, "response", None)
+    request_id = response.headers.get("request-id") if response is not None else None
+    if isinstance(request_id, str) and request_id:
+        call.attributes[REQUEST_ID] = request_id
+
+
 class _Block:
     __slots__ = ("pieces", "start")
 

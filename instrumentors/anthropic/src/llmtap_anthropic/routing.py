@@ -13,7 +13,10 @@ _OMITTED = (Omit, NotGiven)
 
 # `beta.messages.*` use the same paths (some SDK versions add `?beta=true`).
 _ENDPOINTS = {
-    "/v1/messages": (messages.build_call, Endpoint(messages.record_response, messages.MessagesStreamState)),
+    "/v1/messages": (
+        messages.build_call,
+        Endpoint(messages.record_response, messages.MessagesStreamState, messages.record_stream),
+    ),
     "/v1/messages/count_tokens": (count_tokens.build_call, Endpoint(count_tokens.record_response)),
 }
 
