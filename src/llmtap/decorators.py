@@ -16,13 +16,11 @@ from typing import Any, TypeVar, overload
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
-from opentelemetry.semconv.attributes import error_attributes
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import Span
 
-from llmtap import runtime
-from llmtap.content import content_attributes
-from llmtap.emitter import error_type
+from llmtap import operations, runtime
 from llmtap.labels.wrapping import wrap
+from llmtap.runtime import Runtime
 from llmtap.safety import report_internal_error
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,12 +37,12 @@ class _Kind:
     result_attribute: str
 
 
-_WORKFLOW = _Kind("invoke_workflow", gen_ai.GEN_AI_WORKFLOW_NAME, ARGUMENTS, RESULT)
-_AGENT = _Kind("invoke_agent", gen_ai.GEN_AI_AGENT_NAME, ARGUMENTS, RESULT)
+_WORKFLOW = _Kind(operations.INVOKE_WORKFLOW, gen_ai.GEN_AI_WORKFLOW_NAME, ARGUMENTS, RESULT)
+_AGENT = _Kind(operations.INVOKE_AGENT, gen_ai.GEN_AI_AGENT_NAME, ARGUMENTS, RESULT)
 _TOOL = _Kind(
-    "execute_tool", gen_ai.GEN_AI_TOOL_NAME, gen_ai.GEN_AI_TOOL_CALL_ARGUMENTS, gen_ai.GEN_AI_TOOL_CALL_RESULT
+    operations.EXECUTE_TOOL, gen_ai.GEN_AI_TOOL_NAME, gen_ai.GEN_AI_TOOL_CALL_ARGUMENTS, gen_ai.GEN_AI_TOOL_CALL_RESULT
 )
-_RETRIEVAL = _Kind("retrieval", None, ARGUMENTS, gen_ai.GEN_AI_RETRIEVAL_DOCUMENTS)
+_RETRIEVAL = _Kind(operations.RETRIEVAL, None, ARGUMENTS, gen_ai.GEN_AI_RETRIEVAL_DOCUMENTS)
 
 
 def _arguments(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -56,15 +54,15 @@ def _arguments(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str
 
 
 class _Open:
-    __slots__ = ("limit", "span")
+    __slots__ = ("runtime", "span")
 
-    def __init__(self, span: Span, limit: int) -> None:
+    def __init__(self, span: Span, state: Runtime) -> None:
         self.span = span
-        self.limit = limit
+        self.runtime = state
 
 
 class _SpanScope:
-    """A span per call of the decorated function (see `llmtap.labels.wrapping.Scope`)."""
+    """A span per call of the decorated function (see `llmtap.labels.wrapping.Scope`), made by `llmtap.operations`."""
 
     collect_items = True
 
@@ -77,20 +75,16 @@ class _SpanScope:
     def open(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Open | None:
         try:
             state = runtime.ensure()
-            if not state.settings.enabled or state.tracer is None:
+            if not state.settings.enabled:
                 return None
-            attributes = {gen_ai.GEN_AI_OPERATION_NAME: self.kind.operation, **self.attributes}
-            settings = state.settings
-            if settings.capture_content:
+            span = operations.start_operation(state, self.kind.operation, self.name, None, self.attributes)
+            if state.settings.capture_content and span.is_recording():
                 arguments = _arguments(func, args, kwargs)
                 query = arguments.get("query")
                 if self.capture_query and isinstance(query, str):
-                    attributes[gen_ai.GEN_AI_RETRIEVAL_QUERY_TEXT] = query[: settings.max_content_chars or None]
-                content_attributes(self.kind.arguments_attribute, arguments, settings.max_content_chars, attributes)
-            span = state.tracer.start_span(
-                f"{self.kind.operation} {self.name}", kind=SpanKind.INTERNAL, attributes=attributes
-            )
-            return _Open(span, settings.max_content_chars if settings.capture_content else -1)
+                    operations.add_query(state, span, query)
+                operations.add_content(state, span, self.kind.arguments_attribute, arguments)
+            return _Open(span, state)
         except Exception as exc:
             report_internal_error(f"starting a {self.kind.operation} span", exc)
             return None
@@ -108,16 +102,9 @@ class _SpanScope:
         if state is None:
             return
         try:
-            span = state.span
-            if span.is_recording():
-                if error is not None:
-                    span.set_attribute(error_attributes.ERROR_TYPE, error_type(error))
-                    span.set_status(Status(StatusCode.ERROR, str(error)[:1024]))
-                elif state.limit >= 0 and result is not None:
-                    attributes: dict[str, Any] = {}
-                    content_attributes(self.kind.result_attribute, result, state.limit, attributes)
-                    span.set_attributes(attributes)
-            span.end()
+            if error is None and result is not None:
+                operations.add_content(state.runtime, state.span, self.kind.result_attribute, result)
+            operations.end_operation(state.span, error)
         except Exception as exc:
             report_internal_error(f"ending a {self.kind.operation} span", exc)
 

@@ -40,6 +40,11 @@ class Emitter:
         self._metrics = metrics
         self._max_chars = max_content_chars
 
+    @property
+    def tracer(self) -> Tracer:
+        """The tracer of llmtap's spans (also the non-model operation spans of `llmtap.operations`)."""
+        return self._tracer
+
     def start(self, call: LLMCall) -> Span:
         attributes: dict[str, Any] = {
             gen_ai.GEN_AI_OPERATION_NAME: call.operation,
@@ -55,8 +60,13 @@ class Emitter:
             attributes.update(call.request_attributes)
         return self._tracer.start_span(call.span_name, kind=SpanKind.CLIENT, attributes=attributes)
 
-    def finish(self, call: LLMCall, span: Span, start: float, end: float | None = None) -> None:
-        """End the span of `call` (started at perf_counter `start`) and record its metrics."""
+    def finish(
+        self, call: LLMCall, span: Span, start: float, end: float | None = None, record_metrics: bool = True
+    ) -> None:
+        """End the span of `call` (started at perf_counter `start`) and record its metrics.
+
+        `record_metrics=False` for a layer whose API call a model span below it measured (`llmtap.layers`).
+        """
         now = time.perf_counter()
         end_time_ns = None
         if end is None:
@@ -68,7 +78,8 @@ class Emitter:
             if call.error is not None:
                 span.set_status(Status(StatusCode.ERROR, scrub(str(call.error), call.secrets)[:1024]))
         span.end(end_time_ns)
-        self._record_metrics(call, end - start)
+        if record_metrics:
+            self._record_metrics(call, end - start)
 
     def _response_attributes(self, call: LLMCall) -> dict[str, Any]:
         attributes: dict[str, Any] = {}

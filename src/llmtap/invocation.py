@@ -9,6 +9,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Span
 
+from llmtap import layers
 from llmtap.emitter import Emitter
 from llmtap.record import LLMCall
 from llmtap.refs import remember
@@ -19,6 +20,7 @@ class Invocation:
     __slots__ = ("_emitter", "_ended", "call", "span", "start", "stop")
 
     def __init__(self, emitter: Emitter, call: LLMCall) -> None:
+        layers.mark_covered()  # the duplicate policy: see llmtap.layers
         self._emitter = emitter
         self.call = call
         self.start = time.perf_counter()
@@ -42,13 +44,13 @@ class Invocation:
     def ended(self) -> bool:
         return self._ended
 
-    def end(self, error: BaseException | None = None) -> None:
+    def end(self, error: BaseException | None = None, record_metrics: bool = True) -> None:
         if self._ended:
             return
         self._ended = True
         if error is not None:
             self.call.error = error
         try:
-            self._emitter.finish(self.call, self.span, self.start, self.stop)
+            self._emitter.finish(self.call, self.span, self.start, self.stop, record_metrics)
         except Exception as exc:
             report_internal_error("emitting a span", exc)

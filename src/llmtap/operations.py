@@ -1,5 +1,6 @@
 """Spans of GenAI operations that are not model calls (execute_tool, retrieval, invoke_agent,
-invoke_workflow), and the parenting helpers framework plugins need to place any span explicitly.
+invoke_workflow): the one mechanism behind the structure decorators (`llmtap.decorators`) and the
+framework plugins, plus the parenting helper framework plugins need to place any span explicitly.
 
 Framework plugins (LangChain, ...) know each step's parent from their own run tree, not from the
 current OpenTelemetry context; these helpers start a span under an explicit parent without leaving
@@ -18,8 +19,7 @@ from opentelemetry.semconv.attributes import error_attributes
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from llmtap.content import content_attributes
-from llmtap.emitter import Emitter, error_type, scrub
-from llmtap.record import LLMCall
+from llmtap.emitter import error_type, scrub
 from llmtap.runtime import Runtime
 
 EXECUTE_TOOL = "execute_tool"
@@ -49,17 +49,21 @@ def start_operation(
     runtime: Runtime,
     operation: str,
     name: str | None,
-    parent: Span | None,
+    parent: Span | None = None,
     attributes: dict[str, Any] | None = None,
 ) -> Span:
-    """Start an INTERNAL span `"{operation} {name}"` (or just the operation) under `parent`."""
+    """Start an INTERNAL span `"{operation} {name}"` (or just the operation) under `parent`.
+
+    With `parent=None` the span's parent is the current span (how the decorators nest).
+    """
     span_attributes: dict[str, Any] = {gen_ai.GEN_AI_OPERATION_NAME: operation}
     if attributes:
         span_attributes.update(attributes)
     span_name = f"{operation} {name}" if name else operation
-    tracer = runtime.emitter._tracer
     context = trace.set_span_in_context(parent) if parent is not None else None
-    return tracer.start_span(span_name, context=context, kind=SpanKind.INTERNAL, attributes=span_attributes)
+    return runtime.emitter.tracer.start_span(
+        span_name, context=context, kind=SpanKind.INTERNAL, attributes=span_attributes
+    )
 
 
 def add_content(runtime: Runtime, span: Span, name: str, value: Any) -> None:
@@ -71,21 +75,15 @@ def add_content(runtime: Runtime, span: Span, name: str, value: Any) -> None:
     span.set_attributes(attributes)
 
 
+def add_query(runtime: Runtime, span: Span, query: str) -> None:
+    """A retrieval's query text (`gen_ai.retrieval.query.text`, truncated) when the content policy allows."""
+    if runtime.settings.capture_content and span.is_recording():
+        span.set_attribute(gen_ai.GEN_AI_RETRIEVAL_QUERY_TEXT, query[: runtime.settings.max_content_chars or None])
+
+
 def end_operation(span: Span, error: BaseException | None = None) -> None:
+    """End the span; an `error` sets `error.type` and status ERROR (message scrubbed of key-shaped tokens)."""
     if error is not None and span.is_recording():
         span.set_attribute(error_attributes.ERROR_TYPE, error_type(error))
         span.set_status(Status(StatusCode.ERROR, scrub(str(error), ())[:1024]))
-    span.end()
-
-
-def finish_without_metrics(emitter: Emitter, call: LLMCall, span: Span) -> None:
-    """End a model-call span like `Emitter.finish` but record no metrics.
-
-    For a layer (a framework's chat-model span) whose API call is measured by a provider span
-    below it: the metrics of one API call are recorded once, by the provider layer.
-    """
-    if span.is_recording():
-        span.set_attributes(emitter._response_attributes(call))
-        if call.error is not None:
-            span.set_status(Status(StatusCode.ERROR, scrub(str(call.error), call.secrets)[:1024]))
     span.end()

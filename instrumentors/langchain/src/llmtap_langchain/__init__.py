@@ -1,10 +1,12 @@
 """llmtap instrumentor for LangChain: chains, chat models, retrievers, tools and agents as one trace.
 
-Duplicate policy: a chat model whose API call is also traced by an llmtap provider plugin (a
-`langchain_openai` / `langchain_anthropic` model, or a subclass, with that SDK instrumented) keeps
-its `chat` span with the full record, and the provider span nests below it; the call's metrics
-(token usage, duration, time to first chunk) are recorded once, by the provider span. Any other
-model (custom, fake, a provider without an llmtap plugin) records them on its LangChain span.
+Duplicate policy (`llmtap.layers`): every chat model / LLM run keeps its `chat` / `text_completion`
+span with the full record. While the model's code runs, that span is current and its model-call
+layer is open; if any llmtap provider span starts inside (ChatOpenAI, ChatAnthropic, or any custom
+model calling an instrumented SDK), it nests below and the call's metrics (token usage, duration,
+time to first chunk) are recorded once, by that provider span, not by the LangChain span. A model
+that reaches no instrumented SDK (fake, custom, a provider without an llmtap plugin) records them
+on its LangChain span.
 """
 
 from __future__ import annotations

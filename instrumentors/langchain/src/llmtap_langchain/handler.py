@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +21,7 @@ from opentelemetry.trace import Span
 from llmtap import operations, runtime
 from llmtap.content import content_attributes, dumps
 from llmtap.invocation import Invocation
+from llmtap.layers import ModelLayer
 from llmtap.record import LLMCall
 from llmtap.safety import report_internal_error
 from llmtap_langchain import documents, messages, models
@@ -34,11 +35,10 @@ RUN_ID_ATTRIBUTE = "llmtap.langchain.run_id"
 @dataclass(slots=True)
 class Run:
     span: Span
-    invocation: Invocation | None = None
+    invocation: Invocation | None = None  # model runs only
+    layer: ModelLayer | None = None  # model runs only: is a provider span below? (`llmtap.layers`)
     agent: str | None = None
-    model_class: type | None = None
     first_token: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _scalar(value: Any) -> Any:
@@ -216,10 +216,7 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
             if provider:
                 attributes[gen_ai.GEN_AI_PROVIDER_NAME] = str(provider)
             span = operations.start_operation(state, operations.RETRIEVAL, name, parent and parent.span, attributes)
-            if state.settings.capture_content and span.is_recording():
-                span.set_attribute(
-                    gen_ai.GEN_AI_RETRIEVAL_QUERY_TEXT, query[: state.settings.max_content_chars or None]
-                )
+            operations.add_query(state, span, query)
             self._add(run_id, Run(span, agent=parent.agent if parent else None))
         except Exception as exc:
             report_internal_error("starting a LangChain retriever span", exc)
@@ -305,7 +302,7 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
                 call.input_messages = inputs
                 call.tool_definitions = models.tool_definitions(params)
             invocation = operations.under(parent and parent.span, lambda: Invocation(state.emitter, call))
-            run = Run(invocation.span, invocation=invocation, agent=parent.agent if parent else None)
+            run = Run(invocation.span, invocation, ModelLayer(), parent.agent if parent else None)
             self._add(run_id, run)
             claim(run)
         except Exception as exc:
@@ -368,13 +365,11 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
         if run.first_token is not None:
             call.streaming = True
             call.time_to_first_chunk = run.first_token - invocation.start
+            call.stream_outcome = "completed" if error is None else "error"
         if error is not None:
             call.error = error
         try:
-            state = runtime.current()
-            if state is not None and models.provider_span_below(run.model_class):
-                operations.finish_without_metrics(state.emitter, call, invocation.span)
-            else:
-                invocation.end(error)
+            # Duplicate policy: a model span below (the provider SDK's) recorded this call's metrics.
+            invocation.end(error, record_metrics=not (run.layer is not None and run.layer.covered))
         except Exception as exc:
             report_internal_error("ending a LangChain model span", exc)

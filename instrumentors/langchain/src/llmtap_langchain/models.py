@@ -7,13 +7,11 @@ included. Those are the generic source; the invocation parameters fill in the re
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
 
 from llmtap import parts
-from llmtap.plugin import LlmtapInstrumentor
 
 # LangChain's `ls_provider` values that differ from the semconv provider names.
 _PROVIDERS = {
@@ -25,8 +23,6 @@ _PROVIDERS = {
     "mistralai": "mistral_ai",
     "xai": "x_ai",
 }
-# LangChain partner packages whose models call a provider SDK that an llmtap plugin instruments.
-_SDK_OF_PACKAGE = {"langchain_openai": "openai", "langchain_anthropic": "anthropic"}
 
 
 def provider(metadata: dict[str, Any], serialized: dict[str, Any] | None) -> str:
@@ -81,32 +77,3 @@ def tool_definitions(params: dict[str, Any]) -> list[dict[str, Any]] | None:
         parameters = function.get("parameters", function.get("input_schema"))
         result.append(parts.function_tool(function.get("name"), function.get("description"), parameters))
     return result or None
-
-
-def _active_plugin_libraries() -> set[str]:
-    libraries = set()
-    pending = list(LlmtapInstrumentor.__subclasses__())
-    while pending:
-        cls = pending.pop()
-        pending.extend(cls.__subclasses__())
-        instance = cls.__dict__.get("_instance")
-        if instance is not None and getattr(instance, "_patched", False):
-            libraries.add(cls.library)
-    return libraries
-
-
-def provider_span_below(model_class: type | None) -> bool:
-    """True when this model's API call also gets an llmtap provider span (the duplicate policy).
-
-    Models from a LangChain partner package (or a subclass, e.g. `AzureChatOpenAI`, `ChatDeepSeek`)
-    call that provider's SDK; if an llmtap plugin has patched that SDK, the provider span is the
-    child of the chat-model span and is the one that records the call's metrics.
-    """
-    if model_class is None:
-        return False
-    sdks = {
-        sdk
-        for klass in model_class.__mro__
-        if (sdk := _SDK_OF_PACKAGE.get(klass.__module__.partition(".")[0])) is not None and sdk in sys.modules
-    }
-    return bool(sdks) and bool(sdks & _active_plugin_libraries())

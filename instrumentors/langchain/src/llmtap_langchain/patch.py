@@ -9,18 +9,27 @@ from llmtap_langchain import context
 from llmtap_langchain.handler import LlmtapCallbackHandler
 
 _CHAT_MODELS = "langchain_core.language_models.chat_models"
+_LLMS = "langchain_core.language_models.llms"
 
 
-def manager_init_wrapper(handler: LlmtapCallbackHandler) -> Any:
-    """Every callback manager LangChain builds gets the handler (inheritable, once): no user code changes."""
+def configure_wrapper(handler: LlmtapCallbackHandler) -> Any:
+    """Every callback manager LangChain configures gets the handler (inheritable, once): no user code changes.
 
-    def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> None:
-        wrapped(*args, **kwargs)
+    `CallbackManager.configure` / `AsyncCallbackManager.configure` (through `_configure`) is where every
+    runnable, model, tool and retriever call builds its manager; run managers and child managers are
+    copied from it with the inheritable handlers, so they carry the handler too. (Patching
+    `BaseCallbackManager.__init__` instead works as well but runs ~4x as often: each copy, child and
+    run manager.)
+    """
+
+    def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        manager = wrapped(*args, **kwargs)
         try:
-            if handler not in instance.inheritable_handlers:
-                instance.add_handler(handler, inherit=True)
+            if handler not in manager.inheritable_handlers:
+                manager.add_handler(handler, inherit=True)
         except Exception:  # never break LangChain's own set-up
             pass
+        return manager
 
     return wrapper
 
@@ -28,9 +37,13 @@ def manager_init_wrapper(handler: LlmtapCallbackHandler) -> Any:
 def patch(instrumentor: LlmtapInstrumentor) -> LlmtapCallbackHandler:
     handler = LlmtapCallbackHandler()
     wrap = instrumentor.wrap
-    wrap("langchain_core.callbacks.base", "BaseCallbackManager.__init__", manager_init_wrapper(handler))
+    wrap("langchain_core.callbacks.manager", "_configure", configure_wrapper(handler))
     wrap(_CHAT_MODELS, "BaseChatModel._generate_with_cache", context.generate_wrapper(handler))
     wrap(_CHAT_MODELS, "BaseChatModel._agenerate_with_cache", context.agenerate_wrapper(handler))
     wrap(_CHAT_MODELS, "BaseChatModel.stream", context.stream_wrapper)
     wrap(_CHAT_MODELS, "BaseChatModel.astream", context.astream_wrapper)
+    wrap(_LLMS, "BaseLLM._generate_helper", context.llm_generate_wrapper(handler))
+    wrap(_LLMS, "BaseLLM._agenerate_helper", context.llm_agenerate_wrapper(handler))
+    wrap(_LLMS, "BaseLLM.stream", context.stream_wrapper)
+    wrap(_LLMS, "BaseLLM.astream", context.astream_wrapper)
     return handler
