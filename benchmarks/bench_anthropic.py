@@ -15,16 +15,11 @@ the floor copies the message span.
 
 from __future__ import annotations
 
-import importlib
 import json
-import os
-import platform
 import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
-
-import httpx2
 
 import anthropic
 import harness
@@ -41,9 +36,7 @@ MESSAGES = [{"role": "user", "content": "What is the capital of France?"}]
 
 def wire() -> ModuleType:
     """tests/support/anthropic_wire.py: the wire builders and their strict check against the SDK's types."""
-    if str(harness.REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(harness.REPO_ROOT))
-    return importlib.import_module("tests.support.anthropic_wire")
+    return harness.wire("anthropic_wire")
 
 
 def streamed_text(deltas: int) -> str:
@@ -90,15 +83,8 @@ _JSON = {"content-type": "application/json", "request-id": REQUEST_ID}
 _SSE = {"content-type": "text/event-stream; charset=utf-8", "request-id": REQUEST_ID}
 
 
-def _responder(body: bytes, headers: dict[str, str]) -> Callable[[httpx2.Request], httpx2.Response]:
-    def handler(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(200, headers=headers, content=body)
-
-    return handler
-
-
 def client(body: bytes, headers: dict[str, str]) -> anthropic.Anthropic:
-    http = httpx2.Client(transport=httpx2.MockTransport(_responder(body, headers)))
+    http = harness.http_client(body, headers)
     # The SDK's own tracing is off, as llmtap replaces it anyway (see llmtap_anthropic.native).
     return anthropic.Anthropic(api_key=API_KEY, max_retries=0, http_client=http, open_telemetry=False)
 
@@ -145,44 +131,12 @@ def scenarios() -> list[Scenario]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = harness.arguments(__doc__, argv)
-    all_scenarios = scenarios()
     # Calls per block: roughly 20-60 ms of work per block on a laptop.
     calls = {"message": 300, f"message stream {DELTAS} deltas": 100, f"helper stream {DELTAS} deltas": 100}
     calls[f"message stream {LONG_DELTAS} deltas"] = 25
-
-    results = harness.run(args, harness.pipeline(args.batch, "anthropic"), all_scenarios, calls)
-    short, long = results.rows[1], results.rows[3]
-    per_chunk_marginal = (long.added_us - short.added_us) / (LONG_DELTAS - DELTAS)
-
-    from llmtap import runtime
-    from llmtap.config import load_settings
-
-    header = {
-        "anthropic": anthropic.__version__,
-        "python": platform.python_version(),
-        "processor": "BatchSpanProcessor" if args.batch else "SimpleSpanProcessor",
-        "capture": "on" if load_settings(config={}).capture_content else "off",
-        "blocks": results.blocks,
-        "quick": args.quick,
-    }
-    assert runtime.current() is None
-    print(
-        "llmtap overhead on anthropic {anthropic} (python {python}, {processor}, content capture {capture}, "
-        "{blocks} alternating blocks/side)".format(**header)
+    return harness.main(
+        __doc__, argv, sdk=anthropic, scenarios=scenarios, calls=calls, call="message", unit="delta", slope=(1, 3)
     )
-    harness.print_rows(results.rows)
-    harness.print_floors(results, "message")
-    print(
-        f"marginal µs per streamed delta ({DELTAS}->{LONG_DELTAS} deltas slope): {per_chunk_marginal:.2f}  (target < 2)"
-    )
-    harness.print_memory(results.memory, "message")
-    if args.json:
-        result = harness.result_json(results, header, per_chunk_marginal)
-        result["command"] = " ".join([os.path.basename(sys.executable), *sys.argv])
-        with open(args.json, "w", encoding="utf-8") as out:
-            json.dump(result, out, indent=2, default=str)
-    return 0
 
 
 if __name__ == "__main__":

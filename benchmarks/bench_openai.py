@@ -21,13 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import platform
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
-
-import httpx2
 
 import harness
 import openai
@@ -148,24 +144,14 @@ def sse(events: Sequence[dict[str, Any]]) -> bytes:
 
 
 def check_wire_format() -> None:
-    """Every body validates against the SDK's own types with no unknown fields (so none can drift)."""
+    """Every body fits the SDK's own types exactly (tests/support/wire.py: no unknown or missing field)."""
     from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
-    def no_extra(model: Any, where: str) -> None:
-        extra = getattr(model, "model_extra", None)
-        if extra:
-            raise SystemExit(f"wire format drift: unknown fields {sorted(extra)} in {where}")
-        for name in type(model).model_fields:
-            value = getattr(model, name)
-            values = value if isinstance(value, list) else [value]
-            for item in values:
-                if hasattr(type(item), "model_fields"):
-                    no_extra(item, f"{where}.{name}")
-
+    check = harness.wire().check
     for body in (chat_body(), tool_calls_body()):
-        no_extra(ChatCompletion.model_validate(body, strict=True), "ChatCompletion")
+        check(ChatCompletion, body)
     for event in stream_events(3):
-        no_extra(ChatCompletionChunk.model_validate(event, strict=True), "ChatCompletionChunk")
+        check(ChatCompletionChunk, event)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -176,21 +162,12 @@ _JSON = {"content-type": "application/json"}
 _SSE = {"content-type": "text/event-stream; charset=utf-8"}
 
 
-def _responder(body: bytes, headers: dict[str, str]) -> Callable[[httpx2.Request], httpx2.Response]:
-    def handler(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(200, headers=headers, content=body)
-
-    return handler
-
-
 def sync_client(body: bytes, headers: dict[str, str]) -> openai.OpenAI:
-    http = httpx2.Client(transport=httpx2.MockTransport(_responder(body, headers)))
-    return openai.OpenAI(api_key=API_KEY, max_retries=0, http_client=http)
+    return openai.OpenAI(api_key=API_KEY, max_retries=0, http_client=harness.http_client(body, headers))
 
 
 def async_client(body: bytes, headers: dict[str, str]) -> openai.AsyncOpenAI:
-    http = httpx2.AsyncClient(transport=httpx2.MockTransport(_responder(body, headers)))
-    return openai.AsyncOpenAI(api_key=API_KEY, max_retries=0, http_client=http)
+    return openai.AsyncOpenAI(api_key=API_KEY, max_retries=0, http_client=harness.async_http_client(body, headers))
 
 
 MESSAGES = [
@@ -274,46 +251,14 @@ def scenarios() -> list[Scenario]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = harness.arguments(__doc__, argv)
     check_wire_format()
     # Calls per block: roughly 20-60 ms of work per block on a laptop.
     calls = {"chat": 300, "async chat": 300, "chat, two tool calls": 250}
     calls[f"chat stream {STREAM_CHUNKS} chunks"] = 100
     calls[f"chat stream {LONG_STREAM_CHUNKS} chunks"] = 25
-
-    results = harness.run(args, harness.pipeline(args.batch, "openai"), scenarios(), calls)
-    short, long = results.rows[1], results.rows[2]
-    per_chunk_marginal = (long.added_us - short.added_us) / (LONG_STREAM_CHUNKS - STREAM_CHUNKS)
-
-    from llmtap import runtime
-    from llmtap.config import load_settings
-
-    header = {
-        "openai": openai.__version__,
-        "python": platform.python_version(),
-        "processor": "BatchSpanProcessor" if args.batch else "SimpleSpanProcessor",
-        "capture": "on" if load_settings(config={}).capture_content else "off",
-        "blocks": results.blocks,
-        "quick": args.quick,
-    }
-    assert runtime.current() is None
-    print(
-        "llmtap overhead on openai {openai} (python {python}, {processor}, content capture {capture}, "
-        "{blocks} alternating blocks/side)".format(**header)
+    return harness.main(
+        __doc__, argv, sdk=openai, scenarios=scenarios, calls=calls, call="chat", unit="chunk", slope=(1, 2)
     )
-    harness.print_rows(results.rows)
-    harness.print_floors(results, "chat")
-    print(
-        f"marginal µs per streamed chunk ({STREAM_CHUNKS}->{LONG_STREAM_CHUNKS} chunks slope): "
-        f"{per_chunk_marginal:.2f}  (target < 2)"
-    )
-    harness.print_memory(results.memory, "chat")
-    if args.json:
-        result = harness.result_json(results, header, per_chunk_marginal)
-        result["command"] = " ".join([os.path.basename(sys.executable), *sys.argv])
-        with open(args.json, "w", encoding="utf-8") as out:
-            json.dump(result, out, indent=2, default=str)
-    return 0
 
 
 if __name__ == "__main__":

@@ -5,21 +5,29 @@ in-process transport) and hands them to `run`, which times them (`measure`: bloc
 uninstrumented and instrumented, min and median over blocks), measures the floor span of the first
 scenario's span in three ways and the RSS growth over many calls of that scenario, and returns a
 `Results`. `print_rows`, `print_floors`, `print_memory` and `result_json` print and serialise it the
-same way for every provider. See benchmarks/README.md for what each figure means.
+same way for every provider, and `main` is the whole command line of a provider benchmark. `responder` /
+`http_client` serve a fixed body over `httpx2.MockTransport`; `wire` is the strict wire-format module the
+tests use (tests/support/wire.py and its body builders). See benchmarks/README.md for each figure.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import importlib
+import json
+import os
+import platform
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+import httpx2
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -34,6 +42,30 @@ from opentelemetry.trace import SpanKind
 import llmtap
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def wire(name: str = "wire") -> ModuleType:
+    """tests/support/<name>.py: the strict wire-format checker (`wire`) or a provider's body builders."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    return importlib.import_module(f"tests.support.{name}")
+
+
+def responder(body: bytes, headers: dict[str, str]) -> Callable[[httpx2.Request], httpx2.Response]:
+    """A transport handler answering every request with `body` (status 200, `headers`)."""
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, headers=headers, content=body)
+
+    return handler
+
+
+def http_client(body: bytes, headers: dict[str, str]) -> httpx2.Client:
+    return httpx2.Client(transport=httpx2.MockTransport(responder(body, headers)))
+
+
+def async_http_client(body: bytes, headers: dict[str, str]) -> httpx2.AsyncClient:
+    return httpx2.AsyncClient(transport=httpx2.MockTransport(responder(body, headers)))
 
 
 @dataclass
@@ -430,3 +462,53 @@ def result_json(results: Results, header: dict[str, Any], per_chunk_marginal: fl
         "stream_marginal_us_per_chunk": per_chunk_marginal,
         "memory": asdict(results.memory),
     }
+
+
+def main(
+    doc: str,
+    argv: Sequence[str] | None,
+    *,
+    sdk: ModuleType,
+    scenarios: Callable[[], list[Scenario]],
+    calls: dict[str, int],
+    call: str,
+    unit: str,
+    slope: tuple[int, int],
+) -> int:
+    """A provider benchmark's command line: time `scenarios()` (`calls` per block), print the table, the
+    floors of the first scenario (`call` names it), the marginal cost per streamed `unit` (the slope
+    between the rows `slope` names) and the memory growth; with --json, write every figure."""
+    args = arguments(doc, argv)
+    results = run(args, pipeline(args.batch, sdk.__name__), scenarios(), calls)
+    short, long = (results.rows[index] for index in slope)
+    per_chunk_marginal = (long.added_us - short.added_us) / (long.chunks - short.chunks)
+
+    from llmtap import runtime
+    from llmtap.config import load_settings
+
+    header = {
+        sdk.__name__: sdk.__version__,
+        "python": platform.python_version(),
+        "processor": "BatchSpanProcessor" if args.batch else "SimpleSpanProcessor",
+        "capture": "on" if load_settings(config={}).capture_content else "off",
+        "blocks": results.blocks,
+        "quick": args.quick,
+    }
+    assert runtime.current() is None
+    print(
+        f"llmtap overhead on {sdk.__name__} {sdk.__version__} (python {header['python']}, {header['processor']}, "
+        f"content capture {header['capture']}, {header['blocks']} alternating blocks/side)"
+    )
+    print_rows(results.rows)
+    print_floors(results, call)
+    print(
+        f"marginal µs per streamed {unit} ({short.chunks}->{long.chunks} {unit}s slope): "
+        f"{per_chunk_marginal:.2f}  (target < 2)"
+    )
+    print_memory(results.memory, call)
+    if args.json:
+        result = result_json(results, header, per_chunk_marginal)
+        result["command"] = " ".join([os.path.basename(sys.executable), *sys.argv])
+        with open(args.json, "w", encoding="utf-8") as out:
+            json.dump(result, out, indent=2, default=str)
+    return 0

@@ -1,6 +1,7 @@
 """Usage: .venv/bin/python scripts/cassettes/record_openai.py [case ...]  (no network: a mock transport serves the bodies)
 
-Write cassettes/openai/*.yaml by recording the SDK against a mock transport serving the wire bodies."""
+Write cassettes/openai/*.yaml by recording the SDK against a mock transport serving the wire bodies;
+each written cassette is then checked by the strict wire validator the tests use (tests/support/wire.py)."""
 
 import sys
 from pathlib import Path
@@ -11,7 +12,17 @@ from openai_cases import CASES
 
 import openai
 
-OUT = Path(__file__).resolve().parents[2] / "cassettes" / "openai"
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "cassettes" / "openai"
+sys.path.insert(0, str(ROOT))
+from tests.support.wire import interaction_problems, interactions  # noqa: E402
+
+
+def validate(path):
+    for interaction in interactions(path):
+        found = interaction_problems(interaction)
+        if found:
+            raise SystemExit(f"{path.name}: wire format drift: {found}")
 
 
 def strip_request(request):
@@ -42,6 +53,7 @@ def run(name, make):
             call(client)
         except openai.APIError as exc:
             print(name, "raised", type(exc).__name__)
+    validate(path)
     print("wrote", path)
 
 

@@ -12,6 +12,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 import anthropic
 import llmtap
 from tests.anthropic.conftest import API_KEY, cassettes
+from tests.anthropic.make_cassettes import WEATHER_TOOL
 from tests.support.anthropic_wire import MODEL
 from tests.support.telemetry import Telemetry, attribute_json
 
@@ -31,6 +32,18 @@ PLAIN = {
     "stop_sequences": ["END"],
     "system": "You are terse.",
 }
+
+
+# The assistant turn of tool_use.yaml / tool_use_stream.yaml, as `gen_ai.*.messages` parts.
+TOOL_CALL_PARTS = [
+    {"type": "text", "content": "Let me check."},
+    {
+        "type": "tool_call",
+        "id": "toolu_01A09q90qw90lq917835lq9",
+        "name": "get_weather",
+        "arguments": {"location": "Paris"},
+    },
+]
 
 
 def assert_plain_span(span: object, telemetry: Telemetry) -> None:
@@ -105,17 +118,7 @@ def test_tool_use_round_trip(instrumented: Telemetry) -> None:
             messages=[{"role": "user", "content": "Weather in Paris?"}],
             model=MODEL,
             tool_choice={"type": "auto"},
-            tools=[
-                {
-                    "name": "get_weather",
-                    "description": "Get the current weather in a given location",
-                    "input_schema": {
-                        "type": "object",
-                        "properties": {"location": {"type": "string", "description": "The city and state"}},
-                        "required": ["location"],
-                    },
-                }
-            ],
+            tools=[WEATHER_TOOL],
         )
         tool_use = first.content[1]
         second = sdk.messages.create(
@@ -150,30 +153,14 @@ def test_tool_use_round_trip(instrumented: Telemetry) -> None:
     assert attribute_json(one, "gen_ai.output.messages") == [
         {
             "role": "assistant",
-            "parts": [
-                {"type": "text", "content": "Let me check."},
-                {
-                    "type": "tool_call",
-                    "id": "toolu_01A09q90qw90lq917835lq9",
-                    "name": "get_weather",
-                    "arguments": {"location": "Paris"},
-                },
-            ],
+            "parts": TOOL_CALL_PARTS,
             "finish_reason": "tool_call",
         }
     ]
     assert attribute_json(two, "gen_ai.input.messages")[1:] == [
         {
             "role": "assistant",
-            "parts": [
-                {"type": "text", "content": "Let me check."},
-                {
-                    "type": "tool_call",
-                    "id": "toolu_01A09q90qw90lq917835lq9",
-                    "name": "get_weather",
-                    "arguments": {"location": "Paris"},
-                },
-            ],
+            "parts": TOOL_CALL_PARTS,
         },
         {
             "role": "user",
@@ -209,15 +196,7 @@ def test_tool_use_streamed_arguments_reassembled(instrumented: Telemetry) -> Non
     assert attribute_json(span, "gen_ai.output.messages") == [
         {
             "role": "assistant",
-            "parts": [
-                {"type": "text", "content": "Let me check."},
-                {
-                    "type": "tool_call",
-                    "id": "toolu_01A09q90qw90lq917835lq9",
-                    "name": "get_weather",
-                    "arguments": {"location": "Paris"},
-                },
-            ],
+            "parts": TOOL_CALL_PARTS,
             "finish_reason": "tool_call",
         }
     ]

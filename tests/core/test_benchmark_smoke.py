@@ -1,4 +1,4 @@
-"""The OpenAI overhead benchmark runs end to end in its quick mode (a smoke test: no timing is asserted)."""
+"""The provider overhead benchmarks run end to end in their quick mode (a smoke test: no timing is asserted)."""
 
 from __future__ import annotations
 
@@ -6,106 +6,64 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-pytest.importorskip("openai")
-pytest.importorskip("httpx2")
-
-BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_openai.py"
-ROWS = [
-    "chat",
-    "chat stream 50 chunks",
-    "chat stream 250 chunks",
-    "chat, two tool calls",
-    "async chat",
-]
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
-def test_quick_benchmark_prints_every_row(tmp_path: Path) -> None:
-    out = tmp_path / "bench.json"
-    # Environment settings that would change what is measured are cleared; the rest is inherited.
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("LLMTAP_", "OTEL_"))}
-    done = subprocess.run(
-        [sys.executable, str(BENCHMARK), "--quick", "--json", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stderr == ""
-    lines = done.stdout.splitlines()
-    table = [line for line in lines if line and line.split("  ")[0].strip() in ROWS]
-    assert [line.split("  ")[0].strip() for line in table] == ROWS
-    for prefix in (
+@dataclass(frozen=True)
+class Benchmark:
+    script: str
+    sdk: str
+    rows: list[str]
+    chunks: list[int]  # streamed chunks per row
+    lines: tuple[str, ...]  # prefixes of lines the report must print
+    env_prefixes: tuple[str, ...]  # environment settings that would change what is measured
+    floor: dict[str, Any]  # attributes of the span the floor copies (content attributes aside)
+    every_floor_attribute: bool  # `floor` is all of them, not only some
+
+
+OPENAI = Benchmark(
+    "bench_openai.py",
+    "openai",
+    ["chat", "chat stream 50 chunks", "chat stream 250 chunks", "chat, two tool calls", "async chat"],
+    [0, 50, 250, 0, 0],
+    (
         "floor: one SDK span",
         "overhead/floor (chat, non-streamed):",
         "floor in situ",
         "marginal µs per streamed chunk",
         "RSS growth over 300 chat calls",
-    ):
-        assert any(line.startswith(prefix) for line in lines), (prefix, done.stdout)
-
-    result = json.loads(out.read_text())
-    assert [row["name"] for row in result["rows"]] == ROWS
-    assert result["header"]["quick"] is True
-    assert result["memory"]["calls"] == 300
-    # Every instrumented call produced exactly one span (the exporter drops them): 300 measured + warm-up.
-    assert result["memory"]["spans_exported"] == 350
-    assert result["memory"]["tracked_objects_after"] == 0
-    attributes = result["floor"]["attributes"]
-    assert attributes["gen_ai.operation.name"] == "chat"
-    assert attributes["gen_ai.provider.name"] == "openai"
-    assert attributes["gen_ai.request.model"] == "gpt-4o-mini"
-    assert attributes["gen_ai.response.model"] == "gpt-4o-mini-2024-07-18"
-    assert attributes["gen_ai.usage.input_tokens"] == 23
-    assert attributes["gen_ai.usage.output_tokens"] == 12
-    for row in result["rows"]:
-        assert row["blocks"] == 2
-        assert row["off_us"] > 0 and row["on_us"] > 0
-
-
-ANTHROPIC_BENCHMARK = BENCHMARK.with_name("bench_anthropic.py")
-ANTHROPIC_ROWS = ["message", "message stream 50 deltas", "helper stream 50 deltas", "message stream 250 deltas"]
-
-
-def test_quick_anthropic_benchmark_prints_every_row(tmp_path: Path) -> None:
-    out = tmp_path / "bench.json"
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("LLMTAP_", "OTEL_", "ANTHROPIC_"))}
-    done = subprocess.run(
-        [sys.executable, str(ANTHROPIC_BENCHMARK), "--quick", "--json", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stderr == ""
-    lines = done.stdout.splitlines()
-    table = [line for line in lines if line and line.split("  ")[0].strip() in ANTHROPIC_ROWS]
-    assert [line.split("  ")[0].strip() for line in table] == ANTHROPIC_ROWS
-    for prefix in (
+    ),
+    ("LLMTAP_", "OTEL_"),
+    {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+        "gen_ai.usage.input_tokens": 23,
+        "gen_ai.usage.output_tokens": 12,
+    },
+    every_floor_attribute=False,
+)
+ANTHROPIC = Benchmark(
+    "bench_anthropic.py",
+    "anthropic",
+    ["message", "message stream 50 deltas", "helper stream 50 deltas", "message stream 250 deltas"],
+    [0, 50, 50, 250],
+    (
         "floor: one SDK span, message span's",
         "overhead/floor (message, non-streamed):",
         "floor in situ",
         "marginal µs per streamed delta",
         "RSS growth over 300 message calls",
-    ):
-        assert any(line.startswith(prefix) for line in lines), (prefix, done.stdout)
-
-    result = json.loads(out.read_text())
-    assert [row["name"] for row in result["rows"]] == ANTHROPIC_ROWS
-    assert [row["chunks"] for row in result["rows"]] == [0, 50, 50, 250]
-    assert result["header"]["quick"] is True
-    assert result["memory"]["calls"] == 300
-    assert result["memory"]["spans_exported"] == 350
-    assert result["memory"]["tracked_objects_after"] == 0
-    attributes = result["floor"]["attributes"]
-    assert {key: attributes[key] for key in attributes if "messages" not in key and "instructions" not in key} == {
+    ),
+    ("LLMTAP_", "OTEL_", "ANTHROPIC_"),
+    {
         "gen_ai.operation.name": "chat",
         "gen_ai.provider.name": "anthropic",
         "gen_ai.request.model": "claude-sonnet-5-5",
@@ -122,7 +80,47 @@ def test_quick_anthropic_benchmark_prints_every_row(tmp_path: Path) -> None:
         "anthropic.request.id": "req_011CSHoEeqs5C35K2UUqR7Fy",
         "anthropic.response.service_tier": "standard",
         "anthropic.message.stop_reason": "end_turn",
-    }
+    },
+    every_floor_attribute=True,
+)
+
+
+@pytest.mark.parametrize("benchmark", [OPENAI, ANTHROPIC], ids=lambda benchmark: benchmark.sdk)
+def test_quick_benchmark_prints_every_row(benchmark: Benchmark, tmp_path: Path) -> None:
+    pytest.importorskip(benchmark.sdk)
+    pytest.importorskip("httpx2")
+    out = tmp_path / "bench.json"
+    # Environment settings that would change what is measured are cleared; the rest is inherited.
+    env = {key: value for key, value in os.environ.items() if not key.startswith(benchmark.env_prefixes)}
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / benchmark.script), "--quick", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    lines = done.stdout.splitlines()
+    table = [line for line in lines if line and line.split("  ")[0].strip() in benchmark.rows]
+    assert [line.split("  ")[0].strip() for line in table] == benchmark.rows
+    for prefix in benchmark.lines:
+        assert any(line.startswith(prefix) for line in lines), (prefix, done.stdout)
+
+    result = json.loads(out.read_text())
+    assert [row["name"] for row in result["rows"]] == benchmark.rows
+    assert [row["chunks"] for row in result["rows"]] == benchmark.chunks
+    assert result["header"]["quick"] is True
+    assert result["memory"]["calls"] == 300
+    # Every instrumented call produced exactly one span (the exporter drops them): 300 measured + warm-up.
+    assert result["memory"]["spans_exported"] == 350
+    assert result["memory"]["tracked_objects_after"] == 0
+    attributes = result["floor"]["attributes"]
+    floor = {key: value for key, value in attributes.items() if "messages" not in key and "instructions" not in key}
+    if not benchmark.every_floor_attribute:
+        floor = {key: floor.get(key) for key in benchmark.floor}
+    assert floor == benchmark.floor
     for row in result["rows"]:
         assert row["blocks"] == 2
         assert row["off_us"] > 0 and row["on_us"] > 0

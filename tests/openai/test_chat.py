@@ -6,10 +6,18 @@ from typing import Any
 
 import pytest
 from opentelemetry.trace import SpanKind, StatusCode
-from pydantic import BaseModel
 
 import openai
-from tests.support.cassettes import call_openai, cassette, operation_count, token_usage
+from tests.support.cassettes import (
+    CityAnswer,
+    assert_metrics,
+    call_openai,
+    cassette,
+    operation_count,
+    plain_attributes,
+    token_usage,
+    usage,
+)
 from tests.support.telemetry import Telemetry, attribute_json
 
 MODES = ["sync", "async"]
@@ -94,26 +102,18 @@ JSON_SCHEMA_FORMAT = {
 }
 
 
-def usage(input_tokens: int, output_tokens: int, cached: int = 0, reasoning: int = 0) -> dict[str, int]:
+def completed_stream(response_id: str, finish_reason: str, **usage_attributes: int) -> dict[str, Any]:
+    """`plain_attributes` of a chat stream read to its end."""
     return {
-        "gen_ai.usage.input_tokens": input_tokens,
-        "gen_ai.usage.output_tokens": output_tokens,
-        "gen_ai.usage.cache_read.input_tokens": cached,
-        "gen_ai.usage.reasoning.output_tokens": reasoning,
+        **CHAT,
+        **SERVER,
+        "gen_ai.request.stream": True,
+        "gen_ai.response.id": response_id,
+        "gen_ai.response.finish_reasons": (finish_reason,),
+        **RESPONSE_META,
+        **usage_attributes,
+        "llmtap.stream.outcome": "completed",
     }
-
-
-def plain_attributes(span: Any) -> dict[str, Any]:
-    """The span's attributes less the content JSON (asserted separately) and the measured TTFC."""
-    skip = {"gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.tool.definitions"}
-    skip.add("gen_ai.response.time_to_first_chunk")
-    return {key: value for key, value in span.attributes.items() if key not in skip}
-
-
-def assert_metrics(telemetry: Telemetry, input_tokens: int, output_tokens: int, streamed: bool = False) -> None:
-    assert token_usage(telemetry) == {"input": (1, input_tokens), "output": (1, output_tokens)}
-    assert operation_count(telemetry) == 1
-    assert operation_count(telemetry, "gen_ai.client.operation.time_to_first_chunk") == (1 if streamed else 0)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -314,15 +314,7 @@ def test_chat_stream_content(instrumented: Telemetry, mode: str) -> None:
     assert "".join(chunk.choices[0].delta.content or "" for chunk in chunks) == "Paris is the capital of France."
     span = instrumented.only_span()
     assert span.name == "chat gpt-4o-mini"
-    assert plain_attributes(span) == {
-        **CHAT,
-        **SERVER,
-        "gen_ai.request.stream": True,
-        "gen_ai.response.id": "chatcmpl-CbQ5fT2wUe9NpQ4rD7yH1jK6zXa3L",
-        "gen_ai.response.finish_reasons": ("stop",),
-        **RESPONSE_META,
-        "llmtap.stream.outcome": "completed",
-    }
+    assert plain_attributes(span) == completed_stream("chatcmpl-CbQ5fT2wUe9NpQ4rD7yH1jK6zXa3L", "stop")
     assert span.attributes["gen_ai.response.time_to_first_chunk"] > 0
     assert attribute_json(span, "gen_ai.input.messages") == CAPITAL_INPUT
     assert attribute_json(span, "gen_ai.output.messages") == CAPITAL_OUTPUT
@@ -344,16 +336,7 @@ def test_chat_stream_with_usage(instrumented: Telemetry, mode: str) -> None:
     assert len(chunks) == 10
     assert chunks[-1].choices == [] and chunks[-1].usage.total_tokens == 21
     span = instrumented.only_span()
-    assert plain_attributes(span) == {
-        **CHAT,
-        **SERVER,
-        "gen_ai.request.stream": True,
-        "gen_ai.response.id": "chatcmpl-CbQ6gU3xVf0OqR5sE8zI2kL7aYb4M",
-        "gen_ai.response.finish_reasons": ("stop",),
-        **RESPONSE_META,
-        **usage(14, 7),
-        "llmtap.stream.outcome": "completed",
-    }
+    assert plain_attributes(span) == completed_stream("chatcmpl-CbQ6gU3xVf0OqR5sE8zI2kL7aYb4M", "stop", **usage(14, 7))
     assert attribute_json(span, "gen_ai.output.messages") == CAPITAL_OUTPUT
     assert_metrics(instrumented, 14, 7, streamed=True)
 
@@ -372,15 +355,7 @@ def test_chat_stream_reassembles_two_tool_calls(instrumented: Telemetry, mode: s
         )
     assert len(chunks) == 11
     span = instrumented.only_span()
-    assert plain_attributes(span) == {
-        **CHAT,
-        **SERVER,
-        "gen_ai.request.stream": True,
-        "gen_ai.response.id": "chatcmpl-CbQ7hV4yWg1PrS6tF9aJ3mM8bZc5N",
-        "gen_ai.response.finish_reasons": ("tool_calls",),
-        **RESPONSE_META,
-        "llmtap.stream.outcome": "completed",
-    }
+    assert plain_attributes(span) == completed_stream("chatcmpl-CbQ7hV4yWg1PrS6tF9aJ3mM8bZc5N", "tool_calls")
     assert attribute_json(span, "gen_ai.tool.definitions") == TOOL_DEFINITIONS
     assert attribute_json(span, "gen_ai.output.messages") == [
         {"role": "assistant", "parts": TOOL_CALL_PARTS, "finish_reason": "tool_call"}
@@ -399,16 +374,7 @@ def test_chat_stream_helper(instrumented: Telemetry) -> None:
         texts, final = call_openai("sync", run)
     assert "".join(texts) == "Paris is the capital of France."
     span = instrumented.only_span()
-    assert plain_attributes(span) == {
-        **CHAT,
-        **SERVER,
-        "gen_ai.request.stream": True,
-        "gen_ai.response.id": "chatcmpl-CbQ8iW5zXh2QsT7uG0bK4nN9cAd6O",
-        "gen_ai.response.finish_reasons": ("stop",),
-        **RESPONSE_META,
-        **usage(14, 7),
-        "llmtap.stream.outcome": "completed",
-    }
+    assert plain_attributes(span) == completed_stream("chatcmpl-CbQ8iW5zXh2QsT7uG0bK4nN9cAd6O", "stop", **usage(14, 7))
     assert attribute_json(span, "gen_ai.output.messages") == CAPITAL_OUTPUT
     assert final.choices[0].message.content == "Paris is the capital of France."
     assert_metrics(instrumented, 14, 7, streamed=True)
@@ -429,12 +395,6 @@ def test_chat_stream_helper_async(instrumented: Telemetry) -> None:
     assert span.attributes["gen_ai.response.id"] == "chatcmpl-CbQ8iW5zXh2QsT7uG0bK4nN9cAd6O"
     assert attribute_json(span, "gen_ai.output.messages") == CAPITAL_OUTPUT
     assert_metrics(instrumented, 14, 7, streamed=True)
-
-
-class CityAnswer(BaseModel):
-    city: str
-    country: str
-    population_millions: float
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -1,10 +1,10 @@
 """The Anthropic Messages API wire format, for cassettes and the loopback server.
 
-Every body built here is checked against the anthropic SDK's own pydantic types: it must validate, and
-carry no field the type does not declare (the SDK's models accept unknown fields, so that is checked
-separately). A stream is the exact public SSE sequence: message_start, then per content block
-content_block_start / (ping after the first) / content_block_delta... / content_block_stop, then
-message_delta with the usage, then message_stop.
+Every body built here is checked against the anthropic SDK's own pydantic types by
+`tests.support.wire.check`: declared fields only (the SDK's models accept unknown fields), required
+fields present, literals matching, and the SDK's strict parse. A stream is the exact public SSE
+sequence: message_start, then per content block content_block_start / (ping after the first) /
+content_block_delta... / content_block_stop, then message_delta with the usage, then message_stop.
 """
 
 from __future__ import annotations
@@ -13,38 +13,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pydantic
 import yaml
-from anthropic.types import Message, MessageTokensCount, RawMessageStreamEvent
-from anthropic.types.beta import BetaMessage, BetaRawMessageStreamEvent
+
+from tests.support.wire import check, error_problems, response_type
 
 API = "https://api.anthropic.com"
 MODEL = "claude-sonnet-5-5"
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes" / "anthropic"
-
-_EVENT = pydantic.TypeAdapter(RawMessageStreamEvent)
-_BETA_EVENT = pydantic.TypeAdapter(BetaRawMessageStreamEvent)
-
-
-def _no_unknown_fields(value: Any, path: str = "$") -> None:
-    if isinstance(value, pydantic.BaseModel):
-        extra = value.model_extra or {}
-        assert not extra, f"{path}: fields the SDK does not declare: {sorted(extra)}"
-        for name in type(value).model_fields:
-            _no_unknown_fields(getattr(value, name), f"{path}.{name}")
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            _no_unknown_fields(item, f"{path}[{index}]")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _no_unknown_fields(item, f"{path}.{key}")
-
-
-def check(model: Any, data: dict[str, Any]) -> dict[str, Any]:
-    """`data` unchanged, once it validated as `model` (a model class or a TypeAdapter) with no unknown field."""
-    parsed = model.validate_python(data) if isinstance(model, pydantic.TypeAdapter) else model.model_validate(data)
-    _no_unknown_fields(parsed)
-    return data
 
 
 def usage(input_tokens: int, output_tokens: int, *, cache_read: int = 0, cache_creation: int = 0) -> dict[str, Any]:
@@ -80,7 +55,7 @@ def message(
     if beta:
         body["container"] = None
         body["context_management"] = None
-    return check(BetaMessage if beta else Message, body)
+    return check(response_type("/v1/messages", streamed=False, beta=beta), body)
 
 
 def _start_block(block: dict[str, Any]) -> dict[str, Any]:
@@ -113,7 +88,7 @@ def _deltas(block: dict[str, Any], pieces: int) -> list[dict[str, Any]]:
 
 def stream_events(final: dict[str, Any], *, pieces: int = 2, beta: bool = False) -> list[tuple[str, dict[str, Any]]]:
     """The SSE events the API sends for the message `final` (as `message` built it)."""
-    adapter = _BETA_EVENT if beta else _EVENT
+    event_type = response_type("/v1/messages", streamed=True, beta=beta)
     start_usage = {**final["usage"], "output_tokens": 1}
     start = {**final, "content": [], "stop_reason": None, "stop_sequence": None, "usage": start_usage}
     events: list[tuple[str, dict[str, Any]]] = [("message_start", {"type": "message_start", "message": start})]
@@ -147,8 +122,8 @@ def stream_events(final: dict[str, Any], *, pieces: int = 2, beta: bool = False)
     )
     events.append(("message_stop", {"type": "message_stop"}))
     for name, data in events:
-        if name != "ping":
-            check(adapter, data)
+        assert data["type"] == name, (name, data)
+        check(event_type, data)
     return events
 
 
@@ -157,11 +132,14 @@ def sse(events: list[tuple[str, dict[str, Any]]]) -> str:
 
 
 def error(kind: str, text: str) -> dict[str, Any]:
-    return {"type": "error", "error": {"type": kind, "message": text}, "request_id": "req_011CSHoEeqs5C35K2UUqR7Fy"}
+    body = {"type": "error", "error": {"type": kind, "message": text}, "request_id": "req_011CSHoEeqs5C35K2UUqR7Fy"}
+    found = error_problems(body, "/v1/messages")
+    assert not found, found
+    return body
 
 
 def token_count(input_tokens: int) -> dict[str, Any]:
-    return check(MessageTokensCount, {"input_tokens": input_tokens})
+    return check(response_type("/v1/messages/count_tokens", streamed=False), {"input_tokens": input_tokens})
 
 
 _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 529: ""}

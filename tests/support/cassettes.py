@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import vcr
+from pydantic import BaseModel
 
 OPENAI_CASSETTES = Path(__file__).resolve().parents[2] / "cassettes" / "openai"
 SECRET_HEADERS = ("authorization", "api-key", "x-api-key", "openai-organization", "openai-project", "cookie")
@@ -66,3 +67,37 @@ def token_usage(telemetry: Any) -> dict[str, tuple[int, int]]:
 
 def operation_count(telemetry: Any, metric: str = "gen_ai.client.operation.duration") -> int:
     return sum(point.count for point in telemetry.metric_points(metric))
+
+
+def assert_metrics(telemetry: Any, input_tokens: int, output_tokens: int, streamed: bool = False) -> None:
+    """One call's metrics: its two token counts, one duration and (streamed only) one time to first chunk."""
+    assert token_usage(telemetry) == {"input": (1, input_tokens), "output": (1, output_tokens)}
+    assert operation_count(telemetry) == 1
+    assert operation_count(telemetry, "gen_ai.client.operation.time_to_first_chunk") == (1 if streamed else 0)
+
+
+def usage(input_tokens: int, output_tokens: int, cached: int = 0, reasoning: int = 0) -> dict[str, int]:
+    """The usage attributes of an OpenAI chat span."""
+    return {
+        "gen_ai.usage.input_tokens": input_tokens,
+        "gen_ai.usage.output_tokens": output_tokens,
+        "gen_ai.usage.cache_read.input_tokens": cached,
+        "gen_ai.usage.reasoning.output_tokens": reasoning,
+    }
+
+
+CONTENT_ATTRIBUTES = ("gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.tool.definitions")
+
+
+def plain_attributes(span: Any, *also: str) -> dict[str, Any]:
+    """The span's attributes less the content JSON (asserted separately), `also` and the measured TTFC."""
+    skip = {*CONTENT_ATTRIBUTES, *also, "gen_ai.response.time_to_first_chunk"}
+    return {key: value for key, value in span.attributes.items() if key not in skip}
+
+
+# The structured-output model of the `*_parse` cassettes: its name and fields are part of the recorded
+# request body (no docstring either: it would be sent as the schema's description).
+class CityAnswer(BaseModel):
+    city: str
+    country: str
+    population_millions: float

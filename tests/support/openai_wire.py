@@ -1,8 +1,9 @@
 """Exact-wire OpenAI bodies for the loopback server: Chat Completions and the Responses API.
 
 Every builder returns what the public API sends (JSON bodies, SSE `data:` payloads), and every body
-is checked against the openai SDK's own pydantic types with `check` (strict validation, no unknown
-fields anywhere in the tree), so a loopback reply can never drift from the real wire format.
+is checked against the openai SDK's own pydantic types with `tests.support.wire.check` (declared fields
+only, required fields present, literals, strict parse), so a loopback reply can never drift from the
+real wire format.
 """
 
 from __future__ import annotations
@@ -11,32 +12,13 @@ from typing import Any
 
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from openai.types.responses import Response, ResponseStreamEvent
-from pydantic import BaseModel, TypeAdapter
+
+from tests.support.wire import check, error_problems
 
 CHAT_MODEL = "gpt-4o-mini-2024-07-18"
 RESPONSES_MODEL = "gpt-4.1-mini-2025-04-14"
 CREATED = 1764201600  # 2025-11-27T00:00:00Z
 FINGERPRINT = "fp_560af6e559"
-
-
-def _no_extra(model: Any, path: str = "$") -> None:
-    if isinstance(model, BaseModel):
-        extra = model.model_extra or {}
-        assert not extra, f"{path}: fields unknown to the SDK: {sorted(extra)}"
-        for name in type(model).model_fields:
-            _no_extra(getattr(model, name), f"{path}.{name}")
-    elif isinstance(model, list | tuple):
-        for index, item in enumerate(model):
-            _no_extra(item, f"{path}[{index}]")
-    elif isinstance(model, dict):
-        for key, item in model.items():
-            _no_extra(item, f"{path}.{key}")
-
-
-def check(kind: Any, body: Any) -> Any:
-    """Validate `body` strictly as the SDK type `kind`; return it unchanged."""
-    _no_extra(TypeAdapter(kind).validate_python(body, strict=True))
-    return body
 
 
 # --- Chat Completions -------------------------------------------------------------------------------
@@ -297,4 +279,7 @@ def response_events(
 
 def error_body(message: str, *, kind: str, code: str | None, param: str | None = None) -> dict[str, Any]:
     """The API's error envelope (`{"error": {...}}`), as the SDK's `APIStatusError.body` sees it."""
-    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+    body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
+    found = error_problems(body)
+    assert not found, found
+    return body

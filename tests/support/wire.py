@@ -1,23 +1,27 @@
-"""Strict wire-format checks: a JSON body against the SDK's own pydantic type.
+"""Strict wire-format checks: a JSON body against the SDK's own pydantic type (openai and anthropic).
 
 The SDK models accept unknown keys and tolerate missing ones at runtime, so a hand-written body could
 drift from what the API sends without anything failing. `problems` walks the JSON and the type side by
 side: every key must be a declared field (by its wire alias), every required field must be present,
-literals must match, unions are resolved by their `type` / `object` discriminator. Cassette bodies
-are read with `interactions` and `sse_events`, and `response_type` names the model for an endpoint.
+literals must match, unions are resolved by their `type` / `object` discriminator. `check` is the
+assertion the body builders (tests/support/openai_wire.py, anthropic_wire.py, the benchmarks) use.
+Cassette bodies are read with `interactions` and `sse_events`, `response_type` names the model for an
+endpoint and `payload_problems` checks one recorded response (error envelope, JSON body or SSE stream).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import types
 import typing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
+from urllib.parse import urlparse
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 _DISCRIMINATORS = ("type", "object")
 _NONE = type(None)
@@ -146,17 +150,58 @@ def sse_events(body: str) -> Iterator[tuple[str | None, str]]:
             yield event, "\n".join(data)
 
 
+@functools.cache
+def _adapter(annotation: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(annotation)
+
+
+def check(annotation: Any, body: Any) -> Any:
+    """`body` unchanged, once it fits `annotation` exactly (`problems`) and the SDK parses it (strict mode)."""
+    found = problems(body, annotation)
+    assert not found, "wire format drift:\n" + "\n".join(found)
+    _adapter(annotation).validate_python(body, strict=True)
+    return body
+
+
 def interactions(path: Path) -> list[dict[str, Any]]:
     return yaml.safe_load(path.read_text())["interactions"]
 
 
-def response_type(url_path: str, streamed: bool) -> Any:
-    """The SDK model one JSON payload of this endpoint's response (or of one stream event) must fit."""
+_ANTHROPIC_ENDPOINTS = ("/messages", "/messages/count_tokens")
+
+
+class AnthropicPing(BaseModel):
+    """`event: ping`: the keep-alive the Messages API interleaves in a stream (the SDK skips it untyped)."""
+
+    type: Literal["ping"]
+
+
+def _members(annotation: Any) -> tuple[Any, ...]:
+    return typing.get_args(_strip(annotation)[0])
+
+
+def response_type(url_path: str, streamed: bool, *, beta: bool = False) -> Any:
+    """The SDK model one JSON payload of this endpoint's response (or of one stream event) must fit.
+
+    `beta` picks the anthropic `client.beta.messages` types (the beta endpoints share the URL path).
+    """
+    endpoint = url_path.removeprefix("/v1")
+    if endpoint in _ANTHROPIC_ENDPOINTS:
+        from anthropic.types import Message, MessageTokensCount, RawMessageStreamEvent
+        from anthropic.types.beta import BetaMessage, BetaMessageTokensCount, BetaRawMessageStreamEvent
+
+        if endpoint == "/messages/count_tokens":
+            return BetaMessageTokensCount if beta else MessageTokensCount
+        if not streamed:
+            return BetaMessage if beta else Message
+        # A stream may also carry `ping` keep-alives and an `error` event (an overload mid-stream).
+        events = _members(BetaRawMessageStreamEvent if beta else RawMessageStreamEvent)
+        return Union[(*events, AnthropicPing, _error_type(url_path, beta))]
+
     from openai.types import Completion, CreateEmbeddingResponse
     from openai.types.chat import ChatCompletion, ChatCompletionChunk
     from openai.types.responses import Response, ResponseStreamEvent
 
-    endpoint = url_path.removeprefix("/v1")
     if endpoint == "/chat/completions":
         return ChatCompletionChunk if streamed else ChatCompletion
     if endpoint == "/responses":
@@ -174,15 +219,31 @@ class ErrorBody(BaseModel):
     error: Any
 
 
-def error_problems(body: Any) -> list[str]:
-    from openai.types.shared import ErrorObject
+def _error_type(url_path: str, beta: bool = False) -> Any:
+    if url_path.removeprefix("/v1") in _ANTHROPIC_ENDPOINTS:
+        # `{"type": "error", "error": {"type": ..., "message": ...}, "request_id": ...}`
+        from anthropic.types import BetaErrorResponse, ErrorResponse
 
-    found = problems(body, ErrorBody)
-    if not found:
+        return BetaErrorResponse if beta else ErrorResponse
+    return ErrorBody
+
+
+def error_problems(body: Any, url_path: str = "/v1/chat/completions", *, beta: bool = False) -> list[str]:
+    """Problems of an error body: OpenAI's `{"error": {...}}` or anthropic's `{"type": "error", ...}`."""
+    kind = _error_type(url_path, beta)
+    found = problems(body, kind)
+    if found:
+        return found
+    if kind is ErrorBody:
+        from openai.types.shared import ErrorObject
+
         found = problems(body["error"], ErrorObject, "$.error")
         # The API always sends all four keys (null when not applicable).
-        found += [f"$.error.{key}: missing" for key in ("message", "type", "param", "code") if key not in body["error"]]
-    return found
+        return found + [
+            f"$.error.{key}: missing" for key in ("message", "type", "param", "code") if key not in body["error"]
+        ]
+    # The Messages API always names the request (`request_id`), though the SDK type lets it be absent.
+    return [] if "request_id" in body else ["$.request_id: missing"]
 
 
 # The SDK parses legacy `/completions` stream chunks with `Completion`, whose `finish_reason` is typed
@@ -192,12 +253,12 @@ _STREAM_ALLOWANCES = {
 }
 
 
-def payload_problems(url_path: str, status: int, content_type: str, body: str) -> list[str]:
+def payload_problems(url_path: str, status: int, content_type: str, body: str, *, beta: bool = False) -> list[str]:
     """Problems of one recorded response body: error envelope, JSON body or each SSE data payload."""
     if status >= 400:
-        return error_problems(json.loads(body))
+        return error_problems(json.loads(body), url_path, beta=beta)
     if content_type.startswith("text/event-stream"):
-        model = response_type(url_path, streamed=True)
+        model = response_type(url_path, streamed=True, beta=beta)
         allowed = _STREAM_ALLOWANCES.get(url_path.removeprefix("/v1"), frozenset())
         found = []
         for index, (event, data) in enumerate(sse_events(body)):
@@ -209,4 +270,21 @@ def payload_problems(url_path: str, status: int, content_type: str, body: str) -
                 found.append(f"{where}: `event: {event}` but data type {payload.get('type')!r}")
             found += [f"{where} {problem}" for problem in problems(payload, model) if problem not in allowed]
         return found
-    return problems(json.loads(body), response_type(url_path, streamed=False))
+    return problems(json.loads(body), response_type(url_path, streamed=False, beta=beta))
+
+
+def header(headers: dict[str, list[str]], name: str) -> str:
+    """The first value of header `name` (any case) in a cassette's header map."""
+    return next(values[0] for key, values in headers.items() if key.lower() == name)
+
+
+def interaction_problems(interaction: dict[str, Any], *, beta: bool = False) -> list[str]:
+    """`payload_problems` of one recorded cassette interaction's response."""
+    request, response = interaction["request"], interaction["response"]
+    return payload_problems(
+        urlparse(request["uri"]).path,
+        response["status"]["code"],
+        header(response["headers"], "content-type"),
+        response["body"]["string"],
+        beta=beta,
+    )
