@@ -27,8 +27,11 @@ class ModelLayer:
 _current: ContextVar[ModelLayer | None] = ContextVar("llmtap_model_layer", default=None)
 
 
-def enter(layer: ModelLayer) -> Token[ModelLayer | None]:
-    """Open `layer` for the code that runs until the paired `leave` (call it in `finally`)."""
+def enter(layer: ModelLayer | None) -> Token[ModelLayer | None]:
+    """Open `layer` for the code that runs until the paired `leave` (call it in `finally`).
+
+    `None` opens no layer but hides the enclosing one (a non-model step run inside a model's code).
+    """
     return _current.set(layer)
 
 

@@ -41,6 +41,42 @@ def media(url: str, modality: str) -> dict[str, Any]:
     return {"type": "uri", "modality": modality, "uri": url}
 
 
+# Raw finish / stop reasons of the common APIs (OpenAI, Anthropic, Google, Mistral, Cohere, Bedrock),
+# lower-cased, -> the semantic-convention finish reason.
+_FINISH_REASONS = {
+    "stop": "stop",
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "complete": "stop",
+    "length": "length",
+    "max_tokens": "length",
+    "model_length": "length",
+    "model_context_window_exceeded": "length",
+    "content_filter": "content_filter",
+    "refusal": "content_filter",
+    "guardrail_intervened": "content_filter",
+    "safety": "content_filter",
+    "recitation": "content_filter",
+    "blocklist": "content_filter",
+    "prohibited_content": "content_filter",
+    "spii": "content_filter",
+    "image_safety": "content_filter",
+    "tool_calls": "tool_call",
+    "function_call": "tool_call",
+    "tool_use": "tool_call",
+    "tool_call": "tool_call",
+    "error": "error",
+    "malformed_function_call": "error",
+    "unexpected_tool_call": "error",
+}
+
+
+def finish_reason(raw: str) -> str:
+    """A provider's raw finish reason as the semconv one (stop, length, content_filter, tool_call, error);
+    an unknown value is kept as it is."""
+    return _FINISH_REASONS.get(raw.lower(), raw)
+
+
 def message(role: str, parts: list[dict[str, Any]], finish_reason: str | None = None) -> dict[str, Any]:
     result: dict[str, Any] = {"role": role, "parts": parts}
     if finish_reason is not None:

@@ -12,10 +12,11 @@ from typing import Any, ClassVar
 
 import wrapt
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
-from opentelemetry.instrumentation.utils import unwrap
 
 from llmtap import runtime
 from llmtap.safety import report_internal_error
+
+_INHERITED = object()  # the wrapped attribute was not in the owner's own namespace: restore by deleting
 
 
 class LlmtapInstrumentor(BaseInstrumentor):
@@ -43,7 +44,7 @@ class LlmtapInstrumentor(BaseInstrumentor):
         )
         if not state.settings.enabled:
             return
-        self._wrapped: list[tuple[Any, str]] = []
+        self._wrapped: list[tuple[Any, str, Any]] = []
         self._active = True
         wrapt.register_post_import_hook(self._on_import, self.library)
 
@@ -62,9 +63,15 @@ class LlmtapInstrumentor(BaseInstrumentor):
         self._restore()
 
     def _restore(self) -> None:
-        for owner, attribute in reversed(getattr(self, "_wrapped", [])):
-            unwrap(owner, attribute)
-        self._wrapped = []
+        wrapped, self._wrapped = getattr(self, "_wrapped", []), []
+        for owner, attribute, original in reversed(wrapped):
+            try:
+                if original is _INHERITED:
+                    delattr(owner, attribute)
+                else:
+                    setattr(owner, attribute, original)
+            except Exception as exc:
+                report_internal_error(f"restoring {attribute}", exc)
         self._patched = False
 
     def wrap(self, module: str, name: str, wrapper: Callable[..., Any]) -> None:
@@ -73,8 +80,17 @@ class LlmtapInstrumentor(BaseInstrumentor):
         *path, attribute = name.split(".")
         for part in path:
             owner = getattr(owner, part)
+        self.wrap_attribute(owner, attribute, wrapper)
+
+    def wrap_attribute(self, owner: Any, attribute: str, wrapper: Callable[..., Any]) -> None:
+        """Wrap `owner.attribute` (owner: a class or module) with a wrapt function wrapper.
+
+        Uninstrument puts back exactly what the owner's own namespace held: the original function or
+        descriptor, or nothing when the owner only inherited the attribute.
+        """
+        original = vars(owner).get(attribute, _INHERITED)
         wrapt.wrap_function_wrapper(owner, attribute, wrapper)
-        self._wrapped.append((owner, attribute))
+        self._wrapped.append((owner, attribute, original))
 
     @abstractmethod
     def patch(self) -> None:

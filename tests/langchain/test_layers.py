@@ -196,3 +196,11 @@ def test_chat_anthropic_nests_the_provider_span_and_counts_once(instrumented: Te
         assert span.attributes["gen_ai.usage.cache_creation.input_tokens"] == 0
     assert token_points(instrumented) == [("anthropic", "input", 28, 1), ("anthropic", "output", 4, 1)]
     assert duration_points(instrumented) == [("anthropic", 1)]
+    # Finish reasons: the LangChain span keeps Anthropic's raw `stop_reason` in gen_ai.response.finish_reasons,
+    # both spans' output messages carry the semconv value.
+    assert outer.attributes["gen_ai.response.finish_reasons"] == ("end_turn",)
+    assert inner.attributes["gen_ai.response.finish_reasons"] == ("stop",)
+    for span in (outer, inner):
+        assert attribute_json(span, "gen_ai.output.messages") == [
+            {"role": "assistant", "parts": [{"type": "text", "content": "Bonjour!"}], "finish_reason": "stop"}
+        ]

@@ -154,3 +154,35 @@ def test_sync_stream_leaves_no_span_current_between_chunks(instrumented: Telemet
     assert [content for content, _ in seen if content] == ["a", " ", "b", " ", "c"]
     assert {current for _, current in seen} == {False}
     assert tree(instrumented.genai_spans()) == ["chat"]
+
+
+@pytest.mark.parametrize(
+    ("metadata", "raw", "semconv"),
+    [
+        ({"finish_reason": "stop"}, "stop", "stop"),  # OpenAI
+        ({"finish_reason": "length"}, "length", "length"),
+        ({"finish_reason": "tool_calls"}, "tool_calls", "tool_call"),
+        ({"finish_reason": "content_filter"}, "content_filter", "content_filter"),
+        ({"stop_reason": "end_turn"}, "end_turn", "stop"),  # Anthropic
+        ({"stop_reason": "max_tokens"}, "max_tokens", "length"),
+        ({"stop_reason": "tool_use"}, "tool_use", "tool_call"),
+        ({"stop_reason": "refusal"}, "refusal", "content_filter"),
+        ({"finish_reason": "STOP"}, "STOP", "stop"),  # Google
+        ({"finish_reason": "MAX_TOKENS"}, "MAX_TOKENS", "length"),
+        ({"finish_reason": "SAFETY"}, "SAFETY", "content_filter"),
+        ({"finish_reason": "MALFORMED_FUNCTION_CALL"}, "MALFORMED_FUNCTION_CALL", "error"),
+        ({"finish_reason": "pause_turn"}, "pause_turn", "pause_turn"),  # unknown: kept as it is
+    ],
+)
+def test_finish_reasons_raw_on_the_span_semconv_in_the_output_messages(
+    instrumented: Telemetry, metadata: dict[str, str], raw: str, semconv: str
+) -> None:
+    model = GenericFakeChatModel(messages=iter([AIMessage(content="ok", response_metadata=metadata)]))
+
+    model.invoke("hi")
+
+    span = instrumented.only_span()
+    assert span.attributes["gen_ai.response.finish_reasons"] == (raw,)
+    assert attribute_json(span, "gen_ai.output.messages") == [
+        {"role": "assistant", "parts": [{"type": "text", "content": "ok"}], "finish_reason": semconv}
+    ]

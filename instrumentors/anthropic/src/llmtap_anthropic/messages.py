@@ -30,16 +30,6 @@ EFFORT = "anthropic.request.output_config.effort"
 STOP_REASON = "anthropic.message.stop_reason"
 REQUEST_ID = "anthropic.request.id"
 
-# Anthropic `stop_reason` -> semantic-convention finish reason.
-_FINISH_REASONS = {
-    "end_turn": "stop",
-    "stop_sequence": "stop",
-    "max_tokens": "length",
-    "model_context_window_exceeded": "length",
-    "tool_use": "tool_call",
-    "refusal": "content_filter",
-}
-
 _SCALAR_PARAMETERS = {
     "max_tokens": gen_ai.GEN_AI_REQUEST_MAX_TOKENS,
     "temperature": gen_ai.GEN_AI_REQUEST_TEMPERATURE,
@@ -51,7 +41,8 @@ _SCALAR_PARAMETERS = {
 
 
 def finish_reason(stop_reason: str | None) -> str:
-    return _FINISH_REASONS.get(stop_reason or "", stop_reason or "")
+    """Anthropic `stop_reason` -> semantic-convention finish reason."""
+    return parts.finish_reason(stop_reason) if stop_reason else ""
 
 
 def _source_part(block: dict[str, Any], modality: str) -> dict[str, Any]:

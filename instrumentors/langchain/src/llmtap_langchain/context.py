@@ -1,5 +1,7 @@
 """While a model's own code runs, its LangChain model span is the current span and its model-call
-layer is open (`llmtap.layers`): the provider SDK's span nests below it and marks it covered.
+layer is open (`llmtap.layers`): the provider SDK's span nests below it and marks it covered. While a
+retriever runs, its retrieval span is current, so the embeddings span of a vector-store query nests
+below it.
 
 Each attach is paired with a detach in `finally` inside the same call or generator step, so the
 context never stays attached across a `yield` to the application, and no span leaks into
@@ -35,8 +37,8 @@ def leave(tokens: Tokens) -> None:
     otel_context.detach(context_token)  # type: ignore[arg-type]
 
 
-class StreamSlot:
-    """The run a `stream()` / `astream()` call started, filled by the handler during the first step."""
+class Slot:
+    """The run a wrapped call (`stream()`, a retriever's `invoke()`) started, filled by the handler."""
 
     __slots__ = ("run", "tokens")
 
@@ -45,13 +47,12 @@ class StreamSlot:
         self.tokens: Tokens | None = None
 
 
-_slot: ContextVar[StreamSlot | None] = ContextVar("llmtap_langchain_stream", default=None)
+_slot: ContextVar[Slot | None] = ContextVar("llmtap_langchain_slot", default=None)
 
 
 def claim(run: Run) -> None:
-    """Called by the handler when a model run starts: inside a stream step, make it current now.
-
-    The step that called the handler leaves it when the step ends.
+    """Called by the handler when a model or retriever run starts: inside a wrapped call or stream step,
+    make it current now. The call or step that called the handler leaves it when it ends.
     """
     slot = _slot.get()
     if slot is None or slot.run is not None:
@@ -60,30 +61,38 @@ def claim(run: Run) -> None:
     slot.tokens = enter(run)
 
 
-def _enter(slot: StreamSlot) -> tuple[Token[StreamSlot | None], Tokens | None]:
-    reset = _slot.set(slot)
-    return reset, enter(slot.run) if slot.run is not None else None
+class _Step:
+    """One step of a wrapped call or stream: the slot is open, and its run current, until the step ends."""
+
+    __slots__ = ("outer", "reset", "slot")
+
+    def __init__(self, slot: Slot) -> None:
+        self.slot = slot
+
+    def __enter__(self) -> None:
+        self.reset = _slot.set(self.slot)
+        self.outer = enter(self.slot.run) if self.slot.run is not None else None
+
+    def __exit__(self, *exc_info: object) -> None:
+        slot = self.slot
+        if slot.tokens is not None:  # claimed during this step
+            tokens, slot.tokens = slot.tokens, None
+            leave(tokens)
+        if self.outer is not None:
+            leave(self.outer)
+        _slot.reset(self.reset)
 
 
-def _leave(slot: StreamSlot, reset: Token[StreamSlot | None], outer: Tokens | None) -> None:
-    if slot.tokens is not None:
-        tokens, slot.tokens = slot.tokens, None
-        leave(tokens)
-    if outer is not None:
-        leave(outer)
-    _slot.reset(reset)
+_END = object()
 
 
-def _steps(generator: Iterator[Any], slot: StreamSlot) -> Iterator[Any]:
+def _steps(generator: Iterator[Any], slot: Slot) -> Iterator[Any]:
     try:
         while True:
-            reset, outer = _enter(slot)
-            try:
-                chunk = next(generator)
-            except StopIteration:
+            with _Step(slot):
+                chunk = next(generator, _END)
+            if chunk is _END:
                 return
-            finally:
-                _leave(slot, reset, outer)
             yield chunk
     finally:
         close = getattr(generator, "close", None)
@@ -91,16 +100,13 @@ def _steps(generator: Iterator[Any], slot: StreamSlot) -> Iterator[Any]:
             close()
 
 
-async def _asteps(generator: AsyncIterator[Any], slot: StreamSlot) -> AsyncIterator[Any]:
+async def _asteps(generator: AsyncIterator[Any], slot: Slot) -> AsyncIterator[Any]:
     try:
         while True:
-            reset, outer = _enter(slot)
-            try:
-                chunk = await generator.__anext__()
-            except StopAsyncIteration:
+            with _Step(slot):
+                chunk = await anext(generator, _END)
+            if chunk is _END:
                 return
-            finally:
-                _leave(slot, reset, outer)
             yield chunk
     finally:
         aclose = getattr(generator, "aclose", None)
@@ -110,12 +116,24 @@ async def _asteps(generator: AsyncIterator[Any], slot: StreamSlot) -> AsyncItera
 
 def stream_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
     """For `BaseChatModel.stream` / `BaseLLM.stream`."""
-    return _steps(wrapped(*args, **kwargs), StreamSlot())
+    return _steps(wrapped(*args, **kwargs), Slot())
 
 
 def astream_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
     """For `BaseChatModel.astream` / `BaseLLM.astream`."""
-    return _asteps(wrapped(*args, **kwargs), StreamSlot())
+    return _asteps(wrapped(*args, **kwargs), Slot())
+
+
+def retriever_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+    """For `BaseRetriever.invoke`: the retriever's span is current while it retrieves."""
+    with _Step(Slot()):
+        return wrapped(*args, **kwargs)
+
+
+async def aretriever_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+    """For `BaseRetriever.ainvoke`."""
+    with _Step(Slot()):
+        return await wrapped(*args, **kwargs)
 
 
 def _chat_run(handler: LlmtapCallbackHandler, args: Any, kwargs: Any) -> Run | None:

@@ -8,8 +8,10 @@ and detach around the model call.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -23,6 +25,7 @@ from llmtap.content import content_attributes, dumps
 from llmtap.invocation import Invocation
 from llmtap.layers import ModelLayer
 from llmtap.record import LLMCall
+from llmtap.runtime import Runtime
 from llmtap.safety import report_internal_error
 from llmtap_langchain import documents, messages, models
 from llmtap_langchain.context import claim
@@ -59,6 +62,29 @@ def _labels(tags: list[str] | None, metadata: dict[str, Any] | None) -> dict[str
     return attributes
 
 
+def _name(serialized: dict[str, Any] | None, kwargs: dict[str, Any], default: str) -> str:
+    return kwargs.get("name") or (serialized or {}).get("name") or default
+
+
+def _guarded(where: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A callback that never raises: an internal error is reported once (`llmtap.safety`) and dropped."""
+
+    def decorate(method: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(method)
+        def guarded(self: Any, *args: Any, **kwargs: Any) -> None:
+            try:
+                method(self, *args, **kwargs)
+            except Exception as exc:
+                report_internal_error(where, exc)
+
+        return guarded
+
+    return decorate
+
+
+Record = Callable[[Runtime, Run, Any], None]
+
+
 class LlmtapCallbackHandler(BaseCallbackHandler):
     """Injected into every LangChain callback manager by the instrumentor."""
 
@@ -86,8 +112,65 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
         with self._lock:
             self._runs[run_id] = run
 
+    # --- one start and one end for every run ------------------------------------------------------
+
+    def _start_step(
+        self,
+        operation: str,
+        name: str,
+        run_id: UUID,
+        parent: Run | None,
+        tags: list[str] | None,
+        metadata: dict[str, Any] | None,
+        attributes: dict[str, Any],
+        agent: str | None = None,
+    ) -> tuple[Runtime, Run] | None:
+        """Start a non-model step's span under its parent run's span and register the run.
+
+        `agent`: the agent the step belongs to (default: its parent's).
+        """
+        state = runtime.current()
+        if state is None:
+            return None
+        attributes.update(_labels(tags, metadata))
+        attributes[RUN_ID_ATTRIBUTE] = str(run_id)
+        span = operations.start_operation(state, operation, name, parent and parent.span, attributes)
+        run = Run(span, agent=agent if agent is not None else (parent.agent if parent else None))
+        self._add(run_id, run)
+        return state, run
+
+    def _end(self, run_id: UUID, error: BaseException | None, record: Record | None = None, output: Any = None) -> None:
+        """End a run's span (model runs through their invocation); `record` writes the output first."""
+        run = self._pop(run_id)
+        if run is None:
+            return
+        state = runtime.current()
+        if record is not None and state is not None:
+            try:
+                record(state, run, output)
+            except Exception as exc:
+                report_internal_error("recording a LangChain result", exc)
+        try:
+            if run.invocation is not None:
+                self._finish(run, error)
+            else:
+                operations.end_operation(run.span, error)
+        except Exception as exc:
+            report_internal_error("ending a LangChain span", exc)
+
+    def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
+        self._end(run_id, None)
+
+    def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        self._end(run_id, error)
+
+    on_tool_error = on_chain_error
+    on_retriever_error = on_chain_error
+    on_llm_error = on_chain_error
+
     # --- chains, agents -------------------------------------------------------------------------
 
+    @_guarded("starting a LangChain chain span")
     def on_chain_start(
         self,
         serialized: dict[str, Any] | None,
@@ -99,46 +182,19 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        try:
-            state = runtime.current()
-            if state is None:
-                return
-            parent = self._parent(parent_run_id)
-            name = kwargs.get("name") or ((serialized or {}).get("name")) or "chain"
-            agent = (metadata or {}).get("lc_agent_name")
-            attributes = _labels(tags, metadata)
-            attributes[RUN_ID_ATTRIBUTE] = str(run_id)
-            if agent and (parent is None or parent.agent != agent):
-                attributes[gen_ai.GEN_AI_AGENT_NAME] = agent
-                span = operations.start_operation(
-                    state, operations.INVOKE_AGENT, agent, parent and parent.span, attributes
-                )
-            else:
-                attributes[gen_ai.GEN_AI_WORKFLOW_NAME] = name
-                span = operations.start_operation(
-                    state, operations.INVOKE_WORKFLOW, name, parent and parent.span, attributes
-                )
-                agent = parent.agent if parent is not None else None
-            self._add(run_id, Run(span, agent=agent))
-        except Exception as exc:
-            report_internal_error("starting a LangChain chain span", exc)
-
-    def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self._end(run_id, None)
-
-    def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self._end(run_id, error)
-
-    def _end(self, run_id: UUID, error: BaseException | None) -> None:
-        try:
-            run = self._pop(run_id)
-            if run is not None:
-                operations.end_operation(run.span, error)
-        except Exception as exc:
-            report_internal_error("ending a LangChain span", exc)
+        parent = self._parent(parent_run_id)
+        agent = (metadata or {}).get("lc_agent_name")
+        if agent and (parent is None or parent.agent != agent):
+            attributes = {gen_ai.GEN_AI_AGENT_NAME: agent}
+            self._start_step(operations.INVOKE_AGENT, agent, run_id, parent, tags, metadata, attributes, agent)
+        else:
+            name = _name(serialized, kwargs, "chain")
+            attributes = {gen_ai.GEN_AI_WORKFLOW_NAME: name}
+            self._start_step(operations.INVOKE_WORKFLOW, name, run_id, parent, tags, metadata, attributes)
 
     # --- tools ----------------------------------------------------------------------------------
 
+    @_guarded("starting a LangChain tool span")
     def on_tool_start(
         self,
         serialized: dict[str, Any] | None,
@@ -151,47 +207,26 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
         inputs: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        try:
-            state = runtime.current()
-            if state is None:
-                return
-            parent = self._parent(parent_run_id)
-            name = kwargs.get("name") or (serialized or {}).get("name") or "tool"
-            attributes = _labels(tags, metadata)
-            attributes[RUN_ID_ATTRIBUTE] = str(run_id)
-            attributes[gen_ai.GEN_AI_TOOL_NAME] = name
-            attributes[gen_ai.GEN_AI_TOOL_TYPE] = "function"
-            description = (serialized or {}).get("description")
-            if description:
-                attributes[gen_ai.GEN_AI_TOOL_DESCRIPTION] = description
-            if kwargs.get("tool_call_id"):
-                attributes[gen_ai.GEN_AI_TOOL_CALL_ID] = kwargs["tool_call_id"]
-            span = operations.start_operation(state, operations.EXECUTE_TOOL, name, parent and parent.span, attributes)
-            operations.add_content(
-                state, span, gen_ai.GEN_AI_TOOL_CALL_ARGUMENTS, inputs if inputs is not None else input_str
-            )
-            self._add(run_id, Run(span, agent=parent.agent if parent else None))
-        except Exception as exc:
-            report_internal_error("starting a LangChain tool span", exc)
+        name = _name(serialized, kwargs, "tool")
+        attributes = {gen_ai.GEN_AI_TOOL_NAME: name, gen_ai.GEN_AI_TOOL_TYPE: "function"}
+        description = (serialized or {}).get("description")
+        if description:
+            attributes[gen_ai.GEN_AI_TOOL_DESCRIPTION] = description
+        if kwargs.get("tool_call_id"):
+            attributes[gen_ai.GEN_AI_TOOL_CALL_ID] = kwargs["tool_call_id"]
+        parent = self._parent(parent_run_id)
+        started = self._start_step(operations.EXECUTE_TOOL, name, run_id, parent, tags, metadata, attributes)
+        if started is not None:
+            state, run = started
+            arguments = inputs if inputs is not None else input_str
+            operations.add_content(state, run.span, gen_ai.GEN_AI_TOOL_CALL_ARGUMENTS, arguments)
 
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            run = self._runs.get(run_id)
-            state = runtime.current()
-            if run is not None and state is not None:
-                result = getattr(output, "content", output)
-                if getattr(output, "tool_call_id", None) and run.span.is_recording():
-                    run.span.set_attribute(gen_ai.GEN_AI_TOOL_CALL_ID, output.tool_call_id)
-                operations.add_content(state, run.span, gen_ai.GEN_AI_TOOL_CALL_RESULT, result)
-        except Exception as exc:
-            report_internal_error("recording a LangChain tool result", exc)
-        self._end(run_id, None)
-
-    def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self._end(run_id, error)
+        self._end(run_id, None, _record_tool_result, output)
 
     # --- retrievers -----------------------------------------------------------------------------
 
+    @_guarded("starting a LangChain retriever span")
     def on_retriever_start(
         self,
         serialized: dict[str, Any] | None,
@@ -203,40 +238,20 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        try:
-            state = runtime.current()
-            if state is None:
-                return
-            parent = self._parent(parent_run_id)
-            name = kwargs.get("name") or (serialized or {}).get("name") or "retriever"
-            attributes = _labels(tags, metadata)
-            attributes[RUN_ID_ATTRIBUTE] = str(run_id)
-            attributes[gen_ai.GEN_AI_DATA_SOURCE_ID] = name
-            provider = (metadata or {}).get("ls_vector_store_provider")
-            if provider:
-                attributes[gen_ai.GEN_AI_PROVIDER_NAME] = str(provider)
-            span = operations.start_operation(state, operations.RETRIEVAL, name, parent and parent.span, attributes)
-            operations.add_query(state, span, query)
-            self._add(run_id, Run(span, agent=parent.agent if parent else None))
-        except Exception as exc:
-            report_internal_error("starting a LangChain retriever span", exc)
+        name = _name(serialized, kwargs, "retriever")
+        attributes = {gen_ai.GEN_AI_DATA_SOURCE_ID: name}
+        provider = (metadata or {}).get("ls_vector_store_provider")
+        if provider:
+            attributes[gen_ai.GEN_AI_PROVIDER_NAME] = str(provider)
+        parent = self._parent(parent_run_id)
+        started = self._start_step(operations.RETRIEVAL, name, run_id, parent, tags, metadata, attributes)
+        if started is not None:
+            state, run = started
+            operations.add_query(state, run.span, query)
+            claim(run)  # current while the retriever runs: a vector store's embeddings span nests below
 
     def on_retriever_end(self, documents_: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            run = self._runs.get(run_id)
-            state = runtime.current()
-            if run is not None and state is not None and run.span.is_recording():
-                # Ids, scores and metadata always; the documents' text under the content policy.
-                out: dict[str, Any] = {}
-                entries = documents.documents(documents_, state.settings.capture_content)
-                content_attributes(gen_ai.GEN_AI_RETRIEVAL_DOCUMENTS, entries, state.settings.max_content_chars, out)
-                run.span.set_attributes(out)
-        except Exception as exc:
-            report_internal_error("recording LangChain documents", exc)
-        self._end(run_id, None)
-
-    def on_retriever_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self._end(run_id, error)
+        self._end(run_id, None, _record_documents, documents_)
 
     # --- chat models and LLMs -------------------------------------------------------------------
 
@@ -251,9 +266,7 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        self._start_model(
-            "chat", serialized, run_id, parent_run_id, tags, metadata, kwargs, messages.input_messages(messages_[0])
-        )
+        self._start_model("chat", serialized, run_id, parent_run_id, tags, metadata, kwargs, messages_[0])
 
     def on_llm_start(
         self,
@@ -266,10 +279,9 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        self._start_model(
-            "text_completion", serialized, run_id, parent_run_id, tags, metadata, kwargs, messages.prompts(prompts)
-        )
+        self._start_model("text_completion", serialized, run_id, parent_run_id, tags, metadata, kwargs, prompts)
 
+    @_guarded("starting a LangChain model span")
     def _start_model(
         self,
         operation: str,
@@ -279,34 +291,31 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
         tags: list[str] | None,
         metadata: dict[str, Any] | None,
         kwargs: dict[str, Any],
-        inputs: list[dict[str, Any]],
+        inputs: Any,
     ) -> None:
-        try:
-            state = runtime.current()
-            if state is None:
-                return
-            parent = self._parent(parent_run_id)
-            metadata = metadata or {}
-            params = kwargs.get("invocation_params") or {}
-            capture = state.settings.capture_content
-            call = LLMCall(
-                provider=models.provider(metadata, serialized),
-                operation=operation,
-                request_model=models.model_name(metadata, params),
-                capture_content=capture,
-                request_attributes=models.request_attributes(metadata, params),
-            )
-            call.attributes.update(_labels(tags, metadata))
-            call.attributes[RUN_ID_ATTRIBUTE] = str(run_id)
-            if capture:
-                call.input_messages = inputs
-                call.tool_definitions = models.tool_definitions(params)
-            invocation = operations.under(parent and parent.span, lambda: Invocation(state.emitter, call))
-            run = Run(invocation.span, invocation, ModelLayer(), parent.agent if parent else None)
-            self._add(run_id, run)
-            claim(run)
-        except Exception as exc:
-            report_internal_error("starting a LangChain model span", exc)
+        state = runtime.current()
+        if state is None:
+            return
+        parent = self._parent(parent_run_id)
+        metadata = metadata or {}
+        params = kwargs.get("invocation_params") or {}
+        capture = state.settings.capture_content
+        call = LLMCall(
+            provider=models.provider(metadata, serialized),
+            operation=operation,
+            request_model=models.model_name(metadata, params),
+            capture_content=capture,
+            request_attributes=models.request_attributes(metadata, params),
+        )
+        call.attributes.update(_labels(tags, metadata))
+        call.attributes[RUN_ID_ATTRIBUTE] = str(run_id)
+        if capture:
+            call.input_messages = messages.input_messages(inputs) if operation == "chat" else messages.prompts(inputs)
+            call.tool_definitions = models.tool_definitions(params)
+        invocation = operations.under(parent and parent.span, lambda: Invocation(state.emitter, call))
+        run = Run(invocation.span, invocation, ModelLayer(), parent.agent if parent else None)
+        self._add(run_id, run)
+        claim(run)
 
     def on_llm_new_token(self, token: str, *, run_id: UUID, **kwargs: Any) -> None:
         run = self._runs.get(run_id)
@@ -314,49 +323,7 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
             run.first_token = time.perf_counter()
 
     def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        run = self._pop(run_id)
-        if run is None or run.invocation is None:
-            return
-        try:
-            self._record_result(run, response)
-        except Exception as exc:
-            report_internal_error("recording a LangChain model result", exc)
-        self._finish(run, None)
-
-    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        run = self._pop(run_id)
-        if run is not None and run.invocation is not None:
-            self._finish(run, error)
-
-    def _record_result(self, run: Run, response: Any) -> None:
-        call = run.invocation.call  # type: ignore[union-attr]
-        generations = [item for batch in response.generations or () for item in batch]
-        outputs, reasons = [], []
-        for generation in generations:
-            msg = getattr(generation, "message", None)
-            metadata = getattr(msg, "response_metadata", None) or {}
-            if call.response_model is None and metadata.get("model_name"):
-                call.response_model = str(metadata["model_name"])
-            usage = messages.usage(getattr(msg, "usage_metadata", None))
-            if usage is not None:
-                messages.add_usage(call.usage, usage)
-            reason = messages.finish_reason(generation)
-            if reason:
-                reasons.append(reason)
-            msg_id = metadata.get("id") or getattr(msg, "id", None)
-            if call.response_id is None and msg_id and not str(msg_id).startswith(("lc_", "run-")):
-                call.response_id = str(msg_id)
-            if call.capture_content:
-                outputs.append(messages.output_message(generation))
-        llm_output = response.llm_output or {}
-        if call.response_model is None and llm_output.get("model_name"):
-            call.response_model = str(llm_output["model_name"])
-        if call.usage.input_tokens is None and isinstance(llm_output.get("token_usage"), dict):
-            token_usage = llm_output["token_usage"]
-            call.usage.input_tokens = token_usage.get("prompt_tokens")
-            call.usage.output_tokens = token_usage.get("completion_tokens")
-        call.finish_reasons = reasons or None
-        call.output_messages = outputs or None
+        self._end(run_id, None, _record_model_result, response)
 
     def _finish(self, run: Run, error: BaseException | None) -> None:
         invocation = run.invocation
@@ -366,10 +333,56 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
             call.streaming = True
             call.time_to_first_chunk = run.first_token - invocation.start
             call.stream_outcome = "completed" if error is None else "error"
-        if error is not None:
-            call.error = error
-        try:
-            # Duplicate policy: a model span below (the provider SDK's) recorded this call's metrics.
-            invocation.end(error, record_metrics=not (run.layer is not None and run.layer.covered))
-        except Exception as exc:
-            report_internal_error("ending a LangChain model span", exc)
+        # Duplicate policy: a model span below (the provider SDK's) recorded this call's metrics.
+        invocation.end(error, record_metrics=not (run.layer is not None and run.layer.covered))
+
+
+# --- what each kind of run records when it ends -------------------------------------------------
+
+
+def _record_tool_result(state: Runtime, run: Run, output: Any) -> None:
+    if getattr(output, "tool_call_id", None):
+        run.span.set_attribute(gen_ai.GEN_AI_TOOL_CALL_ID, output.tool_call_id)
+    operations.add_content(state, run.span, gen_ai.GEN_AI_TOOL_CALL_RESULT, getattr(output, "content", output))
+
+
+def _record_documents(state: Runtime, run: Run, documents_: Any) -> None:
+    """Ids, scores and metadata always; the documents' text under the content policy."""
+    if not run.span.is_recording():
+        return
+    out: dict[str, Any] = {}
+    entries = documents.documents(documents_, state.settings.capture_content)
+    content_attributes(gen_ai.GEN_AI_RETRIEVAL_DOCUMENTS, entries, state.settings.max_content_chars, out)
+    run.span.set_attributes(out)
+
+
+def _record_model_result(state: Runtime, run: Run, response: Any) -> None:
+    call = run.invocation.call  # type: ignore[union-attr]
+    generations = [item for batch in response.generations or () for item in batch]
+    outputs, reasons = [], []
+    for generation in generations:
+        msg = getattr(generation, "message", None)
+        metadata = getattr(msg, "response_metadata", None) or {}
+        if call.response_model is None and metadata.get("model_name"):
+            call.response_model = str(metadata["model_name"])
+        usage = messages.usage(getattr(msg, "usage_metadata", None))
+        if usage is not None:
+            messages.add_usage(call.usage, usage)
+        reason = messages.finish_reason(generation)
+        if reason:
+            reasons.append(reason)
+        msg_id = metadata.get("id") or getattr(msg, "id", None)
+        if call.response_id is None and msg_id and not str(msg_id).startswith(("lc_", "run-")):
+            call.response_id = str(msg_id)
+        if call.capture_content:
+            outputs.append(messages.output_message(generation))
+    llm_output = response.llm_output or {}
+    if call.response_model is None and llm_output.get("model_name"):
+        call.response_model = str(llm_output["model_name"])
+    if call.usage.input_tokens is None and isinstance(llm_output.get("token_usage"), dict):
+        token_usage = llm_output["token_usage"]
+        call.usage.input_tokens = token_usage.get("prompt_tokens")
+        call.usage.output_tokens = token_usage.get("completion_tokens")
+    # Raw reasons here (the conventions allow it); the output messages carry the semconv ones.
+    call.finish_reasons = reasons or None
+    call.output_messages = outputs or None

@@ -61,6 +61,7 @@ def prompts(texts: Any) -> list[dict[str, Any]]:
 
 
 def finish_reason(generation: Any) -> str | None:
+    """The provider's raw finish reason (`finish_reason`, Anthropic's `stop_reason`), as LangChain reports it."""
     info = getattr(generation, "generation_info", None) or {}
     reason = info.get("finish_reason") or info.get("stop_reason")
     msg = getattr(generation, "message", None)
@@ -71,10 +72,12 @@ def finish_reason(generation: Any) -> str | None:
 
 
 def output_message(generation: Any) -> dict[str, Any]:
+    """The generation as a semconv output message, with the semconv finish reason (`stop` when none)."""
+    reason = parts.finish_reason(finish_reason(generation) or "stop")
     msg = getattr(generation, "message", None)
     if msg is not None:
-        return message(msg, finish_reason(generation) or "stop")
-    return parts.message("assistant", [parts.text(generation.text)], finish_reason(generation) or "stop")
+        return message(msg, reason)
+    return parts.message("assistant", [parts.text(generation.text)], reason)
 
 
 def usage(usage_metadata: Any) -> Usage | None:

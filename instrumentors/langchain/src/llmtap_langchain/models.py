@@ -19,6 +19,7 @@ _PROVIDERS = {
     "google_genai": "gcp.gen_ai",
     "google_vertexai": "gcp.vertex_ai",
     "amazon_bedrock": "aws.bedrock",
+    "aws": "aws.bedrock",
     "bedrock": "aws.bedrock",
     "mistralai": "mistral_ai",
     "xai": "x_ai",

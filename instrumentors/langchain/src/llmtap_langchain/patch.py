@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from llmtap.plugin import LlmtapInstrumentor
-from llmtap_langchain import context
+from llmtap_langchain import context, embeddings
 from llmtap_langchain.handler import LlmtapCallbackHandler
 
 _CHAT_MODELS = "langchain_core.language_models.chat_models"
@@ -46,4 +46,7 @@ def patch(instrumentor: LlmtapInstrumentor) -> LlmtapCallbackHandler:
     wrap(_LLMS, "BaseLLM._agenerate_helper", context.llm_agenerate_wrapper(handler))
     wrap(_LLMS, "BaseLLM.stream", context.stream_wrapper)
     wrap(_LLMS, "BaseLLM.astream", context.astream_wrapper)
+    wrap("langchain_core.retrievers", "BaseRetriever.invoke", context.retriever_wrapper)
+    wrap("langchain_core.retrievers", "BaseRetriever.ainvoke", context.aretriever_wrapper)
+    embeddings.patch(instrumentor)
     return handler
