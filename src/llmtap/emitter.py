@@ -30,6 +30,21 @@ def scrub(text: str, secrets: tuple[str, ...]) -> str:
     return _KEY_PATTERN.sub("[REDACTED]", text)
 
 
+def _identity_attributes(call: LLMCall) -> dict[str, Any]:
+    """What identifies a call on its span and on its metric points: operation, provider, model, server."""
+    attributes: dict[str, Any] = {
+        gen_ai.GEN_AI_OPERATION_NAME: call.operation,
+        gen_ai.GEN_AI_PROVIDER_NAME: call.provider,
+    }
+    if call.request_model:
+        attributes[gen_ai.GEN_AI_REQUEST_MODEL] = call.request_model
+    if call.server_address:
+        attributes[server_attributes.SERVER_ADDRESS] = call.server_address
+        if call.server_port:
+            attributes[server_attributes.SERVER_PORT] = call.server_port
+    return attributes
+
+
 class Emitter:
     """Starts and ends GenAI spans and records metrics. Shared by every provider plugin."""
 
@@ -46,16 +61,7 @@ class Emitter:
         return self._tracer
 
     def start(self, call: LLMCall) -> Span:
-        attributes: dict[str, Any] = {
-            gen_ai.GEN_AI_OPERATION_NAME: call.operation,
-            gen_ai.GEN_AI_PROVIDER_NAME: call.provider,
-        }
-        if call.request_model:
-            attributes[gen_ai.GEN_AI_REQUEST_MODEL] = call.request_model
-        if call.server_address:
-            attributes[server_attributes.SERVER_ADDRESS] = call.server_address
-            if call.server_port:
-                attributes[server_attributes.SERVER_PORT] = call.server_port
+        attributes = _identity_attributes(call)
         if call.request_attributes:
             attributes.update(call.request_attributes)
         return self._tracer.start_span(call.span_name, kind=SpanKind.CLIENT, attributes=attributes)
@@ -123,18 +129,9 @@ class Emitter:
         return attributes
 
     def _record_metrics(self, call: LLMCall, duration: float) -> None:
-        attributes: dict[str, Any] = {
-            gen_ai.GEN_AI_OPERATION_NAME: call.operation,
-            gen_ai.GEN_AI_PROVIDER_NAME: call.provider,
-        }
-        if call.request_model:
-            attributes[gen_ai.GEN_AI_REQUEST_MODEL] = call.request_model
+        attributes = _identity_attributes(call)
         if call.response_model:
             attributes[gen_ai.GEN_AI_RESPONSE_MODEL] = call.response_model
-        if call.server_address:
-            attributes[server_attributes.SERVER_ADDRESS] = call.server_address
-            if call.server_port:
-                attributes[server_attributes.SERVER_PORT] = call.server_port
         metrics = self._metrics
         if call.error is not None:
             metrics.duration.record(duration, {**attributes, error_attributes.ERROR_TYPE: error_type(call.error)})

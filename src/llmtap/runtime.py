@@ -8,7 +8,7 @@ from typing import Any
 
 from opentelemetry import metrics, trace
 from opentelemetry.metrics import MeterProvider
-from opentelemetry.trace import Tracer, TracerProvider
+from opentelemetry.trace import TracerProvider
 
 from llmtap import providers
 from llmtap.config import Settings, load_settings
@@ -26,7 +26,6 @@ class Runtime:
     settings: Settings
     emitter: Emitter
     logger_provider: Any = None
-    tracer: Tracer | None = None  # for llmtap's non-LLM spans (workflow/agent/tool/retrieval decorators)
 
 
 _lock = threading.RLock()
@@ -60,7 +59,7 @@ def configure(
 
         install_label_processor(tracer_provider if tracer_provider is not None else trace.get_tracer_provider())
         label_policy.activate(labels)
-        _current = Runtime(settings=settings, emitter=emitter, logger_provider=logger_provider, tracer=tracer)
+        _current = Runtime(settings=settings, emitter=emitter, logger_provider=logger_provider)
         return _current
 
 
