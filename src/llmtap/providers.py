@@ -5,15 +5,15 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from opentelemetry import metrics, trace
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, PeriodicExportingMetricReader
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
 
 from llmtap.errors import ConfigError
+
+if TYPE_CHECKING:  # the SDK is imported only when llmtap sets a pipeline up (keeps `import llmtap` light)
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.trace import TracerProvider
 
 _OTLP_ENDPOINTS = ("OTEL_EXPORTER_OTLP_ENDPOINT",)
 _KNOWN_EXPORTERS = ("otlp", "console", "none")
@@ -50,6 +50,10 @@ def global_tracer_provider_is_set() -> bool:
 
 def setup_tracer_provider(environ: Mapping[str, str] | None = None) -> TracerProvider:
     """Create and install a global SDK TracerProvider exporting where `OTEL_*` says."""
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
+
     env = os.environ if environ is None else environ
     provider = TracerProvider(resource=Resource.create())
     for name in _exporter_names(env, "traces"):
@@ -63,6 +67,10 @@ def setup_tracer_provider(environ: Mapping[str, str] | None = None) -> TracerPro
 
 def setup_meter_provider(environ: Mapping[str, str] | None = None) -> MeterProvider | None:
     """Install a global MeterProvider when `OTEL_*` asks for a metrics exporter and none is set."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, PeriodicExportingMetricReader
+    from opentelemetry.sdk.resources import Resource
+
     env = os.environ if environ is None else environ
     readers = []
     for name in _exporter_names(env, "metrics"):
