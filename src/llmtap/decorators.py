@@ -64,7 +64,11 @@ class _Open:
 class _SpanScope:
     """A span per call of the decorated function (see `llmtap.labels.wrapping.Scope`), made by `llmtap.operations`."""
 
-    collect_items = True
+    @property
+    def collect_items(self) -> bool:
+        """A generator's yielded items are kept (for the result attribute) only when content is captured."""
+        state = runtime.current()
+        return state is not None and state.settings.capture_content
 
     def __init__(self, kind: _Kind, name: str, attributes: dict[str, Any], capture_query: bool) -> None:
         self.kind = kind

@@ -93,6 +93,18 @@ def test_generator_workflow_spans_the_iteration_and_is_current_in_its_steps(labe
     assert workflow_span.attributes["llmtap.function.result"] == "[0,1]"
 
 
+def test_generator_result_keeps_at_most_the_first_thousand_items(labelled: Setup) -> None:
+    telemetry = labelled()
+
+    @llmtap.workflow
+    def count(n: int):
+        yield from range(n)
+
+    assert sum(1 for _ in count(1500)) == 1500
+    (span,) = telemetry.spans()
+    assert span.attributes["llmtap.function.result"] == "[" + ",".join(map(str, range(1000))) + "]"
+
+
 async def test_async_generator_agent_error(labelled: Setup) -> None:
     telemetry = labelled()
 

@@ -42,6 +42,11 @@ def wrap(func: F, scope: Scope) -> F:
     return _wrap_function(func, scope)  # type: ignore[return-value]
 
 
+# A generator's result is the list of what it yielded, kept while it runs: bounded, so a long stream
+# cannot grow memory (the captured content is truncated anyway).
+MAX_COLLECTED_ITEMS = 1000
+
+
 def _wrap_function(func: Callable[..., Any], scope: Scope) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -104,7 +109,7 @@ def _wrap_generator(func: Callable[..., Any], scope: Scope) -> Callable[..., Any
                     scope.suspend(state, token)
                     raise
                 scope.suspend(state, token)
-                if collect:
+                if collect and len(items) < MAX_COLLECTED_ITEMS:
                     items.append(item)
                 try:
                     sent = yield item
@@ -150,7 +155,7 @@ def _wrap_async_generator(func: Callable[..., Any], scope: Scope) -> Callable[..
                     scope.suspend(state, token)
                     raise
                 scope.suspend(state, token)
-                if collect:
+                if collect and len(items) < MAX_COLLECTED_ITEMS:
                     items.append(item)
                 try:
                     sent = yield item
