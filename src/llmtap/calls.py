@@ -16,6 +16,7 @@ from llmtap.runtime import Runtime
 from llmtap.safety import report_internal_error
 
 OnResult = Callable[[Invocation, Any], None]
+OnError = Callable[[Invocation, BaseException], None]
 
 
 def begin(runtime: Runtime, build: Callable[[], LLMCall | None]) -> Invocation | None:
@@ -28,6 +29,15 @@ def begin(runtime: Runtime, build: Callable[[], LLMCall | None]) -> Invocation |
         return None
 
 
+def _failed(invocation: Invocation, error: BaseException, on_error: OnError | None) -> None:
+    if on_error is not None:
+        try:
+            on_error(invocation, error)
+        except Exception as exc:
+            report_internal_error("recording an error", exc)
+    invocation.end(error)
+
+
 def _complete(invocation: Invocation, result: Any, on_result: OnResult) -> None:
     try:
         on_result(invocation, result)
@@ -37,14 +47,19 @@ def _complete(invocation: Invocation, result: Any, on_result: OnResult) -> None:
 
 
 def traced_call(
-    invocation: Invocation, wrapped: Callable[..., Any], args: Any, kwargs: Any, on_result: OnResult
+    invocation: Invocation,
+    wrapped: Callable[..., Any],
+    args: Any,
+    kwargs: Any,
+    on_result: OnResult,
+    on_error: OnError | None = None,
 ) -> Any:
     token = invocation.activate()
     try:
         result = wrapped(*args, **kwargs)
     except BaseException as exc:
         invocation.deactivate(token)
-        invocation.end(exc)
+        _failed(invocation, exc, on_error)
         raise
     invocation.deactivate(token)
     _complete(invocation, result, on_result)
@@ -52,14 +67,19 @@ def traced_call(
 
 
 async def atraced_call(
-    invocation: Invocation, wrapped: Callable[..., Awaitable[Any]], args: Any, kwargs: Any, on_result: OnResult
+    invocation: Invocation,
+    wrapped: Callable[..., Awaitable[Any]],
+    args: Any,
+    kwargs: Any,
+    on_result: OnResult,
+    on_error: OnError | None = None,
 ) -> Any:
     token = invocation.activate()
     try:
         result = await wrapped(*args, **kwargs)
     except BaseException as exc:
         invocation.deactivate(token)
-        invocation.end(exc)
+        _failed(invocation, exc, on_error)
         raise
     invocation.deactivate(token)
     _complete(invocation, result, on_result)

@@ -32,6 +32,8 @@ class Endpoint(NamedTuple):
     stream_state: Callable[[bool], StreamState] | None = None
     # What a stream object itself tells (e.g. its HTTP response headers), read when the SDK returns it.
     record_stream: Callable[[LLMCall, Any], None] | None = None
+    # What the SDK's exception tells beyond its type (e.g. the request id of an error response).
+    record_error: Callable[[LLMCall, BaseException], None] | None = None
 
 
 class Route(NamedTuple):
@@ -89,7 +91,13 @@ def _plan(sdk: SDK, client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) 
     def on_result(invocation: Invocation, result: Any) -> None:
         handle_result(sdk, invocation, result, route.endpoint, route.hide)
 
-    return invocation, args, kwargs, on_result
+    record_error = route.endpoint.record_error
+
+    def on_error(invocation: Invocation, error: BaseException) -> None:
+        if record_error is not None:
+            record_error(invocation.call, error)
+
+    return invocation, args, kwargs, on_result, on_error
 
 
 def handle_result(
@@ -128,8 +136,8 @@ def request_wrapper(sdk: SDK) -> Callable[..., Any]:
         plan = _plan(sdk, instance, args, kwargs)
         if plan is None:
             return wrapped(*args, **kwargs)
-        invocation, args, kwargs, on_result = plan
-        return traced_call(invocation, wrapped, args, kwargs, on_result)
+        invocation, args, kwargs, on_result, on_error = plan
+        return traced_call(invocation, wrapped, args, kwargs, on_result, on_error)
 
     return wrapper
 
@@ -139,8 +147,8 @@ def async_request_wrapper(sdk: SDK) -> Callable[..., Any]:
         plan = _plan(sdk, instance, args, kwargs)
         if plan is None:
             return await wrapped(*args, **kwargs)
-        invocation, args, kwargs, on_result = plan
-        return await atraced_call(invocation, wrapped, args, kwargs, on_result)
+        invocation, args, kwargs, on_result, on_error = plan
+        return await atraced_call(invocation, wrapped, args, kwargs, on_result, on_error)
 
     return wrapper
 

@@ -431,6 +431,10 @@ def test_overloaded_and_bad_request_errors(instrumented: Telemetry) -> None:
     assert "Overloaded" in first.status.description
     assert second.attributes["error.type"] == "BadRequestError"
     assert "max_tokens: Input should be greater than or equal to 1" in second.status.description
+    # the request id of an error response, as the SDK's exception carries it
+    assert overloaded.value.request_id == "req_011CSHoEeqs5C35K2UUqR7Fy"
+    assert first.attributes["anthropic.request.id"] == "req_011CSHoEeqs5C35K2UUqR7Fy"
+    assert second.attributes["anthropic.request.id"] == bad.value.request_id
 
 
 def test_count_tokens_has_the_count_and_no_content(instrumented: Telemetry) -> None:

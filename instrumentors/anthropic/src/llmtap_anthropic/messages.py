@@ -225,6 +225,13 @@ def record_stream(call: LLMCall, stream: Any) -> None:
         call.attributes[REQUEST_ID] = request_id
 
 
+def record_error(call: LLMCall, error: BaseException) -> None:
+    """An error response's request id (the SDK's `APIStatusError.request_id`), for support tickets."""
+    request_id = getattr(error, "request_id", None)
+    if isinstance(request_id, str) and request_id:
+        call.attributes[REQUEST_ID] = request_id
+
+
 class _Block:
     __slots__ = ("pieces", "start")
 

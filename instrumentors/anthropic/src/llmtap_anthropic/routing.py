@@ -15,9 +15,12 @@ _OMITTED = (Omit, NotGiven)
 _ENDPOINTS = {
     "/v1/messages": (
         messages.build_call,
-        Endpoint(messages.record_response, messages.MessagesStreamState, messages.record_stream),
+        Endpoint(messages.record_response, messages.MessagesStreamState, messages.record_stream, messages.record_error),
     ),
-    "/v1/messages/count_tokens": (count_tokens.build_call, Endpoint(count_tokens.record_response)),
+    "/v1/messages/count_tokens": (
+        count_tokens.build_call,
+        Endpoint(count_tokens.record_response, record_error=messages.record_error),
+    ),
 }
 
 
