@@ -26,6 +26,9 @@ class Runtime:
     settings: Settings
     emitter: Emitter
     logger_provider: Any = None
+    # The providers the application passed (None: the global ones), kept for later `instrument()` calls.
+    tracer_provider: TracerProvider | None = None
+    meter_provider: MeterProvider | None = None
 
 
 _lock = threading.RLock()
@@ -46,6 +49,10 @@ def configure(
     """(Re)build the runtime. Sets up a pipeline from `OTEL_*` when the app supplied none."""
     global _current
     with _lock:
+        if _current is not None:  # a later `instrument()` without providers keeps the ones given before
+            tracer_provider = tracer_provider if tracer_provider is not None else _current.tracer_provider
+            meter_provider = meter_provider if meter_provider is not None else _current.meter_provider
+            logger_provider = logger_provider if logger_provider is not None else _current.logger_provider
         labels = label_policy.LabelPolicy.from_settings(settings)
         if tracer_provider is None and not providers.global_tracer_provider_is_set():
             providers.setup_tracer_provider()
@@ -59,7 +66,13 @@ def configure(
 
         install_label_processor(tracer_provider if tracer_provider is not None else trace.get_tracer_provider())
         label_policy.activate(labels)
-        _current = Runtime(settings=settings, emitter=emitter, logger_provider=logger_provider)
+        _current = Runtime(
+            settings=settings,
+            emitter=emitter,
+            logger_provider=logger_provider,
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
+        )
         return _current
 
 

@@ -90,7 +90,7 @@ def exit_with(stream: Any, exc: BaseException | None) -> None:
     recorder = recorder_of(stream)
     if recorder is None:
         return
-    if exc is None:
+    if exc is None or isinstance(exc, GeneratorExit):  # a consumer generator closed early: not a failure
         recorder.finish(ABANDONED)
     elif isinstance(exc, asyncio.CancelledError):
         recorder.finish(CANCELLED)

@@ -113,6 +113,16 @@ def test_instrument_twice_gives_one_span_per_call(clean: Telemetry, api: Loopbac
     assert [span.name for span in clean.spans()] == ["chat gpt-4o-mini", "chat gpt-4o-mini"]
 
 
+def test_a_later_instrument_without_providers_keeps_the_given_ones(clean: Telemetry, api: LoopbackAPI) -> None:
+    _instrument(clean)
+    llmtap.instrument(config={}, capture_content=False)  # new settings, same pipeline
+    assert _chat(api) == "Hi."
+    (span,) = clean.spans()
+    assert span.name == "chat gpt-4o-mini"
+    assert gen_ai.GEN_AI_INPUT_MESSAGES not in span.attributes
+    assert sum(point.count for point in clean.metric_points("gen_ai.client.operation.duration")) == 1
+
+
 def test_uninstrument_restores_the_originals(clean: Telemetry, api: LoopbackAPI) -> None:
     originals = _originals()
     _instrument(clean)

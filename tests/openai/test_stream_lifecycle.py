@@ -281,6 +281,48 @@ async def test_with_block_left_early_async(
     _assert_partial(kind, _one_span(instrumented, caplog_warnings), "abandoned")
 
 
+def test_consumer_generator_closed_early_inside_with_sync(
+    kind: Kind, instrumented: Telemetry, api: LoopbackAPI, caplog_warnings: Any
+) -> None:
+    """The app's own generator reads the stream in a `with` and is closed early: GeneratorExit is no failure."""
+    api.route("POST", kind.path, kind.reply())
+
+    def relay() -> Any:
+        with kind.create(_client(api)) as stream:
+            yield from stream
+
+    items = relay()
+    for item in items:
+        if kind.is_stop(item):
+            break
+    items.close()
+    span = _one_span(instrumented, caplog_warnings)
+    _assert_partial(kind, span, "abandoned")
+    assert span.status.status_code is StatusCode.UNSET
+    assert "error.type" not in span.attributes
+
+
+async def test_consumer_generator_closed_early_inside_with_async(
+    kind: Kind, instrumented: Telemetry, api: LoopbackAPI, caplog_warnings: Any
+) -> None:
+    api.route("POST", kind.path, kind.reply())
+
+    async def relay() -> Any:
+        async with await _actx(kind, _aclient(api)) as stream:
+            async for item in stream:
+                yield item
+
+    items = relay()
+    async for item in items:
+        if kind.is_stop(item):
+            break
+    await items.aclose()
+    span = _one_span(instrumented, caplog_warnings)
+    _assert_partial(kind, span, "abandoned")
+    assert span.status.status_code is StatusCode.UNSET
+    assert "error.type" not in span.attributes
+
+
 # --- garbage collection --------------------------------------------------------------------------------
 
 
