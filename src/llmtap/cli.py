@@ -6,13 +6,13 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import click
 
 from llmtap.config import load_settings, parse_tags
 from llmtap.errors import LlmtapError
-from llmtap.labels.policy import ATTRIBUTE_PREFIX, LabelPolicy
+from llmtap.labels.policy import ATTRIBUTE_PREFIX, LabelPolicy, is_llm_span
 from llmtap.labels.schema import parse_schema
 
 
@@ -26,7 +26,15 @@ def labels() -> None:
     """The label schema ([tool.llmtap.labels.*])."""
 
 
-def _samples_from_file(path: Path) -> Iterable[tuple[str, Mapping[str, Any]]]:
+class Sample(NamedTuple):
+    where: str
+    labels: Mapping[str, Any]
+    # Whether required labels must be present: not for LLMTAP_TAGS (other sources may supply them), nor for
+    # an exported span that is not an LLM span (the runtime checks them on LLM spans only: `is_llm_span`).
+    required: bool = True
+
+
+def _samples_from_file(path: Path) -> Iterable[Sample]:
     """JSON lines: each a label object, or a span (`attributes` with `llmtap.tag.*` keys)."""
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
@@ -41,8 +49,11 @@ def _samples_from_file(path: Path) -> Iterable[tuple[str, Mapping[str, Any]]]:
                 raise click.BadParameter(f"{where}: {item!r} is not an object; expected one object per line")
             attributes = item.get("attributes")
             if isinstance(attributes, dict):
-                item = {k[len(ATTRIBUTE_PREFIX) :]: v for k, v in attributes.items() if k.startswith(ATTRIBUTE_PREFIX)}
-            yield where, item
+                prefix = len(ATTRIBUTE_PREFIX)
+                labels = {k[prefix:]: v for k, v in attributes.items() if k.startswith(ATTRIBUTE_PREFIX)}
+                yield Sample(where, labels, is_llm_span(attributes))
+            else:
+                yield Sample(where, item)
 
 
 def _print_schema(policy: LabelPolicy, source: str) -> None:
@@ -61,13 +72,14 @@ def _print_schema(policy: LabelPolicy, source: str) -> None:
         click.echo(line)
 
 
-def _check_sample(policy: LabelPolicy, sample: Mapping[str, Any]) -> list[str]:
+def _check_sample(policy: LabelPolicy, sample: Sample) -> list[str]:
     problems = []
-    for key, value in sample.items():
+    for key, value in sample.labels.items():
         _, message = policy.problem(str(key), value)
         if message is not None:
             problems.append(message)
-    problems.extend(f"required label {key!r} is missing" for key in policy.missing(sample))
+    if sample.required:
+        problems.extend(f"required label {key!r} is missing" for key in policy.missing(sample.labels))
     return problems
 
 
@@ -85,24 +97,25 @@ def check(config_path: Path | None, given: tuple[str, ...], sample_file: Path | 
     try:
         settings = load_settings(config=config_path)
         policy = LabelPolicy(parse_schema(settings.tables.get("labels"), settings.source), settings.labels_mode)
-        samples: list[tuple[str, Mapping[str, Any]]] = []
+        samples: list[Sample] = []
         if settings.tags:
-            samples.append(("LLMTAP_TAGS" if os.environ.get("LLMTAP_TAGS") else "tags", settings.tags))
-        samples.extend((f"--labels {raw}", parse_tags(raw, "--labels")) for raw in given)
+            from_env = bool(os.environ.get("LLMTAP_TAGS"))
+            samples.append(Sample("LLMTAP_TAGS" if from_env else "tags", settings.tags, not from_env))
+        samples.extend(Sample(f"--labels {raw}", parse_tags(raw, "--labels")) for raw in given)
     except LlmtapError as exc:
         raise click.ClickException(str(exc)) from None
     if sample_file is not None:
         samples.extend(_samples_from_file(sample_file))
     _print_schema(policy, settings.source)
     failures = 0
-    for where, sample in samples:
-        problems = [p for p in _check_sample(policy, sample) if where != "LLMTAP_TAGS" or "required" not in p]
+    for sample in samples:
+        problems = _check_sample(policy, sample)
         if problems:
             failures += 1
             for problem in problems:
-                click.echo(f"FAIL {where}: {problem}")
+                click.echo(f"FAIL {sample.where}: {problem}")
         else:
-            click.echo(f"ok   {where}")
+            click.echo(f"ok   {sample.where}")
     click.echo(f"{len(samples)} sample(s) checked, {failures} with problems")
     if failures:
         raise SystemExit(1)

@@ -22,8 +22,9 @@ DEFAULT_STORE = ".llmtap/llmtap.db"
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
 # OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT also takes the newer capture modes.
-_OTEL_CONTENT_ON = _TRUE | {"span_only", "event_only", "span_and_event"}
-_OTEL_CONTENT_OFF = _FALSE | {"no_content"}
+# EVENT_ONLY asks for content on events only; llmtap records content on spans, so it means none here.
+_OTEL_CONTENT_ON = _TRUE | {"span_only", "span_and_event"}
+_OTEL_CONTENT_OFF = _FALSE | {"no_content", "event_only"}
 
 # Scalar settings: file key -> environment variable.
 _ENV_NAMES = {

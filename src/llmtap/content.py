@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 TRUNCATED_PREFIX = "llmtap.truncated."
+# Keys of the message shape that name or link things rather than carry content: never cut.
+_STRUCTURAL_KEYS = frozenset({"type", "role", "id", "name", "finish_reason", "modality", "mime_type", "file_id"})
 
 
 def _truncate(value: Any, limit: int, cut: list[int]) -> Any:
@@ -15,7 +17,7 @@ def _truncate(value: Any, limit: int, cut: list[int]) -> Any:
             return value[:limit]
         return value
     if isinstance(value, dict):
-        return {key: _truncate(item, limit, cut) for key, item in value.items()}
+        return {key: item if key in _STRUCTURAL_KEYS else _truncate(item, limit, cut) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_truncate(item, limit, cut) for item in value]
     return value

@@ -48,12 +48,15 @@ def _identity_attributes(call: LLMCall) -> dict[str, Any]:
 class Emitter:
     """Starts and ends GenAI spans and records metrics. Shared by every provider plugin."""
 
-    __slots__ = ("_max_chars", "_metrics", "_tracer")
+    __slots__ = ("_capture_content", "_max_chars", "_metrics", "_tracer")
 
-    def __init__(self, tracer: Tracer, metrics: GenAIMetrics, max_content_chars: int) -> None:
+    def __init__(
+        self, tracer: Tracer, metrics: GenAIMetrics, max_content_chars: int, capture_content: bool = True
+    ) -> None:
         self._tracer = tracer
         self._metrics = metrics
         self._max_chars = max_content_chars
+        self._capture_content = capture_content  # the policy (a call may capture nothing for other reasons)
 
     @property
     def tracer(self) -> Tracer:
@@ -81,11 +84,20 @@ class Emitter:
             end_time_ns = time.time_ns() - int((now - end) * 1e9)
         if span.is_recording():
             span.set_attributes(self._response_attributes(call))
-            if call.error is not None:
-                span.set_status(Status(StatusCode.ERROR, scrub(str(call.error), call.secrets)[:1024]))
+            failed = call.error_type
+            if failed is not None:
+                span.set_status(Status(StatusCode.ERROR, self._error_description(call, failed)))
         span.end(end_time_ns)
         if record_metrics:
             self._record_metrics(call, end - start)
+
+    def _error_description(self, call: LLMCall, failed: str) -> str:
+        """The span status description: the error's message, scrubbed of secrets. API errors often quote
+        the input, so with content capture off it is the error type alone."""
+        if not self._capture_content:
+            return failed
+        message = str(call.error) if call.error is not None else call.failure[1] if call.failure else failed
+        return scrub(message, call.secrets)[:1024]
 
     def _response_attributes(self, call: LLMCall) -> dict[str, Any]:
         attributes: dict[str, Any] = {}
@@ -111,8 +123,8 @@ class Emitter:
                 attributes[gen_ai.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = call.time_to_first_chunk
             if call.stream_outcome:
                 attributes[STREAM_OUTCOME] = call.stream_outcome
-        if call.error is not None:
-            attributes[error_attributes.ERROR_TYPE] = error_type(call.error)
+        if call.error_type is not None:
+            attributes[error_attributes.ERROR_TYPE] = call.error_type
         if call.attributes:
             attributes.update(call.attributes)
         if call.capture_content:
@@ -133,8 +145,9 @@ class Emitter:
         if call.response_model:
             attributes[gen_ai.GEN_AI_RESPONSE_MODEL] = call.response_model
         metrics = self._metrics
-        if call.error is not None:
-            metrics.duration.record(duration, {**attributes, error_attributes.ERROR_TYPE: error_type(call.error)})
+        failed = call.error_type
+        if failed is not None:
+            metrics.duration.record(duration, {**attributes, error_attributes.ERROR_TYPE: failed})
         else:
             metrics.duration.record(duration, attributes)
         if call.streaming and call.time_to_first_chunk is not None:

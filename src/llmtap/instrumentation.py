@@ -59,7 +59,7 @@ def instrument(
     settings = load_settings(config=config, capture_content=capture_content)
     available = available_plugins()
     wanted = _check_providers(providers, available)
-    if not settings.enabled:
+    if not settings.enabled or "*" in settings.disabled_instrumentations:  # `*`: every instrumentation off
         return
     with _lock:
         runtime.configure(

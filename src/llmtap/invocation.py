@@ -9,7 +9,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Span
 
-from llmtap import layers
+from llmtap import layers, runtime
 from llmtap.emitter import Emitter
 from llmtap.record import LLMCall
 from llmtap.refs import remember
@@ -21,6 +21,7 @@ class Invocation:
 
     def __init__(self, emitter: Emitter, call: LLMCall) -> None:
         layers.mark_covered()  # the duplicate policy: see llmtap.layers
+        runtime.follow_global_provider()
         self._emitter = emitter
         self.call = call
         self.start = time.perf_counter()

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from opentelemetry import trace
+from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
 
 from llmtap import parts, runtime
 from llmtap.invocation import Invocation
@@ -26,6 +27,7 @@ from llmtap.labels.context import pop, push
 from llmtap.labels.policy import attributes_of
 from llmtap.record import LLMCall, Usage
 from llmtap.refs import SpanRef, span_of
+from llmtap.responses import Converter, converter_for
 from llmtap.safety import report_internal_error
 
 DEFAULT_PROVIDER = "custom"
@@ -63,56 +65,50 @@ def _usage_from(usage: Any, into: Usage) -> None:
     ):
         for name in names:
             value = read(name)
-            if isinstance(value, int):
+            if isinstance(value, int) and not isinstance(value, bool):
                 setattr(into, target, value)
                 break
 
 
-def response_record(response: Any, call: LLMCall) -> None:
-    """Fill the output side of `call` from a text or an SDK response object (OpenAI chat / responses,
-    Anthropic messages, or anything with a useful `str()`)."""
+def _text_response(call: LLMCall, text: str) -> None:
+    if call.capture_content:
+        call.output_messages = [parts.message("assistant", [parts.text(text)], "stop")]
+    call.finish_reasons = ["stop"]
+
+
+def response_record(response: Any, call: LLMCall) -> Converter | None:
+    """Fill the output side of `call` from `response`; returns the converter used, if any.
+
+    A text is the answer. An SDK response object goes through the converter its plugin registered
+    (`llmtap.responses`), so the span is the plugin's. Anything else: its `id`, `model` and `usage`
+    (`input_tokens` / `prompt_tokens`, `output_tokens` / `completion_tokens`) when it has them, and its
+    `str()` as the answer.
+    """
     if isinstance(response, str):
-        call.output_messages = [parts.message("assistant", [parts.text(response)], "stop")]
-        call.finish_reasons = ["stop"]
-        return
-    call.response_id = getattr(response, "id", None) if isinstance(getattr(response, "id", None), str) else None
+        _text_response(call, response)
+        return None
+    converter = converter_for(response)
+    if converter is not None:
+        converter.record(call, response)
+        return converter
+    response_id = getattr(response, "id", None)
+    call.response_id = response_id if isinstance(response_id, str) else None
     model = getattr(response, "model", None)
     call.response_model = model if isinstance(model, str) else None
     _usage_from(getattr(response, "usage", None), call.usage)
-    choices = getattr(response, "choices", None)
-    if isinstance(choices, list):  # OpenAI chat completion
-        call.output_messages, call.finish_reasons = [], []
-        for choice in choices:
-            message = getattr(choice, "message", None)
-            reason = getattr(choice, "finish_reason", None) or "stop"
-            content = getattr(message, "content", None)
-            call.output_messages.append(
-                parts.message("assistant", [parts.text(content)] if isinstance(content, str) else [], reason)
-            )
-            call.finish_reasons.append(reason)
-        return
-    blocks = getattr(response, "content", None)
-    if isinstance(blocks, list):  # Anthropic message
-        texts = [parts.text(block.text) for block in blocks if isinstance(getattr(block, "text", None), str)]
-        reason = getattr(response, "stop_reason", None) or "stop"
-        call.output_messages = [parts.message("assistant", texts, reason)]
-        call.finish_reasons = [reason]
-        return
-    text = getattr(response, "output_text", None)  # OpenAI responses
-    if not isinstance(text, str):
-        text = str(response)
-    call.output_messages = [parts.message("assistant", [parts.text(text)], "stop")]
-    call.finish_reasons = ["stop"]
+    _text_response(call, str(response))
+    return None
 
 
 class LLMSpan:
     """The handle `trace_llm_call` yields. Its methods never raise into the application, except
     `set_tag` in strict label mode (`llmtap.LabelError`, the documented contract)."""
 
-    __slots__ = ("_invocation", "prompt")
+    __slots__ = ("_invocation", "_provider_given", "prompt")
 
-    def __init__(self, invocation: Invocation | None, prompt: Any) -> None:
+    def __init__(self, invocation: Invocation | None, prompt: Any, provider_given: bool = True) -> None:
         self._invocation = invocation
+        self._provider_given = provider_given  # if not, the response's converter names the provider
         self.prompt = prompt
 
     @property
@@ -125,11 +121,15 @@ class LLMSpan:
         return SpanRef.from_context(self.span.get_span_context())
 
     def set_response(self, response: Any) -> None:
-        """The model's answer: a text, or the SDK response object."""
+        """The model's answer: a text, or the SDK response object (recorded as the SDK's plugin records it)."""
         if self._invocation is None:
             return
         try:
-            response_record(response, self._invocation.call)
+            call = self._invocation.call
+            converter = response_record(response, call)
+            if converter is not None and not self._provider_given and call.provider != converter.provider:
+                call.provider = converter.provider
+                self._invocation.span.set_attribute(gen_ai.GEN_AI_PROVIDER_NAME, converter.provider)
             if not isinstance(response, str) and span_of(response) is None:
                 self._invocation.produced(response)
         except Exception as exc:
@@ -159,8 +159,8 @@ class LLMTracer:
     """Manual tracing of LLM calls no plugin covers. Uses the runtime `llmtap.instrument()` set up
     (or sets one up from the environment, like the `opentelemetry-instrument` launcher)."""
 
-    def __init__(self, *, provider: str = DEFAULT_PROVIDER) -> None:
-        self.provider = provider
+    def __init__(self, *, provider: str | None = None) -> None:
+        self.provider = provider  # None: the SDK response's provider (`set_response`), else "custom"
 
     @contextmanager
     def trace_llm_call(
@@ -176,8 +176,9 @@ class LLMTracer:
         labels = _policy.current_policy().check(dict(tags)) if tags else {}
         label_tokens = push(labels) if labels else None
         try:
-            invocation = self._begin(model_name, prompt, messages, provider or self.provider, operation)
-            handle = LLMSpan(invocation, prompt if messages is None else messages)
+            given = provider or self.provider
+            invocation = self._begin(model_name, prompt, messages, given or DEFAULT_PROVIDER, operation)
+            handle = LLMSpan(invocation, prompt if messages is None else messages, given is not None)
             if invocation is None:
                 yield handle
                 return

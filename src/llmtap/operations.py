@@ -20,7 +20,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from llmtap.content import content_attributes
 from llmtap.emitter import error_type, scrub
-from llmtap.runtime import Runtime
+from llmtap.runtime import Runtime, follow_global_provider
 
 EXECUTE_TOOL = "execute_tool"
 RETRIEVAL = "retrieval"
@@ -60,6 +60,7 @@ def start_operation(
     if attributes:
         span_attributes.update(attributes)
     span_name = f"{operation} {name}" if name else operation
+    follow_global_provider()
     context = trace.set_span_in_context(parent) if parent is not None else None
     return runtime.emitter.tracer.start_span(
         span_name, context=context, kind=SpanKind.INTERNAL, attributes=span_attributes

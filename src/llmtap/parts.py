@@ -50,6 +50,7 @@ _FINISH_REASONS = {
     "complete": "stop",
     "length": "length",
     "max_tokens": "length",
+    "max_output_tokens": "length",
     "model_length": "length",
     "model_context_window_exceeded": "length",
     "content_filter": "content_filter",

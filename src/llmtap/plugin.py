@@ -14,7 +14,8 @@ import wrapt
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 
 from llmtap import runtime
-from llmtap.safety import report_internal_error
+from llmtap.errors import LlmtapError
+from llmtap.safety import logger, report_internal_error
 
 _INHERITED = object()  # the wrapped attribute was not in the owner's own namespace: restore by deleting
 
@@ -37,12 +38,19 @@ class LlmtapInstrumentor(BaseInstrumentor):
         return importlib.util.find_spec(cls.library) is not None
 
     def _instrument(self, **kwargs: Any) -> None:
-        state = runtime.ensure(
-            tracer_provider=kwargs.get("tracer_provider"),
-            meter_provider=kwargs.get("meter_provider"),
-            logger_provider=kwargs.get("logger_provider"),
-        )
-        if not state.settings.enabled:
+        try:
+            settings = runtime.current_settings()
+            if not settings.enabled:  # before anything is set up: the kill switch leaves no trace
+                return
+            runtime.ensure(
+                tracer_provider=kwargs.get("tracer_provider"),
+                meter_provider=kwargs.get("meter_provider"),
+                logger_provider=kwargs.get("logger_provider"),
+            )
+        except LlmtapError as exc:
+            # Under the `opentelemetry-instrument` launcher an exception here would stop every other
+            # instrumentor too; `llmtap.instrument()` raises the same error itself before getting here.
+            logger.error("llmtap: %s; llmtap instrumentation of %s is off", exc, self.library)
             return
         self._wrapped: list[tuple[Any, str, Any]] = []
         self._active = True

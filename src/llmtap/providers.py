@@ -48,15 +48,22 @@ def global_tracer_provider_is_set() -> bool:
     return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
 
 
-def setup_tracer_provider(environ: Mapping[str, str] | None = None) -> TracerProvider:
-    """Create and install a global SDK TracerProvider exporting where `OTEL_*` says."""
+def setup_tracer_provider(environ: Mapping[str, str] | None = None) -> TracerProvider | None:
+    """Create and install a global SDK TracerProvider exporting where `OTEL_*` says.
+
+    With no exporter asked for, nothing is installed: the global provider stays the API's proxy, so a
+    provider the application sets later receives llmtap's spans.
+    """
+    env = os.environ if environ is None else environ
+    names = _exporter_names(env, "traces")
+    if not names:
+        return None
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
 
-    env = os.environ if environ is None else environ
     provider = TracerProvider(resource=Resource.create())
-    for name in _exporter_names(env, "traces"):
+    for name in names:
         if name == "console":
             provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
         else:

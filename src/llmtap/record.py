@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,18 @@ COMPLETED = "completed"
 ABANDONED = "abandoned"
 CANCELLED = "cancelled"
 ERROR = "error"
+
+
+def stream_outcome(exc: BaseException | None) -> str:
+    """How a stream that stopped with `exc` (None: exhausted) ended. Closing it early (`GeneratorExit`)
+    and asyncio cancellation are the consumer's doing, not failures: no error is recorded for them."""
+    if exc is None:
+        return COMPLETED
+    if isinstance(exc, GeneratorExit):
+        return ABANDONED
+    if isinstance(exc, asyncio.CancelledError):
+        return CANCELLED
+    return ERROR
 
 
 @dataclass(slots=True)
@@ -50,10 +63,19 @@ class LLMCall:
     time_to_first_chunk: float | None = None
     stream_outcome: str | None = None
     error: BaseException | None = None
+    # A failure the API reported in-band (e.g. a `response.failed` event): its error type and message.
+    failure: tuple[str, str] | None = None
     # Any further attributes (provider-specific, llmtap.*) by name.
     attributes: dict[str, Any] = field(default_factory=dict)
     # Strings that must never be exported (e.g. the client's API key), scrubbed from error text.
     secrets: tuple[str, ...] = ()
+
+    @property
+    def error_type(self) -> str | None:
+        """`error.type` of the call: the exception's class name, or the in-band failure's type."""
+        if self.error is not None:
+            return type(self.error).__qualname__
+        return self.failure[0] if self.failure is not None else None
 
     @property
     def span_name(self) -> str:

@@ -6,7 +6,9 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+import wrapt
 from opentelemetry import metrics, trace
+from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.metrics import MeterProvider
 from opentelemetry.trace import TracerProvider
 
@@ -15,6 +17,7 @@ from llmtap.config import Settings, load_settings
 from llmtap.emitter import Emitter
 from llmtap.labels import policy as label_policy
 from llmtap.metrics import GenAIMetrics
+from llmtap.safety import report_internal_error
 from llmtap.version import __version__
 
 INSTRUMENTATION_SCOPE = "llmtap"
@@ -33,6 +36,9 @@ class Runtime:
 
 _lock = threading.RLock()
 _current: Runtime | None = None
+_follows_global = False
+_followed: object | None = None
+_watching = False
 
 
 def current() -> Runtime | None:
@@ -61,10 +67,14 @@ def configure(
         tracer = trace.get_tracer(INSTRUMENTATION_SCOPE, __version__, tracer_provider, schema_url=_SCHEMA_URL)
         meter = metrics.get_meter(INSTRUMENTATION_SCOPE, __version__, meter_provider, schema_url=_SCHEMA_URL)
         labels.bind_meter(meter)
-        emitter = Emitter(tracer, GenAIMetrics(meter), settings.max_content_chars)
+        emitter = Emitter(tracer, GenAIMetrics(meter), settings.max_content_chars, settings.capture_content)
         from llmtap.labels.processor import install as install_label_processor
 
+        global _follows_global
+        _follows_global = tracer_provider is None
         install_label_processor(tracer_provider if tracer_provider is not None else trace.get_tracer_provider())
+        if _follows_global and not providers.global_tracer_provider_is_set():
+            _watch_global_provider()
         label_policy.activate(labels)
         _current = Runtime(
             settings=settings,
@@ -74,6 +84,51 @@ def configure(
             meter_provider=meter_provider,
         )
         return _current
+
+
+def _on_global_provider_set(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+    result = wrapped(*args, **kwargs)
+    try:
+        follow_global_provider()
+    except Exception as exc:
+        report_internal_error("following the global tracer provider", exc)
+    return result
+
+
+def _watch_global_provider() -> None:
+    """Until the application installs its global tracer provider, watch for it (so labels are stamped on
+    its spans from the first one on). `opentelemetry.trace.set_tracer_provider` funnels into this setter."""
+    global _watching
+    if not _watching:
+        wrapt.wrap_function_wrapper(trace, "_set_tracer_provider", _on_global_provider_set)
+        _watching = True
+
+
+def _stop_watching_global_provider() -> None:
+    global _watching
+    if _watching:
+        unwrap(trace, "_set_tracer_provider")
+        _watching = False
+
+
+def follow_global_provider() -> None:
+    """When llmtap writes through the global tracer provider, give a provider the application installs
+    after `instrument()` the label processor too. Cheap: one identity check per call."""
+    if not _follows_global:
+        return
+    provider = trace.get_tracer_provider()
+    global _followed
+    if provider is not _followed:
+        _followed = provider
+        from llmtap.labels.processor import install as install_label_processor
+
+        install_label_processor(provider)
+
+
+def current_settings() -> Settings:
+    """The settings in force: the runtime's, or freshly loaded from the environment and config file."""
+    state = _current
+    return state.settings if state is not None else load_settings()
 
 
 def ensure(
@@ -104,3 +159,4 @@ def reset() -> None:
     with _lock:
         _current = None
         label_policy.activate(None)
+        _stop_watching_global_provider()

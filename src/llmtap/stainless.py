@@ -187,7 +187,11 @@ def async_parse_wrapper(sdk: SDK) -> Callable[..., Any]:
 
 
 def _raw_closed(raw: Any) -> None:
-    """A raw response closed without `.parse()` (e.g. read with `iter_lines()`): end with metadata only."""
+    """A raw response closed without `.parse()` (e.g. read with `iter_lines()`): end with metadata only.
+
+    A stream read this way gets no `llmtap.stream.outcome`: llmtap never sees its chunks, and whether the
+    application read the body to its end cannot be told from the closed response.
+    """
     pending = raw.__dict__.pop(_PENDING_ATTRIBUTE, None)
     if pending is not None:
         pending[3].detach()

@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Protocol
 
 from llmtap.invocation import Invocation
-from llmtap.record import ABANDONED, CANCELLED, COMPLETED, ERROR, LLMCall
+from llmtap.record import ABANDONED, CANCELLED, COMPLETED, ERROR, LLMCall, stream_outcome
 from llmtap.safety import report_internal_error
 
 _RECORDER_ATTRIBUTE = "_llmtap_recorder"
@@ -67,8 +67,10 @@ class StreamRecorder:
                 self._finalizer.detach()
                 self._finalizer = None
             call = self._invocation.call
-            call.stream_outcome = outcome
             self._state.apply(call)
+            if outcome == COMPLETED and call.failure is not None:
+                outcome = ERROR
+            call.stream_outcome = outcome
         except Exception as exc:
             report_internal_error("finishing a stream", exc)
         self._invocation.end(error)
@@ -90,12 +92,8 @@ def exit_with(stream: Any, exc: BaseException | None) -> None:
     recorder = recorder_of(stream)
     if recorder is None:
         return
-    if exc is None or isinstance(exc, GeneratorExit):  # a consumer generator closed early: not a failure
-        recorder.finish(ABANDONED)
-    elif isinstance(exc, asyncio.CancelledError):
-        recorder.finish(CANCELLED)
-    else:
-        recorder.finish(ERROR, exc)
+    outcome = ABANDONED if exc is None else stream_outcome(exc)  # leaving `with` without an error: abandoned
+    recorder.finish(outcome, exc if outcome == ERROR else None)
 
 
 def iterate(

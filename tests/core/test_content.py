@@ -28,6 +28,32 @@ def test_each_long_string_is_cut_and_the_cut_is_counted_and_json_stays_valid() -
     assert value[0]["parts"][0]["content"] == "a" * 30  # the caller's data is never modified
 
 
+def test_the_message_shape_is_never_cut_only_its_content() -> None:
+    value = [
+        {
+            "role": "assistant",
+            "parts": [
+                {"type": "tool_call", "id": "call_Qx7bW2n", "name": "get_current_weather", "arguments": "x" * 40}
+            ],
+            "finish_reason": "tool_call",
+        },
+        {"role": "tool", "parts": [{"type": "tool_call_response", "id": "call_Qx7bW2n", "response": "sunny" * 5}]},
+    ]
+    out: dict[str, object] = {}
+    content_attributes("gen_ai.input.messages", value, 12, out)
+    assert json.loads(out["gen_ai.input.messages"]) == [
+        {
+            "role": "assistant",
+            "parts": [
+                {"type": "tool_call", "id": "call_Qx7bW2n", "name": "get_current_weather", "arguments": "x" * 12}
+            ],
+            "finish_reason": "tool_call",
+        },
+        {"role": "tool", "parts": [{"type": "tool_call_response", "id": "call_Qx7bW2n", "response": "sunnysunnysu"}]},
+    ]
+    assert out["llmtap.truncated.gen_ai.input.messages"] == 28 + 13
+
+
 def test_zero_means_no_limit() -> None:
     out: dict[str, object] = {}
     content_attributes("gen_ai.output.messages", [{"content": "x" * 100_000}], 0, out)

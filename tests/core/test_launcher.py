@@ -96,3 +96,51 @@ def test_launcher_produces_a_chat_span_for_an_unmodified_script(tmp_path: Path) 
     ]
     assert span["resource"]["attributes"]["service.name"] == "launcher-app"
     assert "sk-launcher-SECRET" not in result.stdout + result.stderr
+
+
+LABELLED_SCRIPT = """
+import openai
+from opentelemetry import trace
+with trace.get_tracer("app").start_as_current_span("app-handler"):
+    openai.OpenAI().chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+print("APP: done")
+"""
+
+
+def _launch(tmp_path: Path, api: LoopbackAPI, **extra: str) -> subprocess.CompletedProcess[str]:
+    script = tmp_path / "app.py"
+    script.write_text(LABELLED_SCRIPT)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LLMTAP_"))},
+        "OPENAI_API_KEY": "sk-launcher-SECRET-0123456789",
+        "OPENAI_BASE_URL": f"{api.base_url}/v1",
+        "OTEL_TRACES_EXPORTER": "console",
+        "OTEL_METRICS_EXPORTER": "none",
+        "OTEL_LOGS_EXPORTER": "none",
+        **extra,
+    }
+    launcher = Path(sys.executable).with_name("opentelemetry-instrument")
+    return subprocess.run(
+        [str(launcher), sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_kill_switch_under_the_launcher_leaves_no_trace_of_llmtap(tmp_path: Path) -> None:
+    with LoopbackAPI() as api:
+        api.route("POST", "/v1/chat/completions", Reply(body=COMPLETION))
+        result = _launch(tmp_path, api, LLMTAP_ENABLED="false", LLMTAP_TAGS="team=red")
+    assert result.returncode == 0, result.stderr
+    spans = {span["name"]: span for span in _console_spans(result.stdout)}
+    assert sorted(spans) == ["app-handler"]  # no chat span
+    assert spans["app-handler"]["attributes"] == {}  # and no labels stamped
+
+
+def test_a_bad_llmtap_setting_under_the_launcher_turns_only_llmtap_off(tmp_path: Path) -> None:
+    with LoopbackAPI() as api:
+        api.route("POST", "/v1/chat/completions", Reply(body=COMPLETION))
+        result = _launch(tmp_path, api, LLMTAP_MAX_CONTENT_CHARS="lots")
+    assert result.returncode == 0, result.stderr
+    assert "APP: done" in result.stdout
+    assert "LLMTAP_MAX_CONTENT_CHARS='lots': expected a whole number >= 0" in result.stderr
+    assert "Failed to auto initialize" not in result.stderr
+    assert [span["name"] for span in _console_spans(result.stdout)] == ["app-handler"]

@@ -64,3 +64,40 @@ def test_unknown_exporter_name_is_a_config_error() -> None:
         result = _run({"OTEL_TRACES_EXPORTER": "zipkin-ish"}, api)
     assert result.returncode == 1
     assert "ConfigError: OTEL_TRACES_EXPORTER='zipkin-ish': unknown exporter 'zipkin-ish'" in result.stderr
+
+
+APP_SETS_ITS_PROVIDER_LATER = """
+import llmtap
+llmtap.instrument()                      # before the application has set up OpenTelemetry
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)      # accepted: llmtap installed no global provider of its own
+assert trace.get_tracer_provider() is provider
+import openai
+with llmtap.tags(user_id="u1"):
+    with trace.get_tracer("app").start_as_current_span("handler"):
+        openai.OpenAI().chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+print(sorted((span.name, span.attributes.get("llmtap.tag.user_id")) for span in exporter.get_finished_spans()))
+"""
+
+
+def test_with_no_exporter_configured_a_provider_set_later_gets_the_spans() -> None:
+    with LoopbackAPI() as api:
+        api.route("POST", "/v1/chat/completions", Reply(body=COMPLETION))
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LLMTAP_"))},
+            "OPENAI_API_KEY": "sk-pipeline-SECRET-0123456789",
+            "OPENAI_BASE_URL": f"{api.base_url}/v1",
+        }
+        result = subprocess.run(
+            [sys.executable, "-c", APP_SETS_ITS_PROVIDER_LATER], env=env, capture_output=True, text=True, timeout=120
+        )
+    assert result.returncode == 0, result.stderr
+    assert "Overriding of current TracerProvider is not allowed" not in result.stderr
+    # the label processor follows the provider installed after instrument(): both spans carry the label
+    assert result.stdout.strip() == "[('chat gpt-4o-mini', 'u1'), ('handler', 'u1')]"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import urllib.request
 
+from opentelemetry import baggage, propagate
 from opentelemetry import context as otel_context
-from opentelemetry import propagate
 
 import llmtap
 from tests.labels.conftest import Setup, tag_attributes
@@ -65,3 +65,74 @@ def test_bad_incoming_baggage_never_raises_in_strict_mode_and_is_dropped(labelle
     (span,) = telemetry.spans()
     assert tag_attributes(span) == {"llmtap.tag.user_id": "u7", "user.id": "u7"}
     assert llmtap.labels.dropped_counts() == {"user_segment": 1}
+
+
+def _outgoing_baggage() -> list[str]:
+    """The `baggage` header the configured propagator would send now."""
+    headers: dict[str, str] = {}
+    propagate.inject(headers)
+    return sorted(headers["baggage"].split(",")) if "baggage" in headers else []
+
+
+def test_incoming_baggage_wins_over_a_local_tags_block_and_goes_downstream(labelled: Setup) -> None:
+    telemetry = labelled(tags="user_segment=free")
+    tracer = telemetry.tracer_provider.get_tracer("web")
+    incoming = propagate.extract(
+        {"baggage": "user_id=upstream", "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
+    )
+    token = otel_context.attach(incoming)
+    try:
+        with llmtap.tags(user_id="local", user_segment="pro", app_feature="qa"):
+            assert llmtap.current_tags() == {"user_id": "upstream", "user_segment": "pro", "app_feature": "qa"}
+            # user_id is upstream's; user_segment, absent upstream, is set by tags() and propagated
+            assert _outgoing_baggage() == ["user_id=upstream", "user_segment=pro"]
+            tracer.start_span("handler").end()
+        assert _outgoing_baggage() == ["user_id=upstream"]
+        assert llmtap.current_tags() == {"user_id": "upstream", "user_segment": "free"}
+    finally:
+        otel_context.detach(token)
+    (span,) = telemetry.spans()
+    assert tag_attributes(span) == {
+        "llmtap.tag.user_segment": "pro",
+        "llmtap.tag.user_id": "upstream",
+        "user.id": "upstream",
+        "llmtap.tag.app_feature": "qa",
+    }
+
+
+def test_baggage_set_by_an_outer_tags_block_is_local_not_incoming(labelled: Setup) -> None:
+    telemetry = labelled()
+    tracer = telemetry.tracer_provider.get_tracer("web")
+    with llmtap.tags(user_id="outer", user_segment="free"):
+        with llmtap.tags(user_id="inner"):
+            assert llmtap.current_tags() == {"user_id": "inner", "user_segment": "free"}
+            assert _outgoing_baggage() == ["user_id=inner", "user_segment=free"]
+            tracer.start_span("inner").end()
+        assert llmtap.current_tags() == {"user_id": "outer", "user_segment": "free"}
+        assert _outgoing_baggage() == ["user_id=outer", "user_segment=free"]
+        tracer.start_span("outer").end()
+        # an entry put into the current baggage by someone else since (not the value llmtap set) is incoming
+        token = otel_context.attach(baggage.set_baggage("user_id", "upstream"))
+        try:
+            with llmtap.tags(user_id="innermost"):
+                assert llmtap.current_tags() == {"user_id": "upstream", "user_segment": "free"}
+                assert _outgoing_baggage() == ["user_id=upstream", "user_segment=free"]
+        finally:
+            otel_context.detach(token)
+    assert _outgoing_baggage() == []
+    assert [tag_attributes(span) for span in telemetry.spans()] == [
+        {"llmtap.tag.user_id": "inner", "user.id": "inner", "llmtap.tag.user_segment": "free"},
+        {"llmtap.tag.user_id": "outer", "user.id": "outer", "llmtap.tag.user_segment": "free"},
+    ]
+
+
+def test_an_upstream_value_equal_to_the_local_one_stays_upstream(labelled: Setup) -> None:
+    labelled()
+    token = otel_context.attach(propagate.extract({"baggage": "user_id=u1"}))
+    try:
+        with llmtap.tags(user_id="u1"):
+            with llmtap.tags(user_id="u2"):  # still upstream's entry: not replaced
+                assert llmtap.current_tags() == {"user_id": "u1"}
+                assert _outgoing_baggage() == ["user_id=u1"]
+    finally:
+        otel_context.detach(token)

@@ -48,7 +48,7 @@ def test_reports_bad_samples_from_a_file_and_fails(config: Path, tmp_path: Path)
     samples = tmp_path / "samples.jsonl"
     rows = [
         {"user_id": "u1", "feature_flag": "new-rag"},
-        {"attributes": {"llmtap.tag.feature_flag": "beta", "gen_ai.request.model": "m"}},
+        {"attributes": {"llmtap.tag.feature_flag": "beta", "gen_ai.operation.name": "chat"}},
     ]
     samples.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
     result = CliRunner().invoke(main, ["labels", "check", "--config", str(config), "--file", str(samples)])
@@ -59,6 +59,37 @@ def test_reports_bad_samples_from_a_file_and_fails(config: Path, tmp_path: Path)
         f"FAIL {samples}:2: required label 'user_id' is missing",
         "2 sample(s) checked, 1 with problems",
     ]
+
+
+def test_required_labels_are_checked_on_llm_spans_and_label_objects_only(config: Path, tmp_path: Path) -> None:
+    samples = tmp_path / "spans.jsonl"
+    rows = [
+        {"name": "invoke_workflow rag", "attributes": {"gen_ai.operation.name": "invoke_workflow"}},
+        {"name": "execute_tool add", "attributes": {"gen_ai.operation.name": "execute_tool"}},
+        {"name": "GET /items", "attributes": {"http.request.method": "GET", "llmtap.tag.feature_flag": "new-rag"}},
+        {"name": "chat gpt-4", "attributes": {"gen_ai.operation.name": "chat", "llmtap.tag.user_id": "u1"}},
+        {"name": "embeddings m", "attributes": {"gen_ai.operation.name": "embeddings"}},
+        {"feature_flag": "new-rag"},
+    ]
+    samples.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    result = CliRunner().invoke(main, ["labels", "check", "--config", str(config), "--file", str(samples)])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[3:] == [
+        f"ok   {samples}:1",
+        f"ok   {samples}:2",
+        f"ok   {samples}:3",
+        f"ok   {samples}:4",
+        f"FAIL {samples}:5: required label 'user_id' is missing",
+        f"FAIL {samples}:6: required label 'user_id' is missing",
+        "6 sample(s) checked, 2 with problems",
+    ]
+
+
+def test_llmtap_tags_is_not_checked_for_required_labels(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLMTAP_TAGS", "feature_flag=new-rag")
+    result = CliRunner().invoke(main, ["labels", "check", "--config", str(config)])
+    assert result.exit_code == 0
+    assert result.output.splitlines()[3:] == ["ok   LLMTAP_TAGS", "1 sample(s) checked, 0 with problems"]
 
 
 def test_malformed_schema_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -45,6 +45,19 @@ def test_warn_mode_logs_once_per_key_and_keeps_the_label(labelled: Setup, caplog
     ] * 3
 
 
+def test_strict_bool_label_accepts_integer_one_and_zero(labelled: Setup) -> None:
+    telemetry = labelled(mode="strict")
+    with llmtap.tags(beta=1):
+        assert llmtap.current_tags() == {"beta": True}
+        telemetry.tracer_provider.get_tracer("web").start_span("s").end()
+    with llmtap.tags(beta=0):
+        assert llmtap.current_tags() == {"beta": False}
+    assert [tag_attributes(span) for span in telemetry.spans()] == [{"llmtap.tag.beta": True}]
+    with pytest.raises(llmtap.LabelError, match=r"^label beta=2: expected a boolean \(true/false, 1/0, yes/no"):
+        llmtap.tags(beta=2).__enter__()
+    assert llmtap.current_tags() == {}
+
+
 def test_strict_mode_raises_at_the_call_site(labelled: Setup) -> None:
     labelled(mode="strict")
     with pytest.raises(llmtap.LabelError, match=r"^label retries='many': expected a whole number$"):
@@ -109,6 +122,10 @@ def test_schema_errors_name_the_bad_value(table: dict, message: str) -> None:
         ("float", "1e3", 1000.0),
         ("float", 2, 2.0),
         ("bool", "off", False),
+        ("bool", 1, True),
+        ("bool", 0, False),
+        ("bool", True, True),
+        ("bool", "1", True),
         ("string", True, "true"),
         ("string", 3, "3"),
     ],
@@ -125,6 +142,9 @@ def test_normalise(kind: str, raw: object, expected: object) -> None:
         ("int", "4.5", "label k='4.5': expected a whole number"),
         ("int", True, "label k=True: expected a whole number"),
         ("float", "nan", "label k='nan': expected a finite number"),
+        ("bool", 2, "label k=2: expected a boolean (true/false, 1/0, yes/no, on/off)"),
+        ("bool", -1, "label k=-1: expected a boolean (true/false, 1/0, yes/no, on/off)"),
+        ("bool", 1.0, "label k=1.0: expected a boolean (true/false, 1/0, yes/no, on/off)"),
         ("string", ["x"], "label k=['x']: expected a string, number or boolean"),
     ],
 )

@@ -65,7 +65,9 @@ def check_trace(spans: list) -> None:
     ):
         assert by_name[child].parent.span_id == by_name[parent].context.span_id
     assert by_name["invoke_workflow LangGraph"].parent is None
-    assert by_name["invoke_workflow pick"].attributes["llmtap.langchain.tags"] == ("graph:step:1",)
+    assert (
+        "llmtap.langchain.tags" not in by_name["invoke_workflow pick"].attributes
+    )  # LangGraph's `graph:step:1` left out
     assert by_name["execute_tool forecast"].attributes["gen_ai.tool.call.result"] == '"rain in Bergen"'
     assert by_name["chat"].attributes["gen_ai.output.messages"] == (
         '[{"role":"assistant","parts":[{"type":"text","content":"Bergen"}],"finish_reason":"stop"}]'

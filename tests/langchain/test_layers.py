@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.language_models.llms import LLM
@@ -204,3 +205,36 @@ def test_chat_anthropic_nests_the_provider_span_and_counts_once(instrumented: Te
         assert attribute_json(span, "gen_ai.output.messages") == [
             {"role": "assistant", "parts": [{"type": "text", "content": "Bonjour!"}], "finish_reason": "stop"}
         ]
+
+
+@pytest.mark.parametrize(("five_minutes", "one_hour"), [(3, 0), (1, 2), (0, 3)])
+def test_chat_anthropic_cache_writes_reported_by_ttl_are_counted(
+    instrumented: Telemetry, api: LoopbackAPI, five_minutes: int, one_hour: int
+) -> None:
+    """langchain-anthropic reports cache writes by TTL (`ephemeral_5m_input_tokens`, `ephemeral_1h_input_tokens`)
+    and then sets `cache_creation` to 0."""
+    from langchain_anthropic import ChatAnthropic
+
+    from tests.support import anthropic_wire
+
+    usage = anthropic_wire.usage(10, 4, cache_read=5, cache_creation=3)
+    usage["cache_creation"] = {"ephemeral_5m_input_tokens": five_minutes, "ephemeral_1h_input_tokens": one_hour}
+    body = anthropic_wire.message([{"type": "text", "text": "Bonjour", "citations": None}], usage=usage)
+    api.route("POST", "/v1/messages", Reply(body=body))
+    model = ChatAnthropic(model="claude-sonnet-5-5", api_key="sk-ant-test-000000", base_url=api.base_url, max_retries=0)
+
+    reply = model.invoke("hi")
+
+    assert reply.usage_metadata["input_token_details"] == {
+        "cache_read": 5,
+        "cache_creation": 0,
+        "ephemeral_5m_input_tokens": five_minutes,
+        "ephemeral_1h_input_tokens": one_hour,
+    }
+    spans = instrumented.genai_spans()
+    assert tree(spans) == [("chat claude-sonnet-5-5", ["chat claude-sonnet-5-5"])]
+    for span in spans:  # the LangChain span agrees with the Anthropic SDK span
+        assert span.attributes["gen_ai.usage.input_tokens"] == 18  # 10 uncached + 5 read + 3 written
+        assert span.attributes["gen_ai.usage.cache_read.input_tokens"] == 5
+        assert span.attributes["gen_ai.usage.cache_creation.input_tokens"] == 3
+    assert token_points(instrumented) == [("anthropic", "input", 18, 1), ("anthropic", "output", 4, 1)]

@@ -98,7 +98,7 @@ def test_rag_chain_is_one_tree_with_retrieved_documents(instrumented: Telemetry)
         "gen_ai.usage.output_tokens": 3,
         "gen_ai.usage.cache_read.input_tokens": 10,
         "gen_ai.usage.reasoning.output_tokens": 1,
-        "llmtap.langchain.tags": ("beta", "seq:step:3"),
+        "llmtap.langchain.tags": ("beta",),  # LangChain's own `seq:step:3` left out
         "llmtap.langchain.metadata.tenant": "acme",
     }
     root = named(spans, "invoke_workflow rag")
@@ -128,7 +128,7 @@ def test_content_policy_keeps_document_ids_scores_and_metadata_only(instrumented
 
     spans = instrumented.genai_spans()
     retrieval = named(spans, "retrieval KeywordRetriever")
-    assert "gen_ai.retrieval.query.text" not in retrieval.attributes
+    assert "gen_ai.retrieval.query.text" not in retrieval.attributes  # the query is content (the user's words)
     assert attribute_json(retrieval, "gen_ai.retrieval.documents") == [
         {"id": "doc-1", "score": 0.92, "metadata": {"score": 0.92, "source": "wiki"}},
         {"id": "doc-2", "score": 0.41, "metadata": {"score": 0.41, "source": "atlas"}},

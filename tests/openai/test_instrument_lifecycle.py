@@ -172,7 +172,10 @@ def test_instrument_before_import_openai(tmp_path: Path) -> None:
     assert done.stdout.strip() == "['chat gpt-4o-mini']"
 
 
-@pytest.mark.parametrize(("name", "value"), [("LLMTAP_ENABLED", "false"), ("OTEL_SDK_DISABLED", "true")])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("LLMTAP_ENABLED", "false"), ("OTEL_SDK_DISABLED", "true"), ("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "*")],
+)
 def test_kill_switches_patch_nothing(
     clean: Telemetry, api: LoopbackAPI, monkeypatch: pytest.MonkeyPatch, name: str, value: str
 ) -> None:

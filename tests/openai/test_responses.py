@@ -75,7 +75,7 @@ def test_create_with_instructions_tools_and_reasoning(instrumented: Telemetry, m
         "gen_ai.response.id": "resp_0a6f1e2d3c4b5a69788796a5b4c3d2e1f00112233445599",
         "gen_ai.response.model": "o4-mini-2025-04-16",
         "gen_ai.response.finish_reasons": ("tool_call",),
-        **usage(1408, 236, cached=1280, reasoning=192),
+        **usage(1408, 236, cached=1280, reasoning=192, cache_written=0),
     }
     assert attribute_json(span, "gen_ai.system_instructions") == [{"type": "text", "content": INSTRUCTIONS}]
     assert attribute_json(span, "gen_ai.input.messages") == [
@@ -146,7 +146,7 @@ def test_streamed_create(instrumented: Telemetry, mode: str) -> None:
         "gen_ai.response.id": "resp_0b7a2f3e4d5c6b7a8998a7b6c5d4e3f2011223344556677",
         "gen_ai.response.model": "gpt-4.1-mini-2025-04-14",
         "gen_ai.response.finish_reasons": ("stop",),
-        **usage(18, 11),
+        **usage(18, 11, cache_written=0),
         "llmtap.stream.outcome": "completed",
     }
     assert span.attributes["gen_ai.response.time_to_first_chunk"] > 0
@@ -181,7 +181,7 @@ def test_stream_helper(instrumented: Telemetry, mode: str) -> None:
         "gen_ai.response.id": "resp_0c8b3a4f5e6d7c8b9aa9b8c7d6e5f4031223344556677aa",
         "gen_ai.response.model": "gpt-4.1-mini-2025-04-14",
         "gen_ai.response.finish_reasons": ("stop",),
-        **usage(18, 11),
+        **usage(18, 11, cache_written=0),
         "llmtap.stream.outcome": "completed",
     }
     assert attribute_json(span, "gen_ai.output.messages") == STREAMED_OUTPUT
@@ -207,7 +207,7 @@ def test_parse_with_a_pydantic_model(instrumented: Telemetry, mode: str) -> None
         "gen_ai.response.id": "resp_0d9c4b5a6f7e8d9c0bba0c9d8e7f6051423344556677889c",
         "gen_ai.response.model": "gpt-4.1-mini-2025-04-14",
         "gen_ai.response.finish_reasons": ("stop",),
-        **usage(74, 20),
+        **usage(74, 20, cache_written=0),
     }
     text = '{"city":"Lisbon","country":"Portugal","population_millions":0.55}'
     assert attribute_json(span, "gen_ai.output.messages") == [

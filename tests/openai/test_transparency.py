@@ -187,6 +187,7 @@ def test_with_streaming_response_iter_lines(instrumented: Telemetry, server: Loo
     assert lines == expected
     span = instrumented.only_span()  # never parsed: metadata only, ended when the `with` closed the response
     assert span.attributes[gen_ai.GEN_AI_REQUEST_MODEL] == "gpt-4o-mini"
+    assert "llmtap.stream.outcome" not in span.attributes  # llmtap never saw the chunks
     assert gen_ai.GEN_AI_OUTPUT_MESSAGES not in span.attributes
 
 

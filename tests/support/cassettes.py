@@ -76,14 +76,19 @@ def assert_metrics(telemetry: Any, input_tokens: int, output_tokens: int, stream
     assert operation_count(telemetry, "gen_ai.client.operation.time_to_first_chunk") == (1 if streamed else 0)
 
 
-def usage(input_tokens: int, output_tokens: int, cached: int = 0, reasoning: int = 0) -> dict[str, int]:
-    """The usage attributes of an OpenAI chat span."""
-    return {
+def usage(
+    input_tokens: int, output_tokens: int, cached: int = 0, reasoning: int = 0, cache_written: int | None = None
+) -> dict[str, int]:
+    """The usage attributes of an OpenAI span (`cache_written`: the Responses API's `cache_write_tokens`)."""
+    attributes = {
         "gen_ai.usage.input_tokens": input_tokens,
         "gen_ai.usage.output_tokens": output_tokens,
         "gen_ai.usage.cache_read.input_tokens": cached,
         "gen_ai.usage.reasoning.output_tokens": reasoning,
     }
+    if cache_written is not None:
+        attributes["gen_ai.usage.cache_creation.input_tokens"] = cache_written
+    return attributes
 
 
 CONTENT_ATTRIBUTES = ("gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.tool.definitions")

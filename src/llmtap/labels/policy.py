@@ -48,6 +48,18 @@ _STRUCTURE = frozenset(
 )
 
 
+def is_llm_span(attributes: Mapping[str, Any] | None) -> bool:
+    """Whether a span with these attributes is an LLM span, on which required labels are checked: one with
+    `gen_ai.operation.name`, other than the structure operations (workflow, agent, tool, retrieval).
+
+    The one predicate used by the runtime check (`LabelPolicy.check_span`) and `llmtap labels check --file`.
+    """
+    if not attributes:
+        return False
+    operation = attributes.get(_OPERATION)
+    return operation is not None and operation not in _STRUCTURE
+
+
 def attributes_of(labels: Mapping[str, LabelValue]) -> dict[str, LabelValue]:
     """Span attributes for `labels`: `llmtap.tag.<key>`, plus `user.id` / `session.id`."""
     result: dict[str, LabelValue] = {}
@@ -148,10 +160,7 @@ class LabelPolicy:
 
     def check_span(self, name: str, attributes: Mapping[str, Any] | None) -> None:
         """Count and log (once per key) the required labels an ended LLM span lacks. Never raises a LabelError."""
-        if not attributes:
-            return
-        operation = attributes.get(_OPERATION)
-        if operation is None or operation in _STRUCTURE:
+        if not is_llm_span(attributes):
             return
         for key, attribute in self.required:
             if attribute not in attributes:

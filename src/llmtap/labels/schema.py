@@ -86,6 +86,8 @@ def _to_float(value: Any, key: str) -> float:
 def _to_bool(value: Any, key: str) -> bool:
     if isinstance(value, bool):
         return value
+    if isinstance(value, int) and value in (0, 1):  # 1 / 0, as the message says; no other number
+        return value == 1
     if isinstance(value, str):
         text = value.strip().lower()
         if text in _TRUE:

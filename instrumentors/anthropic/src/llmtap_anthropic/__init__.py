@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from llmtap import responses as _responses
 from llmtap.plugin import LlmtapInstrumentor
+from llmtap_anthropic import messages
 from llmtap_anthropic.package import _instruments
 
 __all__ = ["AnthropicInstrumentor"]
+
+# The converter this plugin records responses with, also for `LLMSpan.set_response(sdk_object)`.
+_responses.register("anthropic", "anthropic.types", "Message", messages.record_response)
+_responses.register("anthropic", "anthropic.types.beta", "BetaMessage", messages.record_response)
 
 
 class AnthropicInstrumentor(LlmtapInstrumentor):

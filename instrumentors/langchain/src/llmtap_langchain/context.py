@@ -6,6 +6,11 @@ below it.
 Each attach is paired with a detach in `finally` inside the same call or generator step, so the
 context never stays attached across a `yield` to the application, and no span leaks into
 unrelated work (the next item of a batch, a parallel branch, the code consuming a stream).
+
+While a runnable's own function runs (a `RunnableLambda`, a tool's `_run`, a LangGraph node), its
+run's span is current, so spans the function starts (an application span, a provider SDK call)
+nest below it: see `config_context_wrapper`, the one attach without a detach, made inside a context
+copy that is thrown away afterwards.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 
 from llmtap import layers
+from llmtap.safety import report_internal_error
 
 if TYPE_CHECKING:
     from llmtap_langchain.handler import LlmtapCallbackHandler, Run
@@ -40,11 +46,12 @@ def leave(tokens: Tokens) -> None:
 class Slot:
     """The run a wrapped call (`stream()`, a retriever's `invoke()`) started, filled by the handler."""
 
-    __slots__ = ("run", "tokens")
+    __slots__ = ("run", "stream", "tokens")
 
-    def __init__(self) -> None:
+    def __init__(self, stream: bool = False) -> None:
         self.run: Run | None = None
         self.tokens: Tokens | None = None
+        self.stream = stream
 
 
 _slot: ContextVar[Slot | None] = ContextVar("llmtap_langchain_slot", default=None)
@@ -58,6 +65,7 @@ def claim(run: Run) -> None:
     if slot is None or slot.run is not None:
         return
     slot.run = run
+    run.streaming = slot.stream
     slot.tokens = enter(run)
 
 
@@ -116,12 +124,12 @@ async def _asteps(generator: AsyncIterator[Any], slot: Slot) -> AsyncIterator[An
 
 def stream_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
     """For `BaseChatModel.stream` / `BaseLLM.stream`."""
-    return _steps(wrapped(*args, **kwargs), Slot())
+    return _steps(wrapped(*args, **kwargs), Slot(stream=True))
 
 
 def astream_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
     """For `BaseChatModel.astream` / `BaseLLM.astream`."""
-    return _asteps(wrapped(*args, **kwargs), Slot())
+    return _asteps(wrapped(*args, **kwargs), Slot(stream=True))
 
 
 def retriever_wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
@@ -200,3 +208,37 @@ def llm_generate_wrapper(handler: LlmtapCallbackHandler) -> Any:
 def llm_agenerate_wrapper(handler: LlmtapCallbackHandler) -> Any:
     """For `BaseLLM._agenerate_helper`."""
     return _async_wrapper(_llm_run, handler)
+
+
+def config_context_wrapper(handler: LlmtapCallbackHandler) -> Any:
+    """For `langchain_core.runnables.config._set_config_context` and LangGraph's own
+    `langgraph._internal._runnable._set_config_context`: the run's span is current in the context
+    its function runs in.
+
+    langchain-core (`set_config_context`, around a runnable's or tool's function) and LangGraph
+    (around a node) prepare that context as `ctx = copy_context(); ctx.run(_set_config_context,
+    child_config)`, then run the function with `ctx.run(func, ...)` or `asyncio.create_task(coro,
+    context=ctx)`; `child_config["callbacks"]` is the run's child manager, whose `parent_run_id` is
+    the run. Attaching the run's span there too makes it current exactly while the function runs.
+
+    This attach has no detach, on purpose: it is made inside `ctx`, a fresh copy of the caller's
+    context that LangChain uses only for this one run and then drops, so the span never becomes
+    current in the caller's context, between stream chunks or in the next run (a context variable set
+    in a copied context is invisible outside it). A paired detach would need a hook on the way out,
+    which langchain-core does not have (it resets its config variable in `ctx` directly; only
+    LangGraph has an `_unset_config_context`).
+    """
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
+        result = wrapped(*args, **kwargs)
+        try:
+            config = args[0] if args else kwargs.get("config")
+            parent_run_id = getattr(config.get("callbacks"), "parent_run_id", None) if config else None
+            run = handler.run(parent_run_id) if parent_run_id is not None else None
+            if run is not None:
+                otel_context.attach(trace.set_span_in_context(run.span))
+        except Exception as exc:
+            report_internal_error("making a LangChain run's span current", exc)
+        return result
+
+    return wrapper

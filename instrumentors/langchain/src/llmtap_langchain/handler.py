@@ -3,12 +3,14 @@
 The handler never attaches an OpenTelemetry context itself (callbacks have no `finally` to pair a
 detach with); spans are started under their parent run's span explicitly. Making a chat-model
 span current while its provider SDK runs is done by `llmtap_langchain.context`, with paired attach
-and detach around the model call.
+and detach around the model call; so is making a runnable's span current while its own function
+runs (inside the context copy LangChain runs it in).
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +26,7 @@ from llmtap import operations, runtime
 from llmtap.content import content_attributes, dumps
 from llmtap.invocation import Invocation
 from llmtap.layers import ModelLayer
-from llmtap.record import LLMCall
+from llmtap.record import COMPLETED, ERROR, LLMCall, stream_outcome
 from llmtap.runtime import Runtime
 from llmtap.safety import report_internal_error
 from llmtap_langchain import documents, messages, models
@@ -42,6 +44,8 @@ class Run:
     layer: ModelLayer | None = None  # model runs only: is a provider span below? (`llmtap.layers`)
     agent: str | None = None
     first_token: float | None = None
+    streaming: bool = False  # model runs started by `stream()` / `astream()`
+    outcome: str | None = None  # a stream the consumer stopped: abandoned or cancelled
 
 
 def _scalar(value: Any) -> Any:
@@ -50,11 +54,21 @@ def _scalar(value: Any) -> Any:
     return dumps(value)
 
 
+# The tags LangChain and LangGraph add to child runs themselves: a sequence's step, a parallel map's key,
+# a branch and its conditions, a retry's attempt, a graph's superstep, LangSmith's markers (`langsmith:hidden`).
+_INTERNAL_TAG = re.compile(
+    r"seq:step:\d+|graph:step:\d+|map:key:.*|condition:\d+|branch:(?:\d+|default)|retry:attempt:\d+|langsmith:.*",
+    re.DOTALL,
+)
+
+
 def _labels(tags: list[str] | None, metadata: dict[str, Any] | None) -> dict[str, Any]:
-    """Tags and user metadata from the LangChain config (LangChain's own `ls_*`/`langgraph_*` keys left out)."""
+    """The user's tags and metadata from the LangChain config: the tags LangChain adds itself and its own
+    `ls_*` / `lc_*` / `langgraph_*` / `checkpoint_*` metadata keys left out."""
     attributes: dict[str, Any] = {}
-    if tags:
-        attributes[TAG_ATTRIBUTE] = sorted({str(tag) for tag in tags})
+    user_tags = {str(tag) for tag in tags or () if not _INTERNAL_TAG.fullmatch(str(tag))}
+    if user_tags:
+        attributes[TAG_ATTRIBUTE] = sorted(user_tags)
     for key, value in (metadata or {}).items():
         if key.startswith(("ls_", "lc_", "langgraph_", "checkpoint_")) or value is None:
             continue
@@ -162,11 +176,13 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
         self._end(run_id, None)
 
     def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        # A consumer closing a chain's stream early (`GeneratorExit`) is no failure of the chain.
+        self._end(run_id, None if isinstance(error, GeneratorExit) else error)
+
+    def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         self._end(run_id, error)
 
-    on_tool_error = on_chain_error
-    on_retriever_error = on_chain_error
-    on_llm_error = on_chain_error
+    on_retriever_error = on_tool_error
 
     # --- chains, agents -------------------------------------------------------------------------
 
@@ -325,14 +341,26 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
     def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
         self._end(run_id, None, _record_model_result, response)
 
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, response: Any = None, **kwargs: Any) -> None:
+        """A stream its consumer stopped (closed early: abandoned; its task cancelled: cancelled) is no
+        failure: it ends without an error and keeps what arrived (LangChain passes the merged chunks)."""
+        run = self._runs.get(run_id)
+        outcome = stream_outcome(error)
+        if run is None or outcome == ERROR or not (run.streaming or run.first_token is not None):
+            self._end(run_id, error)
+            return
+        run.outcome = outcome
+        self._end(run_id, None, _record_stopped_stream, response)
+
     def _finish(self, run: Run, error: BaseException | None) -> None:
         invocation = run.invocation
         assert invocation is not None
         call = invocation.call
-        if run.first_token is not None:
+        if run.first_token is not None or run.outcome is not None:
             call.streaming = True
-            call.time_to_first_chunk = run.first_token - invocation.start
-            call.stream_outcome = "completed" if error is None else "error"
+            if run.first_token is not None:
+                call.time_to_first_chunk = run.first_token - invocation.start
+            call.stream_outcome = run.outcome or (COMPLETED if error is None else ERROR)
         # Duplicate policy: a model span below (the provider SDK's) recorded this call's metrics.
         invocation.end(error, record_metrics=not (run.layer is not None and run.layer.covered))
 
@@ -356,7 +384,18 @@ def _record_documents(state: Runtime, run: Run, documents_: Any) -> None:
     run.span.set_attributes(out)
 
 
-def _record_model_result(state: Runtime, run: Run, response: Any) -> None:
+def _record_stopped_stream(state: Runtime, run: Run, response: Any) -> None:
+    """The partial result of a stopped stream; no finish reason (none arrived), as the stream core records it."""
+    if response is None:
+        return
+    _record_model_result(state, run, response, finish_reason="")
+    call = run.invocation.call  # type: ignore[union-attr]
+    # Stopped before any content arrived: no output message (as the stream core records it).
+    call.output_messages = [msg for msg in call.output_messages or () if msg["parts"]] or None
+
+
+def _record_model_result(state: Runtime, run: Run, response: Any, finish_reason: str = "stop") -> None:
+    """`finish_reason`: the output messages' finish reason where the generation reports none."""
     call = run.invocation.call  # type: ignore[union-attr]
     generations = [item for batch in response.generations or () for item in batch]
     outputs, reasons = [], []
@@ -375,7 +414,7 @@ def _record_model_result(state: Runtime, run: Run, response: Any) -> None:
         if call.response_id is None and msg_id and not str(msg_id).startswith(("lc_", "run-")):
             call.response_id = str(msg_id)
         if call.capture_content:
-            outputs.append(messages.output_message(generation))
+            outputs.append(messages.output_message(generation, finish_reason))
     llm_output = response.llm_output or {}
     if call.response_model is None and llm_output.get("model_name"):
         call.response_model = str(llm_output["model_name"])

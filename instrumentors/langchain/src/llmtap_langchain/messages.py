@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from llmtap import parts
 from llmtap.record import Usage
+
+# langchain-anthropic's cache-write buckets by TTL in `input_token_details`.
+_TTL_BUCKET = re.compile(r"ephemeral_\w+_input_tokens")
 
 _ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool", "function": "tool"}
 # Streamed messages are chunks, whose `type` is the class name.
@@ -71,9 +75,9 @@ def finish_reason(generation: Any) -> str | None:
     return str(reason) if reason is not None else None
 
 
-def output_message(generation: Any) -> dict[str, Any]:
-    """The generation as a semconv output message, with the semconv finish reason (`stop` when none)."""
-    reason = parts.finish_reason(finish_reason(generation) or "stop")
+def output_message(generation: Any, default_reason: str = "stop") -> dict[str, Any]:
+    """The generation as a semconv output message, with the semconv finish reason (`default_reason` when none)."""
+    reason = parts.finish_reason(finish_reason(generation) or default_reason)
     msg = getattr(generation, "message", None)
     if msg is not None:
         return message(msg, reason)
@@ -90,9 +94,19 @@ def usage(usage_metadata: Any) -> Usage | None:
         input_tokens=usage_metadata.get("input_tokens"),
         output_tokens=usage_metadata.get("output_tokens"),
         cache_read_input_tokens=input_details.get("cache_read"),
-        cache_creation_input_tokens=input_details.get("cache_creation"),
+        cache_creation_input_tokens=_cache_creation(input_details),
         reasoning_output_tokens=output_details.get("reasoning"),
     )
+
+
+def _cache_creation(input_details: dict[str, Any]) -> int | None:
+    """Cache writes. langchain-anthropic reports them by TTL (`ephemeral_5m_input_tokens`,
+    `ephemeral_1h_input_tokens`) and, when those are non-zero, sets `cache_creation` to 0 so they are
+    not counted twice: the total is `cache_creation` plus the TTL buckets."""
+    values = [input_details.get("cache_creation")]
+    values += [value for key, value in input_details.items() if _TTL_BUCKET.fullmatch(key)]
+    counts = [value for value in values if isinstance(value, int) and not isinstance(value, bool)]
+    return sum(counts) if counts else None
 
 
 def add_usage(total: Usage, more: Usage) -> None:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import wrapt
+
 from llmtap.plugin import LlmtapInstrumentor
+from llmtap.safety import report_internal_error
 from llmtap_langchain import context, embeddings
 from llmtap_langchain.handler import LlmtapCallbackHandler
 
 _CHAT_MODELS = "langchain_core.language_models.chat_models"
 _LLMS = "langchain_core.language_models.llms"
+_LANGGRAPH_RUNNABLE = "langgraph._internal._runnable"
 
 
 def configure_wrapper(handler: LlmtapCallbackHandler) -> Any:
@@ -48,5 +52,24 @@ def patch(instrumentor: LlmtapInstrumentor) -> LlmtapCallbackHandler:
     wrap(_LLMS, "BaseLLM.astream", context.astream_wrapper)
     wrap("langchain_core.retrievers", "BaseRetriever.invoke", context.retriever_wrapper)
     wrap("langchain_core.retrievers", "BaseRetriever.ainvoke", context.aretriever_wrapper)
+    wrap("langchain_core.runnables.config", "_set_config_context", context.config_context_wrapper(handler))
     embeddings.patch(instrumentor)
+    instrumentor.langchain_handler = handler  # type: ignore[attr-defined]
+    # LangGraph runs its nodes in a context of its own making (`context.config_context_wrapper`); patched
+    # when (and if) it is imported. A hook left from an earlier `instrument()` sees another handler and
+    # does nothing.
+    wrapt.register_post_import_hook(_langgraph_hook(instrumentor, handler), _LANGGRAPH_RUNNABLE)
     return handler
+
+
+def _langgraph_hook(instrumentor: LlmtapInstrumentor, handler: LlmtapCallbackHandler) -> Any:
+    def hook(module: Any) -> None:
+        if not instrumentor._active or getattr(instrumentor, "langchain_handler", None) is not handler:
+            return
+        try:
+            if hasattr(module, "_set_config_context"):
+                instrumentor.wrap_attribute(module, "_set_config_context", context.config_context_wrapper(handler))
+        except Exception as exc:
+            report_internal_error("patching langgraph", exc)
+
+    return hook

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from llmtap import responses as _responses
 from llmtap.plugin import LlmtapInstrumentor
+from llmtap_openai import chat, completions, embeddings, responses
 from llmtap_openai.package import _instruments
 
 __all__ = ["OpenAIInstrumentor"]
+
+# The converters this plugin records responses with, also for `LLMSpan.set_response(sdk_object)`.
+_responses.register("openai", "openai.types.chat", "ChatCompletion", chat.record_response)
+_responses.register("openai", "openai.types.responses", "Response", responses.record_response)
+_responses.register("openai", "openai.types", "Completion", completions.record_response)
+_responses.register("openai", "openai.types", "CreateEmbeddingResponse", embeddings.record_response)
 
 
 class OpenAIInstrumentor(LlmtapInstrumentor):

@@ -93,6 +93,7 @@ def _usage(usage: Any) -> Usage:
         input_tokens=getattr(usage, "prompt_tokens", None),
         output_tokens=getattr(usage, "completion_tokens", None),
         cache_read_input_tokens=getattr(details, "cached_tokens", None),
+        cache_creation_input_tokens=getattr(details, "cache_write_tokens", None),
         reasoning_output_tokens=getattr(completion_details, "reasoning_tokens", None),
     )
 

@@ -14,6 +14,7 @@ from llmtap.record import LLMCall
 SCALAR_PARAMETERS = {
     "temperature": gen_ai.GEN_AI_REQUEST_TEMPERATURE,
     "top_p": gen_ai.GEN_AI_REQUEST_TOP_P,
+    "top_k": gen_ai.GEN_AI_REQUEST_TOP_K,  # not an OpenAI parameter; OpenAI-compatible servers take it
     "frequency_penalty": gen_ai.GEN_AI_REQUEST_FREQUENCY_PENALTY,
     "presence_penalty": gen_ai.GEN_AI_REQUEST_PRESENCE_PENALTY,
     "seed": gen_ai.GEN_AI_REQUEST_SEED,

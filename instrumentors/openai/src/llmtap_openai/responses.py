@@ -128,14 +128,19 @@ def record_response(call: LLMCall, response: Any) -> None:
             input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens,
             cache_read_input_tokens=getattr(input_details, "cached_tokens", None),
+            cache_creation_input_tokens=getattr(input_details, "cache_write_tokens", None),
             reasoning_output_tokens=getattr(output_details, "reasoning_tokens", None),
         )
     response_metadata(response, call.attributes)
     reason = finish_reason(response)
     if reason:
         call.finish_reasons = [reason]
+    if getattr(response, "status", None) == "failed":
+        error = getattr(response, "error", None)
+        call.failure = (getattr(error, "code", None) or "failed", getattr(error, "message", None) or "response failed")
     if call.capture_content:
-        call.output_messages = [parts.message("assistant", _output_parts(response.output), reason or "")]
+        output_reason = parts.finish_reason(reason) if reason else ""
+        call.output_messages = [parts.message("assistant", _output_parts(response.output), output_reason)]
 
 
 _FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
@@ -144,12 +149,13 @@ _FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "respons
 class ResponsesStreamState:
     """Accumulates Responses API stream events; the final `response.*` event carries the whole result."""
 
-    __slots__ = ("capture", "done_items", "final", "snapshot", "text")
+    __slots__ = ("capture", "done_items", "error", "final", "snapshot", "text")
 
     def __init__(self, capture_content: bool) -> None:
         self.capture = capture_content
         self.snapshot: Any = None  # the latest response object seen (created / in_progress / final)
         self.final: Any = None
+        self.error: tuple[str, str] | None = None  # an `error` event: the stream failed in-band
         self.done_items: dict[int, Any] = {}
         self.text: dict[int, list[str]] = {}  # output_index -> text deltas not yet in a done item
 
@@ -165,8 +171,12 @@ class ResponsesStreamState:
             self.final = self.snapshot = event.response
         elif kind in ("response.created", "response.in_progress"):
             self.snapshot = event.response
+        elif kind == "error":
+            self.error = (event.code or "error", event.message)
 
     def apply(self, call: LLMCall) -> None:
+        if self.error is not None:
+            call.failure = self.error
         if self.final is not None:
             record_response(call, self.final)
             return

@@ -17,6 +17,11 @@ _ENDPOINTS = {
 }
 
 
+# The semantic conventions' provider name for Azure OpenAI, whose clients are subclasses of the OpenAI ones.
+AZURE_PROVIDER = "azure.ai.openai"
+_AZURE_CLIENTS = frozenset({"AzureOpenAI", "AsyncAzureOpenAI"})
+
+
 def _with_usage_requested(options: Any, body: dict[str, Any]) -> Any:
     """A copy of `options` whose body asks for the final usage chunk (`stream_options.include_usage`)."""
     stream_options = body.get("stream_options")
@@ -36,7 +41,11 @@ def route(client: Any, options: Any, settings: Settings) -> Route | None:
     if not isinstance(body, dict):
         return None
     build_call, endpoint = entry
-    call = build_call(body, settings.capture_content)
+    extra = getattr(options, "extra_json", None)
+    # What is sent: the body merged with `extra_body=` (how OpenAI-compatible servers get e.g. `top_k`).
+    call = build_call({**body, **extra} if isinstance(extra, dict) and extra else body, settings.capture_content)
+    if type(client).__name__ in _AZURE_CLIENTS:
+        call.provider = AZURE_PROVIDER
     hide = None
     if settings.openai_stream_usage and endpoint.stream_state is chat.ChatStreamState and body.get("stream"):
         stream_options = body.get("stream_options")
