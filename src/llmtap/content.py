@@ -34,6 +34,14 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_default)
 
 
+def text_attribute(name: str, text: str, limit: int, out: dict[str, Any]) -> None:
+    """Write a content string under `name`, cut to `limit` characters with the cut counted."""
+    if limit and len(text) > limit:
+        out[TRUNCATED_PREFIX + name] = len(text) - limit
+        text = text[:limit]
+    out[name] = text
+
+
 def content_attributes(name: str, value: Any, limit: int, out: dict[str, Any]) -> None:
     """Write `value` as JSON under `name`; each string in it is cut to `limit` characters.
 

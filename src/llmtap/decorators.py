@@ -108,7 +108,7 @@ class _SpanScope:
         try:
             if error is None and result is not None:
                 operations.add_content(state.runtime, state.span, self.kind.result_attribute, result)
-            operations.end_operation(state.span, error)
+            operations.end_operation(state.runtime, state.span, error)
         except Exception as exc:
             report_internal_error(f"ending a {self.kind.operation} span", exc)
 

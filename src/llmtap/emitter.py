@@ -30,6 +30,11 @@ def scrub(text: str, secrets: tuple[str, ...]) -> str:
     return _KEY_PATTERN.sub("[REDACTED]", text)
 
 
+def _is_count(value: Any) -> bool:
+    """A token count as the conventions type it (an int); a malformed response's "12" or None is left out."""
+    return type(value) is int
+
+
 def _identity_attributes(call: LLMCall) -> dict[str, Any]:
     """What identifies a call on its span and on its metric points: operation, provider, model, server."""
     attributes: dict[str, Any] = {
@@ -108,16 +113,15 @@ class Emitter:
         if call.finish_reasons:
             attributes[gen_ai.GEN_AI_RESPONSE_FINISH_REASONS] = call.finish_reasons
         usage = call.usage
-        if usage.input_tokens is not None:
-            attributes[gen_ai.GEN_AI_USAGE_INPUT_TOKENS] = usage.input_tokens
-        if usage.output_tokens is not None:
-            attributes[gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS] = usage.output_tokens
-        if usage.cache_read_input_tokens is not None:
-            attributes[gen_ai.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cache_read_input_tokens
-        if usage.cache_creation_input_tokens is not None:
-            attributes[gen_ai.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = usage.cache_creation_input_tokens
-        if usage.reasoning_output_tokens is not None:
-            attributes[gen_ai.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoning_output_tokens
+        for name, count in (
+            (gen_ai.GEN_AI_USAGE_INPUT_TOKENS, usage.input_tokens),
+            (gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS, usage.output_tokens),
+            (gen_ai.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cache_read_input_tokens),
+            (gen_ai.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cache_creation_input_tokens),
+            (gen_ai.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning_output_tokens),
+        ):
+            if _is_count(count):
+                attributes[name] = count
         if call.streaming:
             if call.time_to_first_chunk is not None:
                 attributes[gen_ai.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = call.time_to_first_chunk
@@ -153,7 +157,7 @@ class Emitter:
         if call.streaming and call.time_to_first_chunk is not None:
             metrics.time_to_first_chunk.record(call.time_to_first_chunk, attributes)
         usage = call.usage
-        if usage.input_tokens is not None:
+        if _is_count(usage.input_tokens):
             metrics.token_usage.record(usage.input_tokens, {**attributes, gen_ai.GEN_AI_TOKEN_TYPE: "input"})
-        if usage.output_tokens is not None:
+        if _is_count(usage.output_tokens):
             metrics.token_usage.record(usage.output_tokens, {**attributes, gen_ai.GEN_AI_TOKEN_TYPE: "output"})

@@ -20,7 +20,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
 
-from llmtap import parts, runtime
+from llmtap import layers, parts, runtime
 from llmtap.invocation import Invocation
 from llmtap.labels import policy as _policy
 from llmtap.labels.context import pop, push
@@ -183,14 +183,20 @@ class LLMTracer:
                 yield handle
                 return
             token = invocation.activate()
+            # A model-call layer (`llmtap.layers`): an instrumented SDK call made inside the block records
+            # that API call's metrics once, on its own span, and this span then records none.
+            layer = layers.ModelLayer()
+            layer_token = layers.enter(layer)
             try:
                 yield handle
             except BaseException as exc:
+                layers.leave(layer_token)
                 invocation.deactivate(token)
-                invocation.end(exc)
+                invocation.end(exc, record_metrics=not layer.covered)
                 raise
+            layers.leave(layer_token)
             invocation.deactivate(token)
-            invocation.end()
+            invocation.end(record_metrics=not layer.covered)
         finally:
             if label_tokens is not None:
                 pop(label_tokens)

@@ -18,8 +18,9 @@ from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as ge
 from opentelemetry.semconv.attributes import error_attributes
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from llmtap.content import content_attributes
+from llmtap.content import content_attributes, text_attribute
 from llmtap.emitter import error_type, scrub
+from llmtap.record import ERROR, stream_outcome
 from llmtap.runtime import Runtime, follow_global_provider
 
 EXECUTE_TOOL = "execute_tool"
@@ -77,14 +78,25 @@ def add_content(runtime: Runtime, span: Span, name: str, value: Any) -> None:
 
 
 def add_query(runtime: Runtime, span: Span, query: str) -> None:
-    """A retrieval's query text (`gen_ai.retrieval.query.text`, truncated) when the content policy allows."""
+    """A retrieval's query text (`gen_ai.retrieval.query.text`, truncated and counted like every content
+    attribute) when the content policy allows."""
     if runtime.settings.capture_content and span.is_recording():
-        span.set_attribute(gen_ai.GEN_AI_RETRIEVAL_QUERY_TEXT, query[: runtime.settings.max_content_chars or None])
+        attributes: dict[str, Any] = {}
+        text_attribute(gen_ai.GEN_AI_RETRIEVAL_QUERY_TEXT, query, runtime.settings.max_content_chars, attributes)
+        span.set_attributes(attributes)
 
 
-def end_operation(span: Span, error: BaseException | None = None) -> None:
-    """End the span; an `error` sets `error.type` and status ERROR (message scrubbed of key-shaped tokens)."""
-    if error is not None and span.is_recording():
-        span.set_attribute(error_attributes.ERROR_TYPE, error_type(error))
-        span.set_status(Status(StatusCode.ERROR, scrub(str(error), ())[:1024]))
+def end_operation(runtime: Runtime | None, span: Span, error: BaseException | None = None) -> None:
+    """End the span; an `error` sets `error.type` and status ERROR.
+
+    The consumer stopping (a generator closed early, asyncio cancellation) is no failure. The status
+    description is the error's message scrubbed of key-shaped tokens, or with content capture off only
+    its type (errors quote arguments and queries).
+    """
+    if error is not None and stream_outcome(error) == ERROR and span.is_recording():
+        kind = error_type(error)
+        capture = runtime is not None and runtime.settings.capture_content
+        description = scrub(str(error), ())[:1024] if capture else kind
+        span.set_attribute(error_attributes.ERROR_TYPE, kind)
+        span.set_status(Status(StatusCode.ERROR, description))
     span.end()

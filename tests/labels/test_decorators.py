@@ -172,3 +172,36 @@ def test_content_capture_off_records_no_arguments(labelled: Setup, monkeypatch: 
         "gen_ai.tool.type": "function",
         "gen_ai.tool.name": "secret",
     }
+
+
+def test_with_content_off_a_failing_tool_reveals_only_the_error_type(
+    labelled: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LLMTAP_CAPTURE_CONTENT", "false")
+    telemetry = labelled()
+
+    @llmtap.tool
+    def lookup(account: str) -> str:
+        raise KeyError(f"no account {account}")
+
+    with pytest.raises(KeyError):
+        lookup("SECRET-ACCOUNT")
+    (span,) = telemetry.spans()
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.status.description == "KeyError"
+    assert span.attributes["error.type"] == "KeyError"
+    assert "SECRET" not in telemetry.everything_exported()
+
+
+def test_a_long_retrieval_query_is_cut_and_the_cut_counted(labelled: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLMTAP_MAX_CONTENT_CHARS", "20")
+    telemetry = labelled()
+
+    @llmtap.retrieval
+    def search(query: str) -> list[str]:
+        return ["doc"]
+
+    search("what is the capital city of France, please?")
+    (span,) = telemetry.spans()
+    assert span.attributes["gen_ai.retrieval.query.text"] == "what is the capital "
+    assert span.attributes["llmtap.truncated.gen_ai.retrieval.query.text"] == 43 - 20

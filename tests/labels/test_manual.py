@@ -125,6 +125,14 @@ def test_auto_instrumented_call_nests_and_sdk_response_is_read(labelled: Setup, 
     assert attribute_json(outer, "gen_ai.output.messages") == [
         {"role": "assistant", "parts": [{"type": "text", "content": "Paris."}], "finish_reason": "stop"}
     ]
+    # the one API call is counted once, by the SDK span below the manual one (`llmtap.layers`)
+    (input_point, output_point) = sorted(
+        telemetry.metric_points("gen_ai.client.token.usage"), key=lambda point: point.attributes["gen_ai.token.type"]
+    )
+    assert (input_point.count, input_point.sum, output_point.count, output_point.sum) == (1, 9, 1, 2)
+    durations = telemetry.metric_points("gen_ai.client.operation.duration")
+    assert [point.attributes["gen_ai.request.model"] for point in durations] == ["gpt-4o-mini"]
+    assert durations[0].count == 1
 
 
 def _sdk_responses(api: LoopbackAPI) -> list[tuple[str, Any]]:

@@ -186,3 +186,35 @@ def test_finish_reasons_raw_on_the_span_semconv_in_the_output_messages(
     assert attribute_json(span, "gen_ai.output.messages") == [
         {"role": "assistant", "parts": [{"type": "text", "content": "ok"}], "finish_reason": semconv}
     ]
+
+
+def test_with_content_off_a_failing_tool_and_chain_reveal_only_the_error_type(
+    telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import llmtap
+
+    monkeypatch.delenv("LLMTAP_CAPTURE_CONTENT", raising=False)
+    llmtap.instrument(
+        tracer_provider=telemetry.tracer_provider,
+        meter_provider=telemetry.meter_provider,
+        config={},
+        capture_content=False,
+    )
+    try:
+
+        @tool
+        def bad_tool(secret: str) -> str:
+            """Fails, quoting its argument."""
+            raise ValueError(f"cannot use {secret}")
+
+        chain = RunnableLambda(lambda text: bad_tool.invoke({"secret": text}))
+        with pytest.raises(ValueError):
+            chain.invoke("SECRET-ARGUMENT")
+    finally:
+        llmtap.uninstrument()
+    spans = {span.name: span for span in telemetry.spans()}
+    assert sorted(spans) == ["execute_tool bad_tool", "invoke_workflow RunnableLambda"]
+    for span in spans.values():
+        assert span.status.description == "ValueError"
+        assert span.attributes["error.type"] == "ValueError"
+    assert "SECRET" not in telemetry.everything_exported()

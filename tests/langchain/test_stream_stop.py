@@ -170,3 +170,52 @@ def test_a_stream_that_fails_is_still_an_error(instrumented: Telemetry, api: Loo
     assert outer.status.status_code is StatusCode.ERROR
     assert outer.attributes["error.type"] == type(failure).__qualname__
     assert outer.attributes["llmtap.stream.outcome"] == "error"
+
+
+async def test_a_cancelled_ainvoke_ends_its_span_and_leaves_no_open_run(
+    instrumented: Telemetry, api: LoopbackAPI
+) -> None:
+    """LangChain reports no end for a model call whose task is cancelled: llmtap ends the run itself."""
+    from llmtap_langchain import LangChainInstrumentor
+
+    events = wire.chat_chunks(["a", "b", "c"])
+    api.route("POST", "/v1/chat/completions", Reply(events=events, delay_between_events=0.2))
+    model = ChatOpenAI(model="gpt-4o-mini", api_key=KEY, base_url=f"{api.base_url}/v1", max_retries=0, streaming=True)
+
+    task = asyncio.create_task(model.ainvoke("hi"))
+    for _ in range(200):  # until the first chunk has arrived
+        if any(span.name.startswith("chat") for span in instrumented.spans()) or api.requests:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.3)
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+
+    outer, inner = await both_spans(instrumented)
+    assert outer.name == inner.name == "chat gpt-4o-mini"
+    for span in (outer, inner):
+        assert span.status.status_code is StatusCode.UNSET
+        assert span.attributes["llmtap.stream.outcome"] == "cancelled"
+    assert LangChainInstrumentor().langchain_handler._runs == {}  # no run left open
+
+
+async def test_closing_an_astream_events_early_is_no_error_anywhere(instrumented: Telemetry) -> None:
+    model = GenericFakeChatModel(messages=iter([AIMessage(content="one two three four")]))
+    chain = RunnableLambda(lambda text: text) | model
+
+    events = chain.astream_events("hi", version="v2")
+    async for event in events:
+        if event["event"] == "on_chat_model_stream":
+            break
+    await events.aclose()
+    for _ in range(50):
+        await asyncio.sleep(0.01)
+
+    spans = instrumented.spans()
+    assert spans  # the chain, its steps and the model all ended
+    for span in spans:
+        assert span.status.status_code is StatusCode.UNSET, (span.name, span.status.description)
+        assert "error.type" not in span.attributes

@@ -167,3 +167,17 @@ def test_with_content_off_an_error_quoting_the_prompt_reveals_only_its_type(
     assert span.status.description == "BadRequestError"
     assert "SECRET" not in content_off.everything_exported()
     assert json.dumps(dict(span.attributes)).count("SECRET") == 0
+
+
+def test_token_counts_of_the_wrong_type_are_left_out(instrumented: Telemetry, api: LoopbackAPI) -> None:
+    """A malformed-but-parseable body (counts as strings): no mistyped attribute, no failing metric."""
+    body = wire.chat_completion("Hi.")
+    body["usage"] = {"prompt_tokens": "12", "completion_tokens": "x", "total_tokens": 0}
+    api.route("POST", "/chat/completions", Reply(body=body))
+    reply = _client(api).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert reply.usage.prompt_tokens == "12"  # what the SDK made of it, handed to the app unchanged
+    span = instrumented.only_span()
+    assert gen_ai.GEN_AI_USAGE_INPUT_TOKENS not in span.attributes
+    assert gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS not in span.attributes
+    assert instrumented.metric_points("gen_ai.client.token.usage") == []
+    assert sum(point.count for point in instrumented.metric_points("gen_ai.client.operation.duration")) == 1

@@ -15,6 +15,7 @@ copy that is thrown away afterwards.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any
@@ -184,6 +185,10 @@ def _async_wrapper(find: FindRun, handler: LlmtapCallbackHandler) -> Any:
         tokens = enter(run)
         try:
             return await wrapped(*args, **kwargs)
+        except asyncio.CancelledError as exc:
+            # LangChain sends neither on_llm_end nor on_llm_error for a cancelled model call: end it here.
+            handler.stopped(run, exc)
+            raise
         finally:
             leave(tokens)
 

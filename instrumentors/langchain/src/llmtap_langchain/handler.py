@@ -168,7 +168,7 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
             if run.invocation is not None:
                 self._finish(run, error)
             else:
-                operations.end_operation(run.span, error)
+                operations.end_operation(state, run.span, error)
         except Exception as exc:
             report_internal_error("ending a LangChain span", exc)
 
@@ -176,8 +176,8 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
         self._end(run_id, None)
 
     def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        # A consumer closing a chain's stream early (`GeneratorExit`) is no failure of the chain.
-        self._end(run_id, None if isinstance(error, GeneratorExit) else error)
+        # A consumer closing a chain's stream early, or cancelling it, is no failure (`end_operation`).
+        self._end(run_id, error)
 
     def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         self._end(run_id, error)
@@ -351,6 +351,13 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
             return
         run.outcome = outcome
         self._end(run_id, None, _record_stopped_stream, response)
+
+    def stopped(self, run: Run, error: BaseException) -> None:
+        """`run` was stopped without LangChain reporting its end (a cancelled `ainvoke`): end it now."""
+        with self._lock:
+            run_id = next((key for key, value in self._runs.items() if value is run), None)
+        if run_id is not None:
+            self.on_llm_error(error, run_id=run_id)
 
     def _finish(self, run: Run, error: BaseException | None) -> None:
         invocation = run.invocation
