@@ -19,12 +19,13 @@ from llmtap.errors import ConfigError
 DEFAULT_MAX_CONTENT_CHARS = 16384
 DEFAULT_STORE = ".llmtap/llmtap.db"
 
-_TRUE = frozenset({"true", "1", "yes", "on"})
-_FALSE = frozenset({"false", "0", "no", "off"})
+TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
+FALSE_WORDS = frozenset({"false", "0", "no", "off"})
+
 # OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT also takes the newer capture modes.
 # EVENT_ONLY asks for content on events only; llmtap records content on spans, so it means none here.
-_OTEL_CONTENT_ON = _TRUE | {"span_only", "span_and_event"}
-_OTEL_CONTENT_OFF = _FALSE | {"no_content", "event_only"}
+_OTEL_CONTENT_ON = TRUE_WORDS | {"span_only", "span_and_event"}
+_OTEL_CONTENT_OFF = FALSE_WORDS | {"no_content", "event_only"}
 
 # Scalar settings: file key -> environment variable.
 _ENV_NAMES = {
@@ -61,9 +62,9 @@ def parse_bool(raw: Any, name: str) -> bool:
     if isinstance(raw, bool):
         return raw
     text = str(raw).strip().lower()
-    if text in _TRUE:
+    if text in TRUE_WORDS:
         return True
-    if text in _FALSE:
+    if text in FALSE_WORDS:
         return False
     raise ConfigError(f"{name}={raw!r}: expected a boolean (true/false, 1/0, yes/no, on/off)")
 

@@ -7,14 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from llmtap.config import FALSE_WORDS, TRUE_WORDS
 from llmtap.errors import ConfigError
 
 LabelValue = str | int | float | bool
 
 TYPES = ("string", "enum", "int", "float", "bool")
 _FIELDS = frozenset({"type", "values", "required", "propagate", "description"})
-_TRUE = frozenset({"true", "1", "yes", "on"})
-_FALSE = frozenset({"false", "0", "no", "off"})
 
 
 class LabelProblem(ValueError):
@@ -90,9 +89,9 @@ def _to_bool(value: Any, key: str) -> bool:
         return value == 1
     if isinstance(value, str):
         text = value.strip().lower()
-        if text in _TRUE:
+        if text in TRUE_WORDS:
             return True
-        if text in _FALSE:
+        if text in FALSE_WORDS:
             return False
     raise LabelProblem(f"label {key}={value!r}: expected a boolean (true/false, 1/0, yes/no, on/off)")
 
