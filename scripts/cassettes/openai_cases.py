@@ -4,39 +4,17 @@ import json
 
 from openai_bodies import CREATED, chat_completion, choice, chunk, message, sse_chat, sse_events, tool_call, usage_chat
 from pydantic import BaseModel
+from tests.support.openai_requests import (
+    INSTRUCTIONS,
+    JSON_SCHEMA_FORMAT,
+    QUESTION,
+    TIME_TOOL,
+    WEATHER_FN,
+    WEATHER_TOOL,
+)
 
 J = lambda o: json.dumps(o, separators=(",", ":"))  # noqa: E731
 
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Current weather for a city.",
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "location": {"type": "string", "description": "City name, e.g. Paris"},
-                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
-            },
-            "required": ["location"],
-            "additionalProperties": False,
-        },
-    },
-}
-TIME_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_time",
-        "description": "Current local time in an IANA time zone.",
-        "parameters": {
-            "type": "object",
-            "properties": {"timezone": {"type": "string"}},
-            "required": ["timezone"],
-            "additionalProperties": False,
-        },
-    },
-}
-QUESTION = "What's the weather and the local time in Paris?"
 CALL_WEATHER = "call_Qx7bW2nE5rT8yU1iO4pA6sDf"
 CALL_TIME = "call_Lm3kJ9hG6fD2sA5zX8cV1bNq"
 ASSISTANT_CALLS = [
@@ -50,20 +28,6 @@ class CityAnswer(BaseModel):
     country: str
     population_millions: float
 
-
-JSON_SCHEMA_FORMAT = {
-    "type": "json_schema",
-    "json_schema": {
-        "name": "city_facts",
-        "strict": True,
-        "schema": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}, "country": {"type": "string"}},
-            "required": ["city", "country"],
-            "additionalProperties": False,
-        },
-    },
-}
 
 RID = "req_8d1f4b2e6a9c4f0b9e3d7a5c1b2e4f60"
 
@@ -378,19 +342,6 @@ def chat_error_429():
 
 # ---------------------------------------------------------------- responses
 RESP_CREATED = CREATED + 11
-WEATHER_FN = {
-    "type": "function",
-    "name": "get_weather",
-    "description": "Current weather for a city.",
-    "parameters": {
-        "type": "object",
-        "properties": {"location": {"type": "string"}},
-        "required": ["location"],
-        "additionalProperties": False,
-    },
-    "strict": True,
-}
-INSTRUCTIONS = "You are a concise travel assistant. Call tools when you need live data."
 RESPONSES_INPUT = [
     {"role": "user", "content": [{"type": "input_text", "text": "Is it raining in Paris? Answer, then check."}]},
 ]

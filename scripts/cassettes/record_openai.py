@@ -6,16 +6,17 @@ each written cassette is then checked by the strict wire validator the tests use
 import sys
 from pathlib import Path
 
-import httpx2
-import vcr
-from openai_cases import CASES
-
-import openai
-
 ROOT = Path(__file__).resolve().parents[2]
-OUT = ROOT / "cassettes" / "openai"
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # the recipes share their request pieces with the tests (tests/support)
+
+import httpx2  # noqa: E402
+import vcr  # noqa: E402
+from openai_cases import CASES  # noqa: E402
 from tests.support.wire import interaction_problems, interactions  # noqa: E402
+
+import openai  # noqa: E402
+
+OUT = ROOT / "cassettes" / "openai"
 
 
 def validate(path):

@@ -18,6 +18,7 @@ from tests.support.cassettes import (
     token_usage,
     usage,
 )
+from tests.support.openai_requests import JSON_SCHEMA_FORMAT, QUESTION, TIME_TOOL, WEATHER_TOOL
 from tests.support.telemetry import Telemetry, attribute_json
 
 MODES = ["sync", "async"]
@@ -28,38 +29,8 @@ RESPONSE_META = {
     "openai.response.service_tier": "default",
     "openai.response.system_fingerprint": "fp_560af6e559",
 }
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Current weather for a city.",
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "location": {"type": "string", "description": "City name, e.g. Paris"},
-                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
-            },
-            "required": ["location"],
-            "additionalProperties": False,
-        },
-    },
-}
-TIME_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_time",
-        "description": "Current local time in an IANA time zone.",
-        "parameters": {
-            "type": "object",
-            "properties": {"timezone": {"type": "string"}},
-            "required": ["timezone"],
-            "additionalProperties": False,
-        },
-    },
-}
 TOOL_DEFINITIONS = [{"type": "function", **tool["function"]} for tool in (WEATHER_TOOL, TIME_TOOL)]
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="  # a 1x1 image
-QUESTION = "What's the weather and the local time in Paris?"
 CALL_WEATHER, CALL_TIME = "call_Qx7bW2nE5rT8yU1iO4pA6sDf", "call_Lm3kJ9hG6fD2sA5zX8cV1bNq"
 TOOL_CALL_PARTS = [
     {
@@ -87,19 +58,6 @@ CAPITAL_OUTPUT = [
         "finish_reason": "stop",
     }
 ]
-JSON_SCHEMA_FORMAT = {
-    "type": "json_schema",
-    "json_schema": {
-        "name": "city_facts",
-        "strict": True,
-        "schema": {
-            "type": "object",
-            "properties": {"city": {"type": "string"}, "country": {"type": "string"}},
-            "required": ["city", "country"],
-            "additionalProperties": False,
-        },
-    },
-}
 
 
 def completed_stream(response_id: str, finish_reason: str, **usage_attributes: int) -> dict[str, Any]:

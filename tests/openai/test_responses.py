@@ -16,6 +16,7 @@ from tests.support.cassettes import (
     plain_attributes,
     usage,
 )
+from tests.support.openai_requests import INSTRUCTIONS, WEATHER_FN
 from tests.support.telemetry import Telemetry, attribute_json
 
 MODES = ["sync", "async"]
@@ -26,19 +27,6 @@ BASE = {
     "server.port": 443,
     "openai.response.service_tier": "default",
 }
-WEATHER_FN = {
-    "type": "function",
-    "name": "get_weather",
-    "description": "Current weather for a city.",
-    "parameters": {
-        "type": "object",
-        "properties": {"location": {"type": "string"}},
-        "required": ["location"],
-        "additionalProperties": False,
-    },
-    "strict": True,
-}
-INSTRUCTIONS = "You are a concise travel assistant. Call tools when you need live data."
 QUESTION = "Is it raining in Paris? Answer, then check."
 SHORT = "Weather in Paris in one short sentence."
 STREAMED_ANSWER = "Light rain and 14 °C in Paris."
