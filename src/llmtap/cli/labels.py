@@ -1,4 +1,4 @@
-"""The `llmtap` command line. `llmtap labels check` prints the label schema and validates labels."""
+"""`llmtap labels check`: prints the label schema and validates labels."""
 
 from __future__ import annotations
 
@@ -17,11 +17,6 @@ from llmtap.labels.schema import parse_schema
 
 
 @click.group()
-def main() -> None:
-    """llmtap: OpenTelemetry instrumentation for LLM calls, and the loop from traces to labelled data."""
-
-
-@main.group()
 def labels() -> None:
     """The label schema ([tool.llmtap.labels.*])."""
 

@@ -1,0 +1,18 @@
+"""The `llmtap` command line: a thin shell over llmtap's Python APIs, one module per command group.
+
+A new command group lives in its own module here and is added to `main` below.
+"""
+
+from __future__ import annotations
+
+import click
+
+from llmtap.cli.labels import labels
+
+
+@click.group()
+def main() -> None:
+    """llmtap: OpenTelemetry instrumentation for LLM calls, and the loop from traces to labelled data."""
+
+
+main.add_command(labels)
