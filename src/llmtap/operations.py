@@ -19,8 +19,8 @@ from opentelemetry.semconv.attributes import error_attributes
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from llmtap.content import content_attributes, text_attribute
-from llmtap.emitter import error_type, scrub
-from llmtap.record import ERROR, stream_outcome
+from llmtap.emitter import CANCELLED, error_type, scrub
+from llmtap.record import ERROR, is_cancellation, stream_outcome
 from llmtap.runtime import Runtime, follow_global_provider
 
 EXECUTE_TOOL = "execute_tool"
@@ -89,7 +89,8 @@ def add_query(runtime: Runtime, span: Span, query: str) -> None:
 def end_operation(runtime: Runtime | None, span: Span, error: BaseException | None = None) -> None:
     """End the span; an `error` sets `error.type` and status ERROR.
 
-    The consumer stopping (a generator closed early, asyncio cancellation) is no failure. The status
+    The consumer stopping (a generator closed early, asyncio cancellation) is no failure; a cancelled step
+    gets `llmtap.cancelled=true`, as every cancelled call (`llmtap.record.is_cancellation`). The status
     description is the error's message scrubbed of key-shaped tokens, or with content capture off only
     its type (errors quote arguments and queries).
     """
@@ -99,4 +100,6 @@ def end_operation(runtime: Runtime | None, span: Span, error: BaseException | No
         description = scrub(str(error), ())[:1024] if capture else kind
         span.set_attribute(error_attributes.ERROR_TYPE, kind)
         span.set_status(Status(StatusCode.ERROR, description))
+    elif is_cancellation(error) and span.is_recording():
+        span.set_attribute(CANCELLED, True)
     span.end()
