@@ -41,6 +41,17 @@ class Telemetry:
                         points.extend(metric.data.data_points)
         return points
 
+    def reinstrument(self, *, capture_content: bool) -> None:
+        """`llmtap.instrument()` again into this pipeline, with content capture as given."""
+        import llmtap
+
+        llmtap.instrument(
+            tracer_provider=self.tracer_provider,
+            meter_provider=self.meter_provider,
+            config={},
+            capture_content=capture_content,
+        )
+
     def everything_exported(self) -> str:
         """All span names, attributes, events and metric points as one string (for leak checks)."""
         parts = []
