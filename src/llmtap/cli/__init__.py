@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 
+from llmtap.cli.annotations import annotations
 from llmtap.cli.labels import labels
 
 
@@ -16,3 +17,4 @@ def main() -> None:
 
 
 main.add_command(labels)
+main.add_command(annotations)
