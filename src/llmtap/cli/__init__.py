@@ -9,6 +9,7 @@ import click
 
 from llmtap.cli.annotations import annotations
 from llmtap.cli.labels import labels
+from llmtap.cli.purge import purge
 
 
 @click.group()
@@ -18,3 +19,4 @@ def main() -> None:
 
 main.add_command(labels)
 main.add_command(annotations)
+main.add_command(purge)
