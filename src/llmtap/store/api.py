@@ -241,6 +241,54 @@ class AnnotatedTrace:
 
 
 @dataclass(frozen=True)
+class QueueReview:
+    """One reviewer's claim on a queue item: `claimed` (until its lease ends), `completed` or `skipped`."""
+
+    reviewer: str
+    state: str
+    claimed_until_ns: int | None
+    updated_ns: int
+
+    def active(self, now_ns: int) -> bool:
+        return self.state == "claimed" and (self.claimed_until_ns or 0) > now_ns
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "reviewer": self.reviewer,
+            "state": self.state,
+            "claimed_until": iso_time(self.claimed_until_ns) if self.claimed_until_ns else None,
+            "updated": iso_time(self.updated_ns),
+        }
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """A trace in a review queue: `pending`, `claimed`, `completed` or `skipped` (as of when it was read)."""
+
+    item_id: int
+    queue: str
+    trace_id: str
+    span_id: str | None
+    state: str
+    rule: str | None
+    added_ns: int
+    updated_ns: int
+    reviews: list[QueueReview] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "item": self.item_id,
+            "queue": self.queue,
+            "trace_id": self.trace_id,
+            "span_id": self.span_id,
+            "state": self.state,
+            "rule": self.rule,
+            "added": iso_time(self.added_ns),
+            "reviews": [review.as_dict() for review in self.reviews],
+        }
+
+
+@dataclass(frozen=True)
 class StoreInfo:
     path: str
     size_bytes: int  # database file plus its write-ahead log
@@ -295,6 +343,27 @@ class Store(Protocol):
         """Delete every trace that started before `before`, with its spans and annotations."""
 
     def info(self) -> StoreInfo: ...
+
+    # -- review queues (llmtap.review): each claim one write transaction --------------------------
+
+    def queue_items(self, queue: str, *, now_ns: int, reviewers: int = 1) -> list[QueueItem]:
+        """Every item of a queue with its reviews, oldest first; states as of `now_ns`."""
+
+    def queue_item(self, item_id: int, *, now_ns: int, reviewers: int = 1) -> QueueItem:
+        """One queue item by id."""
+
+    def remove_from_queue(self, queue: str, trace_id: str) -> bool:
+        """Take a trace out of a queue; False if it was not in it."""
+
+    def claim_queue_item(
+        self, queue: str, reviewer: str, *, reviewers: int, lease_ns: int, now_ns: int
+    ) -> QueueItem | None:
+        """Claim a free reviewer slot of the oldest open item (None when nothing is left for this reviewer)."""
+
+    def finish_queue_review(
+        self, item_id: int, reviewer: str, outcome: str, *, reviewers: int, now_ns: int
+    ) -> QueueItem:
+        """Record a reviewer's outcome (completed | skipped) on an item."""
 
     def close(self) -> None: ...
 

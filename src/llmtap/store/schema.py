@@ -145,6 +145,19 @@ CREATE TABLE dataset_items (
 );
 """
 
-# v1: spans, trace summaries, facets, full text; v2: annotations; v3: queue items and datasets.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+_REVIEWS = """
+-- Each reviewer's claim on a review-queue item and its outcome (claimed | completed | skipped).
+CREATE TABLE queue_reviews (
+    item_id INTEGER NOT NULL,
+    reviewer TEXT NOT NULL,
+    state TEXT NOT NULL,
+    claimed_until_ns INTEGER,
+    updated_ns INTEGER NOT NULL,
+    PRIMARY KEY (item_id, reviewer)
+) WITHOUT ROWID;
+"""
+
+# v1: spans, trace summaries, facets, full text; v2: annotations; v3: queue items and datasets;
+# v4: queue reviews.
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _REVIEWS)
 SCHEMA_VERSION = len(MIGRATIONS)
