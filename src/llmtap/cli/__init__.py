@@ -8,8 +8,10 @@ from __future__ import annotations
 import click
 
 from llmtap.cli.annotations import annotations
+from llmtap.cli.export import export
 from llmtap.cli.labels import labels
 from llmtap.cli.purge import purge
+from llmtap.cli.queue import queue
 
 
 @click.group()
@@ -20,3 +22,5 @@ def main() -> None:
 main.add_command(labels)
 main.add_command(annotations)
 main.add_command(purge)
+main.add_command(queue)
+main.add_command(export)

@@ -1,0 +1,252 @@
+"""`llmtap queue list|show|add|remove|next|submit|skip|stats`: review queues (a thin shell over `llmtap.review`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from llmtap.errors import LlmtapError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _store_option(function: F) -> F:
+    return click.option(
+        "--store",
+        "store_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Store file (default: LLMTAP_STORE, else .llmtap/llmtap.db).",
+    )(function)
+
+
+def _json_option(function: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(function)
+
+
+def _as_option(function: F) -> F:
+    return click.option("--as", "reviewer", required=True, help="Who is reviewing (a name or an id).")(function)
+
+
+@contextmanager
+def _queues(store_file: Path | None) -> Iterator[Any]:
+    from llmtap.review import ReviewQueues
+    from llmtap.store import open_store
+
+    try:
+        store = open_store(store_file)
+        try:
+            yield ReviewQueues(store)
+        finally:
+            store.close()
+    except LlmtapError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+@click.group()
+def queue() -> None:
+    """Review queues ([tool.llmtap.queues.*]): claim traces, annotate them, measure agreement."""
+
+
+@queue.command("list")
+@_store_option
+@_json_option
+def list_queues(store_file: Path | None, as_json: bool) -> None:
+    """Every declared queue with its items per state."""
+    with _queues(store_file) as queues:
+        listed = [
+            {**config.as_dict(), "states": queues.stats(name).states} for name, config in sorted(queues.queues.items())
+        ]
+    if as_json:
+        _echo_json(listed)
+        return
+    if not listed:
+        click.echo("no queues declared; add [tool.llmtap.queues.<name>] to pyproject.toml")
+    for entry in listed:
+        states = ", ".join(f"{count} {state}" for state, count in entry["states"].items())
+        click.echo(
+            f"{entry['name']}: {states}; asks for {', '.join(entry['annotations'])}; "
+            f"{entry['reviewers']} reviewer(s) per item"
+        )
+
+
+@queue.command()
+@click.argument("name")
+@_store_option
+@_json_option
+def show(name: str, store_file: Path | None, as_json: bool) -> None:
+    """The queue's settings and every item with its reviews."""
+    with _queues(store_file) as queues:
+        config = queues.queue(name)
+        items = queues.items(name)
+    if as_json:
+        _echo_json({**config.as_dict(), "items": [item.as_dict() for item in items]})
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    click.echo(f"{config.name}: asks for {', '.join(config.annotations)}; {config.reviewers} reviewer(s) per item")
+    if config.instructions:
+        click.echo(config.instructions)
+    table = Table("item", "trace", "state", "reviews")
+    for item in items:
+        reviews = ", ".join(f"{review.reviewer} {review.state}" for review in item.reviews)
+        table.add_row(str(item.item_id), item.trace_id, item.state, reviews)
+    Console().print(table)
+
+
+@queue.command()
+@click.argument("name")
+@click.argument("trace_id")
+@_store_option
+def add(name: str, trace_id: str, store_file: Path | None) -> None:
+    """Put a stored trace (id or unique prefix) in the queue."""
+    with _queues(store_file) as queues:
+        added = queues.add(name, trace_id)
+    click.echo(f"added {trace_id} to {name}" if added else f"{trace_id} is in {name} already")
+
+
+@queue.command()
+@click.argument("name")
+@click.argument("trace_id")
+@_store_option
+def remove(name: str, trace_id: str, store_file: Path | None) -> None:
+    """Take a trace out of the queue, with its claims."""
+    with _queues(store_file) as queues:
+        removed = queues.remove(name, trace_id)
+    if not removed:
+        raise click.ClickException(
+            f"trace {trace_id!r}: not in queue {name!r}; expected a trace `llmtap queue show` lists"
+        )
+    click.echo(f"removed {trace_id} from {name}")
+
+
+@queue.command("next")
+@click.argument("name")
+@_as_option
+@_store_option
+@_json_option
+def next_item(name: str, reviewer: str, store_file: Path | None, as_json: bool) -> None:
+    """Claim the next item for REVIEWER and print its trace in context."""
+    with _queues(store_file) as queues:
+        claim = queues.next(name, reviewer)
+        asked = {annotation: queues.schemas[annotation].allows() for annotation in queues.queue(name).annotations}
+    if claim is None:
+        if as_json:
+            _echo_json(None)
+        else:
+            click.echo(f"nothing left in {name} for {reviewer}")
+        return
+    if as_json:
+        _echo_json({**claim.as_dict(), "asks_for": asked})
+        return
+    _render(claim)
+    click.echo()
+    until = next(review for review in claim.item.reviews if review.reviewer == reviewer.strip()).as_dict()
+    click.echo(f"item {claim.item.item_id} claimed by {reviewer} until {until['claimed_until']}")
+    if claim.queue.instructions:
+        click.echo(claim.queue.instructions)
+    for annotation, allowed in asked.items():
+        click.echo(f"  {annotation}: {allowed}")
+    click.echo(f"llmtap queue submit {claim.item.item_id} --as {reviewer} name=value ...   (or: llmtap queue skip ...)")
+
+
+def _render(claim: Any) -> None:
+    """The trace in context, with `llmtap show`'s rendering where it is installed."""
+    from rich.console import Console
+
+    out = Console()
+    try:
+        from llmtap.cli.show import render_trace  # type: ignore[import-not-found]
+    except ImportError:
+        render_trace = None
+    if render_trace is not None:
+        render_trace(out, claim.trace)
+        return
+    from llmtap.export import row
+
+    exported = row(claim.trace, "chat")
+    out.print(f"trace {claim.trace.trace_id}  labels {json.dumps(claim.trace.summary.labels)}")
+    for message in exported.row["messages"] if exported is not None else ():
+        out.print(f"[bold]{message['role']}[/bold]: {message.get('content') or ''}")
+        for call in message.get("tool_calls", ()):
+            out.print(f"  → {call['function']['name']}({call['function']['arguments']})")
+    for annotation in claim.trace.annotations:
+        out.print(f"  annotation {annotation.name}={annotation.value!r} by {annotation.annotator or '?'}")
+
+
+def _values(pairs: tuple[str, ...]) -> dict[str, str]:
+    values = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{pair!r}: expected name=value", param_hint="VALUES")
+        values[name] = value
+    return values
+
+
+@queue.command()
+@click.argument("item", type=int)
+@click.argument("values", nargs=-1)
+@_as_option
+@click.option("--explanation", help="Why (stored with every value).")
+@_store_option
+@_json_option
+def submit(
+    item: int, values: tuple[str, ...], reviewer: str, explanation: str | None, store_file: Path | None, as_json: bool
+) -> None:
+    """Complete REVIEWER's review of ITEM with name=value annotations (checked against their schemas)."""
+    with _queues(store_file) as queues:
+        try:
+            stored = queues.submit(item, reviewer, _values(values), explanation=explanation)
+        except LlmtapError as exc:
+            raise click.ClickException(str(exc)) from None
+        state = queues.item(item).state
+    if as_json:
+        _echo_json({"item": item, "state": state, "annotations": [annotation.as_dict() for annotation in stored]})
+        return
+    click.echo(f"item {item}: stored {', '.join(f'{a.name}={a.value!r}' for a in stored)}; the item is {state}")
+
+
+@queue.command()
+@click.argument("item", type=int)
+@_as_option
+@_store_option
+def skip(item: int, reviewer: str, store_file: Path | None) -> None:
+    """REVIEWER passes on ITEM: the slot goes back to the others."""
+    with _queues(store_file) as queues:
+        found = queues.skip(item, reviewer)
+    click.echo(f"item {item}: skipped by {reviewer}; the item is {found.state}")
+
+
+@queue.command()
+@click.argument("name")
+@_store_option
+@_json_option
+def stats(name: str, store_file: Path | None, as_json: bool) -> None:
+    """Items per state, reviews per reviewer, and agreement (percent and Krippendorff's alpha) per annotation."""
+    with _queues(store_file) as queues:
+        found = queues.stats(name)
+    if as_json:
+        _echo_json(found.as_dict())
+        return
+    click.echo(f"{name}: " + ", ".join(f"{count} {state}" for state, count in found.states.items()))
+    click.echo("reviews: " + (", ".join(f"{who} {count}" for who, count in found.reviewers.items()) or "none yet"))
+    for entry in found.agreement:
+        if entry.level is None:
+            click.echo(f"  {entry.name}: {entry.ratings} rating(s); no agreement figure for text")
+            continue
+        percent = "-" if entry.percent is None else f"{entry.percent:.1%}"
+        alpha = "-" if entry.alpha is None else f"{entry.alpha:.3f}"
+        click.echo(
+            f"  {entry.name} ({entry.level}): {entry.items} item(s) rated, {entry.paired_items} by 2+ reviewers, "
+            f"{entry.ratings} rating(s); agreement {percent}; Krippendorff's alpha {alpha}"
+        )

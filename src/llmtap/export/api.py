@@ -1,0 +1,132 @@
+"""`export()`: the traces of a queue, a dataset or a trace filter written as JSON lines of one format."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TextIO
+
+from llmtap.errors import LlmtapError
+from llmtap.export.rows import FORMATS, Exported, row
+from llmtap.store.api import Store, TraceQuery
+
+PROVENANCE = ("row", "none")
+_PAGE = 500
+
+
+class ExportError(LlmtapError, ValueError):
+    """An export was asked for with a bad format, source or option."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """What to export: the completed items of a review queue, a dataset, or the traces matching a query."""
+
+    queue: str | None = None
+    dataset: str | None = None
+    query: TraceQuery | None = None
+
+    def describe(self) -> str:
+        if self.queue is not None:
+            return f"queue {self.queue}"
+        if self.dataset is not None:
+            return f"dataset {self.dataset}"
+        return "trace filter"
+
+
+@dataclass
+class ExportSummary:
+    format: str
+    source: str
+    output: str
+    traces: int = 0
+    rows: int = 0
+    skipped: int = 0  # traces with no row in this format (no captured model call; preference: no correction)
+    by_reason: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "source": self.source,
+            "output": self.output,
+            "traces": self.traces,
+            "rows": self.rows,
+            "skipped": self.skipped,
+        }
+
+
+def trace_ids(store: Store, source: Source) -> list[str]:
+    """The trace ids of the source, oldest first for queues and datasets, newest first for a query."""
+    given = [name for name in (source.queue, source.dataset, source.query) if name is not None]
+    if len(given) != 1:
+        raise ExportError("expected exactly one source: a queue, a dataset or a trace filter")
+    if source.queue is not None:
+        return [
+            item.trace_id
+            for item in store.queue_items(source.queue, now_ns=time.time_ns())
+            if item.state == "completed"
+        ]
+    if source.dataset is not None:
+        return list(dict.fromkeys(trace_id for trace_id, _span, _data in store.dataset_items(source.dataset)))
+    found: list[str] = []
+    query = replace(source.query, limit=_PAGE, offset=0)
+    while page := store.query_traces(query):
+        found.extend(summary.trace_id for summary in page)
+        if len(page) < _PAGE:
+            break
+        query = replace(query, offset=query.offset + _PAGE)
+    return found
+
+
+def rows(store: Store, ids: list[str], fmt: str) -> Iterator[Exported | None]:
+    """The row of each trace (None where the trace has no row in this format)."""
+    if fmt not in FORMATS:
+        raise ExportError(f"format={fmt!r}: expected one of {', '.join(FORMATS)}")
+    for trace_id in ids:
+        yield row(store.get_trace(trace_id), fmt)
+
+
+def export(
+    store: Store,
+    source: Source,
+    fmt: str,
+    output: TextIO | Path,
+    *,
+    provenance: str = "row",
+    provenance_file: TextIO | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ExportSummary:
+    """Write one JSON line per exported trace to `output`; `progress(done, total)` after each trace.
+
+    `provenance`: `row` (an `llmtap` key in every row) or `none`; with `provenance_file`, the provenance of
+    each row is written there instead, line for line.
+    """
+    if provenance not in PROVENANCE:
+        raise ExportError(f"provenance={provenance!r}: expected one of {', '.join(PROVENANCE)}")
+    if fmt not in FORMATS:
+        raise ExportError(f"format={fmt!r}: expected one of {', '.join(FORMATS)}")
+    ids = trace_ids(store, source)
+    name = str(output) if isinstance(output, Path) else getattr(output, "name", "-")
+    summary = ExportSummary(fmt, source.describe(), name, traces=len(ids))
+    handle = output.open("w", encoding="utf-8") if isinstance(output, Path) else output
+    try:
+        for done, exported in enumerate(rows(store, ids, fmt), 1):
+            if exported is None:
+                summary.skipped += 1
+            else:
+                line = dict(exported.row)
+                if provenance == "row" and provenance_file is None:
+                    line["llmtap"] = exported.provenance
+                elif provenance_file is not None:
+                    provenance_file.write(json.dumps(exported.provenance, ensure_ascii=False) + "\n")
+                handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+                summary.rows += 1
+            if progress is not None:
+                progress(done, len(ids))
+    finally:
+        if isinstance(output, Path):
+            handle.close()
+    return summary

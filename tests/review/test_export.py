@@ -1,0 +1,187 @@
+"""Export rows checked one by one against each format's published shape (OpenAI's fine-tuning chat format,
+its DPO preference format) and their exact content, from traces made by the real openai SDK."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openai.types.chat import ChatCompletionMessageParam
+from pydantic import TypeAdapter
+
+import llmtap
+import openai
+from llmtap.export import ExportError, Source, export
+from llmtap.review import ReviewQueues
+from llmtap.store import open_store
+from llmtap.store.api import TraceQuery
+from tests.support import openai_wire
+from tests.support.loopback import LoopbackAPI, Reply
+
+MESSAGE = TypeAdapter(ChatCompletionMessageParam)
+WEATHER_CALL = {
+    "id": "call_w1",
+    "type": "function",
+    "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+}
+SYSTEM = {"role": "system", "content": "Answer briefly."}
+USER = {"role": "user", "content": "Weather in Paris?"}
+
+
+def tool_call_completion() -> dict[str, Any]:
+    body = openai_wire.chat_completion("", completion_id="chatcmpl-tool0001", finish_reason="tool_calls")
+    body["choices"][0]["message"].update(content=None, tool_calls=[WEATHER_CALL])
+    return body
+
+
+def weather_trace(api: LoopbackAPI) -> str:
+    """A workflow: the model asks for a tool, the tool answers, the model answers (two openai SDK calls)."""
+    client = openai.OpenAI(api_key="sk-test-review", base_url=f"{api.base_url}/v1", max_retries=0)
+
+    @llmtap.workflow(name="weather")
+    def run() -> str:
+        messages: list[Any] = [SYSTEM, USER]
+        api.route("POST", "/v1/chat/completions", Reply(body=tool_call_completion()))
+        first = client.chat.completions.create(model="gpt-4o-mini", messages=messages)
+        messages.append(
+            first.choices[0].message.model_dump(exclude_none=True, include={"role", "content", "tool_calls"})
+        )
+        messages.append({"role": "tool", "tool_call_id": "call_w1", "content": '{"temp_c": 18}'})
+        api.route("POST", "/v1/chat/completions", Reply(body=openai_wire.chat_completion("It is 18 C.")))
+        client.chat.completions.create(model="gpt-4o-mini", messages=messages)
+        return llmtap.current_span_ref().trace_id
+
+    return run()
+
+
+def check_chat_row(line: dict[str, Any]) -> None:
+    """OpenAI's chat fine-tuning row: `messages` (chat messages; assistant tool calls with JSON-string
+    arguments; tool results with their call id), optional `tools`/`parallel_tool_calls`; our `llmtap`."""
+    assert set(line) <= {"messages", "tools", "parallel_tool_calls", "llmtap"}
+    for message in line["messages"]:
+        MESSAGE.validate_python(message)
+        assert message["role"] in ("system", "user", "assistant", "tool")
+        for call in message.get("tool_calls", ()):
+            assert set(call) == {"id", "type", "function"} and call["type"] == "function"
+            json.loads(call["function"]["arguments"])
+    assert line["messages"][-1]["role"] == "assistant"
+
+
+def check_preference_row(line: dict[str, Any]) -> None:
+    """OpenAI's DPO row: `input` {messages, tools?, parallel_tool_calls?}, one assistant message in each of
+    `preferred_output` and `non_preferred_output`."""
+    assert set(line) <= {"input", "preferred_output", "non_preferred_output", "llmtap"}
+    assert set(line["input"]) <= {"messages", "tools", "parallel_tool_calls"}
+    for message in line["input"]["messages"]:
+        MESSAGE.validate_python(message)
+    for key in ("preferred_output", "non_preferred_output"):
+        assert len(line[key]) == 1 and line[key][0]["role"] == "assistant"
+        MESSAGE.validate_python(line[key][0])
+
+
+def read(buffer: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in buffer.getvalue().splitlines()]
+
+
+@pytest.fixture
+def reviewed(traced, api: LoopbackAPI):
+    run = traced(["Paris."])  # a plain question, reviewed good, no correction
+    corrected = weather_trace(api)  # reviewed bad, with a correction
+    run.trace_ids.append(corrected)
+    _flush()
+    queues = ReviewQueues(open_store(run.store_path), run.settings)
+    return run, queues
+
+
+def _flush() -> None:
+    from llmtap import runtime
+
+    state = runtime.current()
+    assert state is not None and state.tracer_provider.force_flush(10_000)
+
+
+def test_chat_eval_and_preference_rows(reviewed) -> None:
+    run, queues = reviewed
+    plain, corrected = run.trace_ids
+    for trace_id in (plain, corrected):
+        queues.add("review", trace_id)
+    first = queues.next("review", "ana")
+    queues.submit(first.item.item_id, "ana", {"human_feedback": "good"})
+    second = queues.next("review", "ana")
+    queues.submit(second.item.item_id, "ana", {"human_feedback": "bad", "correction": "It is 18 C and sunny."})
+    store = open_store(run.store_path)
+    detail = store.get_trace(corrected)
+    answer_span = [span for span in detail.spans if span.kind == "CLIENT"][-1]
+
+    out = io.StringIO()
+    summary = export(store, Source(queue="review"), "chat", out)
+    assert summary.as_dict() == {
+        "format": "chat",
+        "source": "queue review",
+        "output": "-",
+        "traces": 2,
+        "rows": 2,
+        "skipped": 0,
+    }
+    plain_row, corrected_row = read(out)
+    for line in (plain_row, corrected_row):
+        check_chat_row(line)
+    assert plain_row["messages"] == [
+        SYSTEM,
+        {"role": "user", "content": "What is the capital of France?"},
+        {"role": "assistant", "content": "Paris."},
+    ]
+    assert corrected_row["messages"] == [
+        SYSTEM,
+        USER,
+        {"role": "assistant", "content": None, "tool_calls": [WEATHER_CALL]},
+        {"role": "tool", "tool_call_id": "call_w1", "content": '{"temp_c": 18}'},
+        {"role": "assistant", "content": "It is 18 C and sunny."},  # the correction replaces "It is 18 C."
+    ]
+    provenance = corrected_row["llmtap"]
+    assert provenance["trace_id"] == corrected and provenance["span_id"] == answer_span.span_id
+    assert provenance["annotations"] == [
+        {
+            "name": "correction",
+            "schema": "correction@1",
+            "annotator": "ana",
+            "annotator_kind": "human",
+            "time": provenance["annotations"][0]["time"],
+        }
+    ]
+    assert provenance["annotators"] == ["ana"] and provenance["model"] == "gpt-4o-mini-2024-07-18"
+
+    out = io.StringIO()
+    export(store, Source(queue="review"), "preference", out)
+    (pair,) = read(out)  # only the corrected trace makes a pair
+    check_preference_row(pair)
+    assert pair["input"] == {"messages": corrected_row["messages"][:-1]}
+    assert pair["preferred_output"] == [{"role": "assistant", "content": "It is 18 C and sunny."}]
+    assert pair["non_preferred_output"] == [{"role": "assistant", "content": "It is 18 C."}]
+
+    out = io.StringIO()
+    export(store, Source(query=TraceQuery(annotations={"human_feedback": "bad"})), "eval", out, provenance="none")
+    (evaluated,) = read(out)
+    assert evaluated == {
+        "input": corrected_row["messages"][:-1],
+        "output": {"role": "assistant", "content": "It is 18 C."},
+        "expected_output": "It is 18 C and sunny.",
+        "labels": {},
+        "annotations": {"correction": "It is 18 C and sunny.", "human_feedback": "bad"},
+        "cost": None,
+        "error": False,
+    }
+
+
+def test_bad_options_are_named(reviewed, tmp_path: Path) -> None:
+    run, _queues = reviewed
+    store = open_store(run.store_path)
+    with pytest.raises(ExportError, match=r"format='csv': expected one of chat, eval, preference"):
+        export(store, Source(queue="review"), "csv", io.StringIO())
+    with pytest.raises(ExportError, match=r"expected exactly one source"):
+        export(store, Source(queue="review", dataset="d"), "chat", io.StringIO())
+    with pytest.raises(ExportError, match=r"provenance='file': expected one of row, none"):
+        export(store, Source(queue="review"), "chat", io.StringIO(), provenance="file")
