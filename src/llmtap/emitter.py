@@ -11,10 +11,13 @@ from opentelemetry.semconv.attributes import error_attributes, server_attributes
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from llmtap.content import content_attributes
+from llmtap.cost.pricer import Cost, Pricer
 from llmtap.metrics import GenAIMetrics
 from llmtap.record import LLMCall
 
 STREAM_OUTCOME = "llmtap.stream.outcome"
+COST = "llmtap.usage.cost"
+COST_SOURCE = "llmtap.usage.cost_source"
 # Key-shaped tokens some APIs echo back in error messages ("Incorrect API key provided: sk-...").
 _KEY_PATTERN = re.compile(r"\b(?:sk|sk-ant|sk-proj|sess)-[A-Za-z0-9_\-*]{6,}")
 
@@ -53,15 +56,24 @@ def _identity_attributes(call: LLMCall) -> dict[str, Any]:
 class Emitter:
     """Starts and ends GenAI spans and records metrics. Shared by every provider plugin."""
 
-    __slots__ = ("_capture_content", "_max_chars", "_metrics", "_tracer")
+    __slots__ = ("_capture_content", "_cost_dimensions", "_max_chars", "_metrics", "_pricer", "_tracer")
 
     def __init__(
-        self, tracer: Tracer, metrics: GenAIMetrics, max_content_chars: int, capture_content: bool = True
+        self,
+        tracer: Tracer,
+        metrics: GenAIMetrics,
+        max_content_chars: int,
+        capture_content: bool = True,
+        pricer: Pricer | None = None,
+        cost_dimensions: tuple[str, ...] = (),
     ) -> None:
         self._tracer = tracer
         self._metrics = metrics
         self._max_chars = max_content_chars
         self._capture_content = capture_content  # the policy (a call may capture nothing for other reasons)
+        self._pricer = pricer
+        # Span attributes (labels marked `metric = true`) copied onto the cost metric's points.
+        self._cost_dimensions = cost_dimensions
 
     @property
     def tracer(self) -> Tracer:
@@ -79,7 +91,8 @@ class Emitter:
     ) -> None:
         """End the span of `call` (started at perf_counter `start`) and record its metrics.
 
-        `record_metrics=False` for a layer whose API call a model span below it measured (`llmtap.layers`).
+        `record_metrics=False` for a layer whose API call a model span below it measured (`llmtap.layers`):
+        that span carries the call's cost too.
         """
         now = time.perf_counter()
         end_time_ns = None
@@ -87,14 +100,21 @@ class Emitter:
             end = now
         else:  # the call finished earlier than it is being recorded (e.g. a raw response parsed later)
             end_time_ns = time.time_ns() - int((now - end) * 1e9)
+        cost = self._pricer.price(call) if record_metrics and self._pricer is not None else None
         if span.is_recording():
-            span.set_attributes(self._response_attributes(call))
+            attributes = self._response_attributes(call)
+            if cost is not None:
+                attributes[COST] = cost.usd
+                attributes[COST_SOURCE] = cost.source
+            span.set_attributes(attributes)
             failed = call.error_type
             if failed is not None:
                 span.set_status(Status(StatusCode.ERROR, self._error_description(call, failed)))
         span.end(end_time_ns)
         if record_metrics:
             self._record_metrics(call, end - start)
+            if cost is not None:
+                self._record_cost(call, cost, span)
 
     def _error_description(self, call: LLMCall, failed: str) -> str:
         """The span status description: the error's message, scrubbed of secrets. API errors often quote
@@ -161,3 +181,17 @@ class Emitter:
             metrics.token_usage.record(usage.input_tokens, {**attributes, gen_ai.GEN_AI_TOKEN_TYPE: "input"})
         if _is_count(usage.output_tokens):
             metrics.token_usage.record(usage.output_tokens, {**attributes, gen_ai.GEN_AI_TOKEN_TYPE: "output"})
+
+    def _record_cost(self, call: LLMCall, cost: Cost, span: Span) -> None:
+        attributes: dict[str, Any] = {gen_ai.GEN_AI_PROVIDER_NAME: call.provider}
+        if call.request_model:
+            attributes[gen_ai.GEN_AI_REQUEST_MODEL] = call.request_model
+        if call.response_model:
+            attributes[gen_ai.GEN_AI_RESPONSE_MODEL] = call.response_model
+        if self._cost_dimensions:
+            stamped = getattr(span, "attributes", None) or {}
+            for name in self._cost_dimensions:
+                value = stamped.get(name)
+                if value is not None:
+                    attributes[name] = value
+        self._metrics.cost.add(cost.usd, attributes)

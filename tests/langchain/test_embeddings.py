@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 import llmtap
 from tests.langchain.support import DOCS, named, tree
+from tests.support.cost import with_cost
 from tests.support.loopback import LoopbackAPI, Reply, Request
 from tests.support.openai_wire import check
 from tests.support.telemetry import Telemetry
@@ -270,7 +271,7 @@ async def test_openai_embeddings_nest_the_provider_span_and_count_once(
         "llmtap.langchain.embeddings.input_count": 2,
         "gen_ai.embeddings.dimension.count": 3,
     }
-    assert dict(inner.attributes) == {
+    assert dict(inner.attributes) == with_cost({
         "gen_ai.operation.name": "embeddings",
         "gen_ai.provider.name": "openai",
         "gen_ai.request.model": "text-embedding-3-small",
@@ -280,7 +281,7 @@ async def test_openai_embeddings_nest_the_provider_span_and_count_once(
         "gen_ai.embeddings.dimension.count": 3,
         "gen_ai.response.model": "text-embedding-3-small",
         "gen_ai.usage.input_tokens": 7,
-    }
+    })
     # Duplicate policy: one API call, one set of metrics, recorded by the provider span.
     assert tokens(instrumented) == [("openai", "input", 7, 1)]
     assert [
