@@ -171,7 +171,8 @@ def test_chat_eval_and_preference_rows(reviewed) -> None:
         "expected_output": "It is 18 C and sunny.",
         "labels": {},
         "annotations": {"correction": "It is 18 C and sunny.", "human_feedback": "bad"},
-        "cost": None,
+        # two gpt-4o-mini calls of 12 input and 5 output tokens at $0.15 / $0.60 per million
+        "cost": pytest.approx(2 * (12 * 0.15 + 5 * 0.60) / 1e6),
         "error": False,
     }
 
