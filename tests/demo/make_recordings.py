@@ -41,10 +41,14 @@ ANSWERS = {
     "workshop (Service policy).",
 }
 ORDER_ANSWERS = {
-    traffic.ORDER_SHIPPED: ("VB-1042", "Your order VB-1042 has shipped with DHL (tracking JD014600003813) and should "
-                            "arrive on December 2."),
-    traffic.ORDER_PACKING: ("VB-2077", "Not yet: order VB-2077 is being packed and is expected to arrive on "
-                            "December 4."),
+    traffic.ORDER_SHIPPED: (
+        "VB-1042",
+        "Your order VB-1042 has shipped with DHL (tracking JD014600003813) and should arrive on December 2.",
+    ),
+    traffic.ORDER_PACKING: (
+        "VB-2077",
+        "Not yet: order VB-2077 is being packed and is expected to arrive on December 4.",
+    ),
 }
 OVERLOADED = ("v2", traffic.SERVICE)  # Claude answers this summary request with 529 overloaded_error
 SUMMARIES = {

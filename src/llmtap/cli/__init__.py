@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import click
 
+from llmtap.cli.demo import demo
 from llmtap.cli.labels import labels
 from llmtap.cli.purge import purge
+from llmtap.cli.show import show
+from llmtap.cli.stats import stats
+from llmtap.cli.traces import traces
 
 
 @click.group()
@@ -18,3 +22,7 @@ def main() -> None:
 
 main.add_command(labels)
 main.add_command(purge)
+main.add_command(traces)
+main.add_command(show)
+main.add_command(stats)
+main.add_command(demo)

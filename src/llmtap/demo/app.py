@@ -20,8 +20,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import anthropic
-import openai
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.output_parsers import StrOutputParser
@@ -30,7 +28,9 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable
 from langchain_openai import ChatOpenAI
 
+import anthropic
 import llmtap
+import openai
 
 CHAT_MODEL = "gpt-4o-mini"
 SUMMARY_MODEL = "claude-haiku-4-5"
@@ -102,6 +102,12 @@ def get_order_status(order_id: str) -> dict[str, Any]:
     return ORDERS.get(order_id, {"status": "unknown order"})
 
 
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    ref: llmtap.SpanRef  # the turn's span: where the customer's thumbs up / down is linked later
+
+
 @dataclass
 class SupportBot:
     openai_client: openai.OpenAI
@@ -114,7 +120,9 @@ class SupportBot:
         key, url = "sk-demo-not-a-real-key", f"{base_url}/v1"
         return cls(
             openai_client=openai.OpenAI(api_key=key, base_url=url, max_retries=0),
-            anthropic_client=anthropic.Anthropic(api_key="sk-ant-demo-not-a-real-key", base_url=base_url, max_retries=0),
+            anthropic_client=anthropic.Anthropic(
+                api_key="sk-ant-demo-not-a-real-key", base_url=base_url, max_retries=0
+            ),
             chat_model=ChatOpenAI(model=CHAT_MODEL, api_key=key, base_url=url, max_retries=0, temperature=0.2),
         )
 
@@ -157,10 +165,11 @@ class SupportBot:
         return note.content[0].text
 
     @llmtap.workflow(name="support_turn")
-    def handle(self, question: str, prompt_version: str) -> str:
+    def handle(self, question: str, prompt_version: str) -> Answer:
+        ref = llmtap.current_span_ref()  # this turn's span, kept for the feedback
         if _ORDER_ID.search(question):
             answer = self.answer_order_question(question)
         else:
             answer = self.answer_from_policies(question, prompt_version)
         self.summarise(question, answer)
-        return answer
+        return Answer(answer, ref)

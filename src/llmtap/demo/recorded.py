@@ -76,5 +76,7 @@ class RecordedAPI(LoopbackAPI):
         recording = self.recording_for(request)
         if recording is None:
             message = f"llmtap demo: no recorded response for this {request.method} {request.path} request"
-            return Reply(404, {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": None}})
+            return Reply(
+                404, {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": None}}
+            )
         return Reply(recording.status, recording.body, headers=dict(recording.headers), delay=recording.delay)
