@@ -23,9 +23,9 @@ Z_95 = statistics.NormalDist().inv_cdf(0.975)  # 1.959963984540054
 
 # t(0.975, df) for df = 1..30 (two-sided 95%); beyond 30 the Cornish-Fisher expansion below is exact to 1e-5.
 _T_975 = (
-    12.706205, 4.302653, 3.182446, 2.776445, 2.570582, 2.446912, 2.364624, 2.306004, 2.262157, 2.228139,
-    2.200985, 2.178813, 2.160369, 2.144787, 2.131450, 2.119905, 2.109816, 2.100922, 2.093024, 2.085963,
-    2.079614, 2.073873, 2.068658, 2.063899, 2.059539, 2.055529, 2.051831, 2.048407, 2.045230, 2.042272,
+    12.7062047, 4.3026527, 3.1824463, 2.7764451, 2.5705818, 2.4469119, 2.3646243, 2.3060041, 2.2621572, 2.2281389,
+    2.2009852, 2.1788128, 2.1603687, 2.1447867, 2.1314495, 2.1199053, 2.1098156, 2.1009220, 2.0930241, 2.0859634,
+    2.0796138, 2.0738731, 2.0686576, 2.0638986, 2.0595386, 2.0555294, 2.0518305, 2.0484071, 2.0452296, 2.0422725,
 )  # fmt: skip
 
 
@@ -117,7 +117,7 @@ def _key_of(call: ModelCall, by: str) -> str | None:
 
 
 def call_groups(calls: Iterable[ModelCall], by: str) -> list[CallGroup]:
-    """Calls, tokens, errors and latency percentiles of the model calls, grouped by `by`, by most calls."""
+    """Calls, tokens, errors and latency percentiles of the model calls, grouped by `by`."""
     by = group_key(by)
     grouped: dict[str | None, list[ModelCall]] = {}
     for call in calls:
@@ -137,6 +137,8 @@ def call_groups(calls: Iterable[ModelCall], by: str) -> list[CallGroup]:
                 p99_ms=percentile(latencies, 99),
             )
         )
+    if by.startswith("label."):  # label values in order (v1, v2, ...); models and providers by most calls
+        return sorted(groups, key=lambda group: str(group.key))
     return sorted(groups, key=lambda group: (-group.calls, str(group.key)))
 
 

@@ -91,21 +91,26 @@ _FILTERS = [
     click.option("--since", metavar="WHEN", help="Only traces started at or after WHEN (2025-11-01, ISO time, 2h)."),
     click.option("--until", metavar="WHEN", help="Only traces started before WHEN."),
     click.option("--search", metavar="TEXT", help="Only traces whose prompts or completions hold these words."),
-    click.option(
-        "--annotation",
-        "annotation_filters",
-        multiple=True,
-        metavar="NAME=VALUE",
-        help="Only traces annotated so (repeatable; NAME=a,b for either value).",
-    ),
 ]
 
 
-def trace_filters(function: F) -> F:
-    """The filter options of `llmtap traces`, shared by `llmtap stats`."""
-    for option in reversed(_FILTERS):
-        function = option(function)
-    return function
+def trace_filters(annotation_option: str = "--annotation") -> Callable[[F], F]:
+    """The filter options of `llmtap traces`, shared by `llmtap stats` (where `--annotation` names the annotation
+    to measure, so its annotation filter is `--annotated`)."""
+
+    def decorate(function: F) -> F:
+        function = click.option(
+            annotation_option,
+            "annotation_filters",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="Only traces annotated so (repeatable; NAME=a,b for either value).",
+        )(function)
+        for option in reversed(_FILTERS):
+            function = option(function)
+        return function
+
+    return decorate
 
 
 def build_query(options: dict[str, Any], *, limit: int = 50, offset: int = 0) -> TraceQuery:
@@ -142,4 +147,4 @@ def console() -> Console:
 
 def screenful() -> int:
     """How many trace rows fit on the terminal (20 when not on one)."""
-    return max(5, shutil.get_terminal_size((120, 28)).lines - 8)
+    return max(1, shutil.get_terminal_size((120, 28)).lines - 8)

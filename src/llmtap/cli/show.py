@@ -172,7 +172,7 @@ def render_conversation(out: Console, detail: TraceDetail) -> None:
                 _turn(turns, "result", [str(attributes[genai.GEN_AI_TOOL_CALL_RESULT])])
             out.print(turns)
             shown = True
-        elif is_llm_span(attributes) and span.kind == "CLIENT" and genai.GEN_AI_INPUT_MESSAGES in attributes:
+        elif is_llm_span(attributes) and (genai.GEN_AI_INPUT_MESSAGES in attributes or span.status_code == "ERROR"):
             if any(child.parent_span_id == span.span_id and is_llm_span(child.attributes) for child in detail.spans):
                 continue  # a framework's span around an SDK call: the SDK's span below shows the same turn
             out.print(f"[bold]{span.name}[/bold]")

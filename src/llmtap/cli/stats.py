@@ -28,7 +28,8 @@ def _percent(value: float) -> str:
 def render_calls(out: Console, by: str, groups: list[CallGroup]) -> None:
     from rich.table import Table
 
-    table = Table(title=f"model calls by {by}", title_justify="left", header_style="bold", box=None, pad_edge=False)
+    out.print(f"model calls by {by}")
+    table = Table(header_style="bold", box=None, pad_edge=False)
     table.add_column(by, style="cyan")
     for column in ("calls", "tokens in", "tokens out", "errors", "p50 ms", "p95 ms", "p99 ms"):
         table.add_column(column, justify="right")
@@ -50,10 +51,9 @@ def render_calls(out: Console, by: str, groups: list[CallGroup]) -> None:
 def render_annotations(out: Console, name: str, by: str, kind: str, groups: list[AnnotationGroup]) -> None:
     from rich.table import Table
 
-    title = (
-        f"annotation {name} by {by} ({'mean score, t' if kind == 'numeric' else 'share of each value, Wilson'} 95% CI)"
-    )
-    table = Table(title=title, title_justify="left", header_style="bold", box=None, pad_edge=False)
+    what = "mean score, t 95% CI" if kind == "numeric" else "share of each value, Wilson 95% CI"
+    out.print(f"annotation {name} by {by} ({what})")
+    table = Table(header_style="bold", box=None, pad_edge=False)
     table.add_column(by, style="cyan")
     table.add_column("n", justify="right")
     if kind == "numeric":
@@ -61,7 +61,7 @@ def render_annotations(out: Console, name: str, by: str, kind: str, groups: list
         table.add_column("95% CI", justify="right")
     else:
         for share in groups[0].shares if groups else []:
-            table.add_column(share.value, justify="right")
+            table.add_column(share.value)
     for group in groups:
         cells = [str(group.key) if group.key is not None else "(none)", str(group.count)]
         if kind == "numeric":
@@ -69,7 +69,7 @@ def render_annotations(out: Console, name: str, by: str, kind: str, groups: list
             cells += [f"{group.mean:.3g}", f"{ci[0]:.3g} to {ci[1]:.3g}" if ci else "n < 2"]
         else:
             cells += [
-                f"{_percent(s.share)} ({s.count})  [dim][{_percent(s.low)}, {_percent(s.high)}][/dim]"
+                f"{_percent(s.share)} ({s.count}) [dim]\\[{_percent(s.low)}, {_percent(s.high)}][/dim]"
                 for s in group.shares
             ]
         table.add_row(*cells)
@@ -79,7 +79,7 @@ def render_annotations(out: Console, name: str, by: str, kind: str, groups: list
 @click.command()
 @click.option("--by", default="model", show_default=True, help="Group by model, provider or label.KEY.")
 @click.option("--annotation", "annotation_name", metavar="NAME", help="Outcomes of this annotation per label group.")
-@trace_filters
+@trace_filters("--annotated")
 @store_option
 @json_option
 def stats(by: str, annotation_name: str | None, store_file: Path | None, as_json: bool, **filters: Any) -> None:

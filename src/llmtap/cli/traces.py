@@ -67,7 +67,7 @@ def render_traces(out: Console, summaries: list[TraceSummary], *, title: str | N
 
 
 @click.command()
-@trace_filters
+@trace_filters()
 @click.option("--limit", type=click.IntRange(min=1), help="Traces per page (default: a screenful).")
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, help="Which page.")
 @store_option
