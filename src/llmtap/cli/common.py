@@ -146,5 +146,5 @@ def console() -> Console:
 
 
 def screenful() -> int:
-    """How many trace rows fit on the terminal (20 when not on one)."""
-    return max(1, shutil.get_terminal_size((120, 28)).lines - 8)
+    """How many traces (two lines each) fit on the terminal (10 when not on one)."""
+    return max(1, (shutil.get_terminal_size((120, 26)).lines - 6) // 2)

@@ -38,32 +38,39 @@ def labels_text(labels: dict[str, Any]) -> str:
 
 
 def render_traces(out: Console, summaries: list[TraceSummary], *, title: str | None = None) -> None:
-    """The traces as a table: id, start, root span, duration, models, tokens, labels, error."""
-    from rich.table import Table
+    """Two lines per trace: id (8 digits; a prefix `llmtap show` takes), start, root span, duration, tokens
+    in/out, models, error; then its labels."""
     from rich.text import Text
 
-    table = Table(title=title, title_justify="left", header_style="bold", pad_edge=False, box=None)
-    table.add_column("trace", style="cyan", no_wrap=True)
-    table.add_column("start (UTC)", no_wrap=True)
-    table.add_column("root", no_wrap=True)
-    table.add_column("duration", justify="right", no_wrap=True)
-    table.add_column("models", no_wrap=True)
-    table.add_column("tokens in/out", justify="right", no_wrap=True)
-    table.add_column("labels", style="dim", no_wrap=True, overflow="ellipsis")
-    table.add_column("", no_wrap=True)
-    for summary in summaries:
-        data = summary.as_dict()
-        table.add_row(
-            summary.trace_id[:12],
-            short_time(data["start_time"]),
+    rows = [
+        (
+            summary.trace_id[:8],
+            short_time(summary.as_dict()["start_time"]),
             summary.root_name or "?",
             duration(summary.duration_ms),
-            " ".join(summary.models),
             f"{summary.input_tokens}/{summary.output_tokens}",
+            "error" if summary.error else "",
+            " ".join(summary.models),
             labels_text(summary.labels),
-            Text("error", style="bold red") if summary.error else Text(""),
         )
-    out.print(table)
+        for summary in summaries
+    ]
+    headers = ("trace", "start (UTC)", "root", "duration", "tokens", "", "models")
+    widths = [max(len(header), *(len(row[index]) for row in rows)) for index, header in enumerate(headers)]
+    styles = {0: "cyan", 5: "bold red"}
+
+    if title:
+        out.print(title)
+    for index, row in enumerate([headers, *(row[:-1] for row in rows)]):
+        line = Text(style="bold" if index == 0 else "")
+        for column, (value, width) in enumerate(zip(row, widths, strict=True)):
+            if width:
+                line.append(value.rjust(width) if column in (3, 4) else value.ljust(width), styles.get(column))
+                line.append("  ")
+        line.rstrip()
+        out.print(line, no_wrap=True, overflow="ellipsis")
+        if index and rows[index - 1][-1]:
+            out.print(Text(" " * (widths[0] + 2) + rows[index - 1][-1], style="dim"))
 
 
 @click.command()
