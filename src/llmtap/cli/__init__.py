@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import click
 
+<<<<<<< HEAD
 from llmtap.cli.demo import demo
+=======
+from llmtap.cli.annotations import annotations
+>>>>>>> main
 from llmtap.cli.labels import labels
 from llmtap.cli.purge import purge
 from llmtap.cli.show import show
@@ -21,6 +25,7 @@ def main() -> None:
 
 
 main.add_command(labels)
+main.add_command(annotations)
 main.add_command(purge)
 main.add_command(traces)
 main.add_command(show)
