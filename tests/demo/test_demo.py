@@ -44,6 +44,14 @@ def test_every_turn_is_one_labelled_trace(demo_run: tuple[Path, str]) -> None:
         assert labelled == asked
         assert all(summary.labels["session_id"] == f"s-{summary.labels['user_id']}" for summary in summaries)
         assert [summary.error for summary in summaries].count(True) == 1
+        feedback = [
+            (item.labels["prompt_version"], item.annotation.value) for item in store.annotated_traces("user_feedback")
+        ]
+        assert sorted(feedback) == sorted((t.customer.prompt_version, t.feedback) for t in TURNS)
+        first = store.annotations(summaries[-1].trace_id)
+        assert [(a.name, a.annotator, a.annotator_kind, a.span_id) for a in first] == [
+            ("user_feedback", "u-101", "end_user", store.get_trace(summaries[-1].trace_id).spans[0].span_id)
+        ]
         assert store.count_traces(TraceQuery(labels={"prompt_version": "v2"}, errors=True)) == 1
         assert store.count_traces(TraceQuery(search="frame size")) == 2
         assert store.count_traces(TraceQuery(provider="anthropic")) == 12
@@ -75,11 +83,18 @@ def test_output_shows_the_loop(demo_run: tuple[Path, str]) -> None:
     headers = [line.split(" ─")[0] for line in lines if "───" in line]
     assert headers[0] == "llmtap traces"
     assert re.fullmatch(r"llmtap show [0-9a-f]{8}", headers[1])
-    assert headers[2:] == ["conversation", "llmtap stats --by label.prompt_version", "next"]
+    assert headers[2:] == ["conversation", "llmtap stats --by label.prompt_version --annotation user_feedback", "next"]
     assert sum(1 for line in lines if "invoke_workflow support_turn" in line and "  error  " in line) == 1
     assert any("✗ OverloadedError" in line for line in lines)
     assert any(line.strip().startswith("document policy-service  score 0.5") for line in lines)
     stats = lines.index("model calls by label.prompt_version") + 1
     assert lines[stats].split() == "label.prompt_version calls tokens in tokens out errors p50 ms p95 ms p99 ms".split()
     assert [line.split()[0] for line in lines[stats + 1 : stats + 3]] == ["v1", "v2"]
-    assert "llmtap traces --store .llmtap/demo.db --label prompt_version=v2" in output
+    assert "  llmtap traces --store .llmtap/demo.db --label prompt_version=v2" in lines
+    # The customers' feedback per prompt version: 3 of 6 thumbs up with v1, 5 of 6 with v2 (Wilson intervals).
+    feedback = lines.index("annotation user_feedback by label.prompt_version (share of each value, Wilson 95% CI)")
+    assert lines[feedback + 1 : feedback + 4] == [
+        "label.prompt_version  n  thumbs_down         thumbs_up",
+        "v1                    6  50% (3) [19%, 81%]  50% (3) [19%, 81%]",
+        "v2                    6  17% (1) [3%, 56%]   83% (5) [44%, 97%]",
+    ]

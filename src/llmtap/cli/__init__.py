@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import click
 
-<<<<<<< HEAD
-from llmtap.cli.demo import demo
-=======
 from llmtap.cli.annotations import annotations
->>>>>>> main
+from llmtap.cli.demo import demo
 from llmtap.cli.labels import labels
 from llmtap.cli.purge import purge
 from llmtap.cli.show import show

@@ -44,14 +44,15 @@ def _next_steps(out: Console, store: Path, order_trace: str) -> None:
     steps = [
         (f"llmtap traces{flag} --label prompt_version=v2", "filter by any label"),
         (f"llmtap traces{flag} --errors", "the traces with an error"),
+        (f"llmtap traces{flag} --annotation user_feedback=thumbs_down", "what customers disliked"),
         (f'llmtap traces{flag} --search "frame size"', "full-text search over prompts and completions"),
         (f"llmtap show {order_trace[:8]}{flag}", "the tool-calling trace: arguments and results"),
         (f"llmtap stats{flag} --by provider", "calls, tokens, errors, latency percentiles"),
         (f"llmtap traces{flag} --json", "the same data as JSON, for scripts"),
     ]
-    width = max(len(command) for command, _ in steps)
     for command, what in steps:
-        out.print(f"  [bold]{command:<{width}}[/bold]  [dim]{what}[/dim]")
+        out.print(f"  [dim]# {what}[/dim]")
+        out.print(f"  [bold]{command}[/bold]", no_wrap=True, overflow="ignore", crop=False)
 
 
 @click.command()
@@ -63,16 +64,17 @@ def _next_steps(out: Console, store: Path, order_trace: str) -> None:
 )
 def demo(store_file: Path | None) -> None:
     """Run a small support-assistant app (LangChain RAG, OpenAI tool calls, Claude) offline against recorded
-    API responses, record it with llmtap, and show the traces, one trace in full and stats by prompt version."""
+    API responses, record it with llmtap (with the customers' feedback as annotations), and show the traces, one
+    trace in full and stats by prompt version with the feedback rates."""
     _check_installed()
     from rich.progress import Progress
 
     from llmtap.cli.show import render_trace
-    from llmtap.cli.stats import render_calls
+    from llmtap.cli.stats import render_annotations, render_calls
     from llmtap.cli.traces import render_traces
     from llmtap.demo import run
     from llmtap.demo.traffic import ORDER_SHIPPED, TURNS
-    from llmtap.stats import call_groups
+    from llmtap.stats import annotation_groups, call_groups
     from llmtap.store import TraceQuery
 
     store = store_file or DEFAULT_STORE
@@ -107,8 +109,12 @@ def demo(store_file: Path | None) -> None:
         out.rule(f"llmtap show {error_trace[:8]}{_store_flag(store)}", align="left")
         render_trace(out, db.get_trace(error_trace))
         out.print()
-        out.rule(f"llmtap stats --by label.prompt_version{_store_flag(store)}", align="left")
-        render_calls(out, "label.prompt_version", call_groups(db.model_calls(), "label.prompt_version"))
+        by = "label.prompt_version"
+        out.rule(f"llmtap stats --by {by} --annotation user_feedback{_store_flag(store)}", align="left")
+        render_calls(out, by, call_groups(db.model_calls(), by))
+        out.print()
+        kind, feedback = annotation_groups(db.annotated_traces("user_feedback"), by)
+        render_annotations(out, "user_feedback", by, kind, feedback)
     order_trace = next(trace_id for trace_id, item in by_trace.items() if item.turn.question == ORDER_SHIPPED)
     out.print()
     _next_steps(out, store, order_trace)

@@ -30,6 +30,15 @@ CONFIG: dict[str, Any] = {
         "segment": {"type": "enum", "values": ["free", "pro"], "description": "the customer's plan"},
         "prompt_version": {"type": "enum", "values": ["v1", "v2"], "description": "the answer prompt (A/B)"},
     },
+    "annotations": {
+        "user_feedback": {
+            "type": "categorical",
+            "values": {"thumbs_up": 1.0, "thumbs_down": 0.0},
+            "annotators": ["end_user"],
+            "targets": ["span"],
+            "description": "the customer's thumbs up / down on an answer",
+        },
+    },
 }
 
 
@@ -69,7 +78,9 @@ def record(store: Path, on_turn: Callable[[Answered], None] | None = None) -> li
                 answered.append(Answered(turn, reply.text, reply.ref))
                 if on_turn is not None:
                     on_turn(answered[-1])
-        # End-user feedback (turn.feedback) is recorded here once llmtap.annotate() is available.
+        for item in answered:  # the thumbs up / down arrive later, from the chat front end, with the turn's ref
+            who = item.turn.customer.user_id
+            llmtap.annotate(item.ref, "user_feedback", item.turn.feedback, annotator=who, annotator_kind="end_user")
     finally:
         tracer_provider.force_flush()
         logger_provider.force_flush()
