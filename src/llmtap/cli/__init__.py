@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 
+from llmtap.cli.annotate import annotate
 from llmtap.cli.annotations import annotations
 from llmtap.cli.demo import demo
 from llmtap.cli.labels import labels
@@ -23,6 +24,7 @@ def main() -> None:
 
 main.add_command(labels)
 main.add_command(annotations)
+main.add_command(annotate)
 main.add_command(purge)
 main.add_command(traces)
 main.add_command(show)
