@@ -98,11 +98,16 @@ def check_value(
         raise AnnotationError(
             f"annotation {name!r}: annotator_kind={annotator_kind!r}: the schema allows {', '.join(schema.annotators)}"
         )
-    if schema is not None and target_kind is not None and target_kind not in schema.targets:
-        raise AnnotationError(
-            f"annotation {name!r}: target kind {target_kind!r}: the schema allows {', '.join(schema.targets)}"
-        )
+    if target_kind is not None:
+        _check_target_kind(schema, name, target_kind)
     return schema, checked
+
+
+def _check_target_kind(schema: AnnotationSchema | None, name: str, kind: str) -> None:
+    if schema is not None and kind not in schema.targets:
+        raise AnnotationError(
+            f"annotation {name!r}: target kind {kind!r}: the schema allows {', '.join(schema.targets)}"
+        )
 
 
 def _metadata(name: str, metadata: Any) -> dict[str, Any]:
@@ -129,8 +134,9 @@ def prepare(
     annotator: Any = None,
     annotator_kind: Any = "human",
     metadata: Any = None,
+    annotation_id: str | None = None,
 ) -> Prepared:
-    """Everything `annotate()` checks, without emitting anything."""
+    """Everything `annotate()` checks, without emitting anything. `annotation_id`: default a random one."""
     settings = runtime.ensure().settings
     schema, checked = check_value(settings, name, value, explanation, annotator_kind)
     if annotator is not None and not isinstance(annotator, str):
@@ -138,16 +144,13 @@ def prepare(
     extra = _metadata(name, metadata)
     resolved = targets.resolve(target)
     found: Target = resolved.target
-    if schema is not None and found.kind not in schema.targets:
-        raise AnnotationError(
-            f"annotation {name!r}: target kind {found.kind!r}: the schema allows {', '.join(schema.targets)}"
-        )
+    _check_target_kind(schema, name, found.kind)
     if found.join is not None:
         ref = pending.holder().lookup(found.join)
         if ref is not None:
             found = found.resolved(ref)
     annotation = Annotation(
-        id=os.urandom(16).hex(),  # 128 random bits, as a UUID4 has, without its slow constructor
+        id=annotation_id or os.urandom(16).hex(),  # 128 random bits, as a UUID4 has, without its slow constructor
         name=name,
         value=checked.value,
         score=checked.score,
@@ -191,16 +194,17 @@ def _deliver(
 
 
 def _watch_joins() -> None:
+    """Resolve pending annotations on the spans of the tracer provider llmtap writes through."""
     state = runtime.current()
-    provider = state.tracer_provider if state is not None and state.tracer_provider is not None else None
-    watch.install(provider if provider is not None else trace.get_tracer_provider(), _deliver)
+    given = state.tracer_provider if state is not None else None
+    watch.install(given if given is not None else trace.get_tracer_provider(), _deliver)
 
 
 def commit(prepared: Prepared) -> Annotation:
     """Deliver a prepared annotation: emit it now; a pending one is also kept until its span appears."""
     annotation = prepared.annotation
     _deliver(annotation, prepared.live_span, prepared.response_id, prepared.settings)
-    if annotation.pending:
+    if annotation.pending and prepared.settings.enabled:
         try:
             pending.holder().add(annotation)
             _watch_joins()

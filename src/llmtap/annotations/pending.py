@@ -4,11 +4,13 @@ A pending annotation is emitted at once with its join key (`llmtap.annotation.jo
 the local store or any backend can resolve it, and it is kept in the process's `PendingHolder`. When a
 span with that label value starts or ends in this process, the annotation is resolved: it lands on the
 span if that is still open, and it is emitted again with the span's trace and span ids and the SAME
-`llmtap.annotation.id` (a consumer keeps the last record per id). Nothing is dropped: an annotation the
+`llmtap.annotation.id` (the local store keeps it once, linked). Nothing is dropped: an annotation the
 in-memory holder has to let go (it is bounded) was already emitted with its join key.
 
-The holder contract (the in-memory one below; the local store can install a durable one with
-`set_holder`):
+The local store needs no holder of its own: its log exporter receives the join-key record and keeps the
+annotation pending in the database until a span with that label value is stored, across processes
+(`llmtap annotations pending` reads it there). `set_holder` is the plug-in point for a durable holder the
+application itself should consult (e.g. a shared server database), under this contract:
 
 - `add(annotation)`: keep a pending annotation (target kind `span`, `target.join` set, no span id).
   Called on the application's thread: must be quick and thread-safe, must never raise for a full
@@ -69,6 +71,7 @@ class InMemoryPending:
         self._lock = threading.Lock()
         self._by_id: OrderedDict[str, Annotation] = OrderedDict()
         self._by_key: dict[JoinKey, list[str]] = {}
+        self._keys_per_label: dict[str, int] = {}
         self._labels: frozenset[str] = frozenset()
 
     def add(self, annotation: Annotation) -> None:
@@ -82,8 +85,8 @@ class InMemoryPending:
             self._by_id[annotation.id] = annotation
             ids = self._by_key.setdefault(key, [])
             ids.append(annotation.id)
-            if len(ids) == 1 and key.label not in self._labels:
-                self._labels = self._labels | {key.label}
+            if len(ids) == 1:
+                self._key_added(key.label)
         if released is not None and self.released == 1:
             logger.warning(
                 "llmtap: more than %d annotations are pending on join keys no span has matched; the oldest "
@@ -104,7 +107,21 @@ class InMemoryPending:
         ids.remove(annotation_id)
         if not ids:
             del self._by_key[key]
-            self._labels = frozenset(k.label for k in self._by_key)
+            self._key_removed(key.label)
+
+    def _key_added(self, label: str) -> None:
+        count = self._keys_per_label.get(label, 0)
+        self._keys_per_label[label] = count + 1
+        if not count:
+            self._labels = self._labels | {label}
+
+    def _key_removed(self, label: str) -> None:
+        count = self._keys_per_label[label] - 1
+        if count:
+            self._keys_per_label[label] = count
+        else:
+            del self._keys_per_label[label]
+            self._labels = self._labels - {label}
 
     def lookup(self, key: JoinKey) -> SpanRef | None:
         return None
@@ -114,7 +131,7 @@ class InMemoryPending:
             ids = self._by_key.pop(key, None)
             if ids is None:
                 return []
-            self._labels = frozenset(k.label for k in self._by_key)
+            self._key_removed(key.label)
             return [self._by_id.pop(annotation_id) for annotation_id in ids]
 
     def join_labels(self) -> frozenset[str]:
