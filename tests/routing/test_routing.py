@@ -149,3 +149,20 @@ def test_sampling_is_deterministic_by_trace_id_across_processes() -> None:
     assert 0.26 < sum(here) / len(here) < 0.34
     assert [sampled("r", trace_id, 1.0) for trace_id in ids[:5]] == [True] * 5
     assert [sampled("r", trace_id, 0.0) for trace_id in ids[:5]] == [False] * 5
+
+
+_NO_ROUTES = """
+import sys
+import llmtap
+llmtap.instrument(config={})
+assert "llmtap.routing" not in sys.modules and "cel" not in sys.modules, sorted(sys.modules)
+print("ok")
+"""
+
+
+def test_without_routes_routing_is_never_imported(tmp_path: Any) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _NO_ROUTES], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
