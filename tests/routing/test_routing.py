@@ -166,3 +166,17 @@ def test_without_routes_routing_is_never_imported(tmp_path: Any) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_conditions_see_the_cost_of_the_trace(routed: Start) -> None:
+    when = "trace.cost > 0.0 && spans.exists(s, s.cost > 0.0)"
+    rule = {"name": "priced", "when": when, "actions": ["dataset:priced"]}
+    app = routed([rule])
+    priced = app.answer()
+    app.answer(fail=True)  # a failed call has no cost
+    _flush_routing()
+    store = app.store()
+    try:
+        assert [trace_id for trace_id, _, _ in store.dataset_items("priced")] == [priced.trace_id]
+    finally:
+        store.close()
