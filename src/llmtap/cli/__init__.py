@@ -12,6 +12,7 @@ from llmtap.cli.annotations import annotations
 from llmtap.cli.demo import demo
 from llmtap.cli.labels import labels
 from llmtap.cli.purge import purge
+from llmtap.cli.routes import routes
 from llmtap.cli.show import show
 from llmtap.cli.stats import stats
 from llmtap.cli.traces import traces
@@ -30,3 +31,4 @@ main.add_command(traces)
 main.add_command(show)
 main.add_command(stats)
 main.add_command(demo)
+main.add_command(routes)
