@@ -162,6 +162,12 @@ def test_chat_eval_and_preference_rows(reviewed) -> None:
     assert pair["preferred_output"] == [{"role": "assistant", "content": "It is 18 C and sunny."}]
     assert pair["non_preferred_output"] == [{"role": "assistant", "content": "It is 18 C."}]
 
+    assert store.add_to_dataset("golden", corrected) and store.add_to_dataset("golden", plain)
+    out = io.StringIO()
+    summary = export(store, Source(dataset="golden"), "preference", out)
+    assert (summary.traces, summary.rows, summary.skipped) == (2, 1, 1)  # the plain trace has no correction
+    assert read(out) == [pair]
+
     out = io.StringIO()
     export(store, Source(query=TraceQuery(annotations={"human_feedback": "bad"})), "eval", out, provenance="none")
     (evaluated,) = read(out)

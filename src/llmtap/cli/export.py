@@ -8,17 +8,8 @@ from pathlib import Path
 
 import click
 
+from llmtap.cli.common import _pairs, json_option, store_option
 from llmtap.errors import LlmtapError
-
-
-def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
-    found = {}
-    for value in values:
-        key, sep, text = value.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{value!r}: expected key=value", param_hint=option)
-        found[key] = text
-    return found
 
 
 @click.command()
@@ -44,8 +35,8 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     show_default=True,
     help="row: an `llmtap` key in each row; file: OUTPUT.provenance.jsonl, line for line; none: left out.",
 )
-@click.option("--store", "store_file", type=click.Path(dir_okay=False, path_type=Path), help="Store file.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@store_option
+@json_option
 def export(
     queue_name: str | None,
     dataset: str | None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,22 +9,10 @@ from typing import Any, TypeVar
 
 import click
 
+from llmtap.cli.common import console, json_option, opened_store, print_json, store_option
 from llmtap.errors import LlmtapError
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _store_option(function: F) -> F:
-    return click.option(
-        "--store",
-        "store_file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Store file (default: LLMTAP_STORE, else .llmtap/llmtap.db).",
-    )(function)
-
-
-def _json_option(function: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(function)
 
 
 def _as_option(function: F) -> F:
@@ -35,20 +22,9 @@ def _as_option(function: F) -> F:
 @contextmanager
 def _queues(store_file: Path | None) -> Iterator[Any]:
     from llmtap.review import ReviewQueues
-    from llmtap.store import open_store
 
-    try:
-        store = open_store(store_file)
-        try:
-            yield ReviewQueues(store)
-        finally:
-            store.close()
-    except LlmtapError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+    with opened_store(store_file) as store:
+        yield ReviewQueues(store)
 
 
 @click.group()
@@ -57,8 +33,8 @@ def queue() -> None:
 
 
 @queue.command("list")
-@_store_option
-@_json_option
+@store_option
+@json_option
 def list_queues(store_file: Path | None, as_json: bool) -> None:
     """Every declared queue with its items per state."""
     with _queues(store_file) as queues:
@@ -66,7 +42,7 @@ def list_queues(store_file: Path | None, as_json: bool) -> None:
             {**config.as_dict(), "states": queues.stats(name).states} for name, config in sorted(queues.queues.items())
         ]
     if as_json:
-        _echo_json(listed)
+        print_json(listed)
         return
     if not listed:
         click.echo("no queues declared; add [tool.llmtap.queues.<name>] to pyproject.toml")
@@ -80,17 +56,16 @@ def list_queues(store_file: Path | None, as_json: bool) -> None:
 
 @queue.command()
 @click.argument("name")
-@_store_option
-@_json_option
+@store_option
+@json_option
 def show(name: str, store_file: Path | None, as_json: bool) -> None:
     """The queue's settings and every item with its reviews."""
     with _queues(store_file) as queues:
         config = queues.queue(name)
         items = queues.items(name)
     if as_json:
-        _echo_json({**config.as_dict(), "items": [item.as_dict() for item in items]})
+        print_json({**config.as_dict(), "items": [item.as_dict() for item in items]})
         return
-    from rich.console import Console
     from rich.table import Table
 
     click.echo(f"{config.name}: asks for {', '.join(config.annotations)}; {config.reviewers} reviewer(s) per item")
@@ -100,13 +75,13 @@ def show(name: str, store_file: Path | None, as_json: bool) -> None:
     for item in items:
         reviews = ", ".join(f"{review.reviewer} {review.state}" for review in item.reviews)
         table.add_row(str(item.item_id), item.trace_id, item.state, reviews)
-    Console().print(table)
+    console().print(table)
 
 
 @queue.command()
 @click.argument("name")
 @click.argument("trace_id")
-@_store_option
+@store_option
 def add(name: str, trace_id: str, store_file: Path | None) -> None:
     """Put a stored trace (id or unique prefix) in the queue."""
     with _queues(store_file) as queues:
@@ -117,7 +92,7 @@ def add(name: str, trace_id: str, store_file: Path | None) -> None:
 @queue.command()
 @click.argument("name")
 @click.argument("trace_id")
-@_store_option
+@store_option
 def remove(name: str, trace_id: str, store_file: Path | None) -> None:
     """Take a trace out of the queue, with its claims."""
     with _queues(store_file) as queues:
@@ -132,8 +107,8 @@ def remove(name: str, trace_id: str, store_file: Path | None) -> None:
 @queue.command("next")
 @click.argument("name")
 @_as_option
-@_store_option
-@_json_option
+@store_option
+@json_option
 def next_item(name: str, reviewer: str, store_file: Path | None, as_json: bool) -> None:
     """Claim the next item for REVIEWER and print its trace in context."""
     with _queues(store_file) as queues:
@@ -141,12 +116,12 @@ def next_item(name: str, reviewer: str, store_file: Path | None, as_json: bool) 
         asked = {annotation: queues.schemas[annotation].allows() for annotation in queues.queue(name).annotations}
     if claim is None:
         if as_json:
-            _echo_json(None)
+            print_json(None)
         else:
             click.echo(f"nothing left in {name} for {reviewer}")
         return
     if as_json:
-        _echo_json({**claim.as_dict(), "asks_for": asked})
+        print_json({**claim.as_dict(), "asks_for": asked})
         return
     _render(claim)
     click.echo()
@@ -160,27 +135,10 @@ def next_item(name: str, reviewer: str, store_file: Path | None, as_json: bool) 
 
 
 def _render(claim: Any) -> None:
-    """The trace in context, with `llmtap show`'s rendering where it is installed."""
-    from rich.console import Console
+    """The trace in context, as `llmtap show` renders it: span tree, annotations, conversation."""
+    from llmtap.cli.show import render_trace
 
-    out = Console()
-    try:
-        from llmtap.cli.show import render_trace  # type: ignore[import-not-found]
-    except ImportError:
-        render_trace = None
-    if render_trace is not None:
-        render_trace(out, claim.trace)
-        return
-    from llmtap.export import row
-
-    exported = row(claim.trace, "chat")
-    out.print(f"trace {claim.trace.trace_id}  labels {json.dumps(claim.trace.summary.labels)}")
-    for message in exported.row["messages"] if exported is not None else ():
-        out.print(f"[bold]{message['role']}[/bold]: {message.get('content') or ''}")
-        for call in message.get("tool_calls", ()):
-            out.print(f"  → {call['function']['name']}({call['function']['arguments']})")
-    for annotation in claim.trace.annotations:
-        out.print(f"  annotation {annotation.name}={annotation.value!r} by {annotation.annotator or '?'}")
+    render_trace(console(), claim.trace)
 
 
 def _values(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -198,8 +156,8 @@ def _values(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.argument("values", nargs=-1)
 @_as_option
 @click.option("--explanation", help="Why (stored with every value).")
-@_store_option
-@_json_option
+@store_option
+@json_option
 def submit(
     item: int, values: tuple[str, ...], reviewer: str, explanation: str | None, store_file: Path | None, as_json: bool
 ) -> None:
@@ -211,7 +169,7 @@ def submit(
             raise click.ClickException(str(exc)) from None
         state = queues.item(item).state
     if as_json:
-        _echo_json({"item": item, "state": state, "annotations": [annotation.as_dict() for annotation in stored]})
+        print_json({"item": item, "state": state, "annotations": [annotation.as_dict() for annotation in stored]})
         return
     click.echo(f"item {item}: stored {', '.join(f'{a.name}={a.value!r}' for a in stored)}; the item is {state}")
 
@@ -219,7 +177,7 @@ def submit(
 @queue.command()
 @click.argument("item", type=int)
 @_as_option
-@_store_option
+@store_option
 def skip(item: int, reviewer: str, store_file: Path | None) -> None:
     """REVIEWER passes on ITEM: the slot goes back to the others."""
     with _queues(store_file) as queues:
@@ -229,14 +187,14 @@ def skip(item: int, reviewer: str, store_file: Path | None) -> None:
 
 @queue.command()
 @click.argument("name")
-@_store_option
-@_json_option
+@store_option
+@json_option
 def stats(name: str, store_file: Path | None, as_json: bool) -> None:
     """Items per state, reviews per reviewer, and agreement (percent and Krippendorff's alpha) per annotation."""
     with _queues(store_file) as queues:
         found = queues.stats(name)
     if as_json:
-        _echo_json(found.as_dict())
+        print_json(found.as_dict())
         return
     click.echo(f"{name}: " + ", ".join(f"{count} {state}" for state, count in found.states.items()))
     click.echo("reviews: " + (", ".join(f"{who} {count}" for who, count in found.reviewers.items()) or "none yet"))

@@ -9,7 +9,6 @@ once never get the same slot.
 from __future__ import annotations
 
 import sqlite3
-import time
 from typing import Any
 
 from llmtap.store.api import QueueItem, QueueReview, StoreError
@@ -34,17 +33,6 @@ class ReviewTables:
 
     _transaction: Any
     _read: Any
-
-    def enqueue(self, queue: str, trace_id: str, *, span_id: str | None = None, rule: str | None = None) -> bool:
-        """Put the trace in `queue` (state pending). False if it was there already."""
-        now = time.time_ns()
-        with self._transaction() as conn:
-            cursor = conn.execute(
-                "INSERT OR IGNORE INTO queue_items (queue, trace_id, span_id, state, rule, added_ns, updated_ns) "
-                "VALUES (?, ?, ?, 'pending', ?, ?, ?)",
-                (queue, trace_id, span_id, rule, now, now),
-            )
-            return cursor.rowcount == 1
 
     def queue_items(self, queue: str, *, now_ns: int, reviewers: int = 1) -> list[QueueItem]:
         """Every item of `queue` with its reviews, oldest first; states as of `now_ns`."""

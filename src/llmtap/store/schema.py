@@ -145,6 +145,17 @@ CREATE TABLE dataset_items (
 );
 """
 
+_V4 = """
+-- Which routing targets (exporter:<name>, tag:<key>) have received a trace: each at most once.
+CREATE TABLE route_deliveries (
+    target TEXT NOT NULL,
+    trace_id TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    time_ns INTEGER NOT NULL,
+    PRIMARY KEY (target, trace_id)
+) WITHOUT ROWID;
+"""
+
 _REVIEWS = """
 -- Each reviewer's claim on a review-queue item and its outcome (claimed | completed | skipped).
 CREATE TABLE queue_reviews (
@@ -158,6 +169,6 @@ CREATE TABLE queue_reviews (
 """
 
 # v1: spans, trace summaries, facets, full text; v2: annotations; v3: queue items and datasets;
-# v4: queue reviews.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _REVIEWS)
+# v4: routing deliveries; v5: queue reviews.
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _REVIEWS)
 SCHEMA_VERSION = len(MIGRATIONS)
