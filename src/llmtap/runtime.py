@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -60,11 +61,22 @@ def configure(
             meter_provider = meter_provider if meter_provider is not None else _current.meter_provider
             logger_provider = logger_provider if logger_provider is not None else _current.logger_provider
         labels = label_policy.LabelPolicy.from_settings(settings)
+        from llmtap.store import wiring as store_wiring  # set-up only: the capture path never imports the store
+
+        nothing_configured = False
         if tracer_provider is None and not providers.global_tracer_provider_is_set():
+            nothing_configured = not store_wiring.traces_configured()
             providers.setup_tracer_provider()
         if meter_provider is None and not providers.global_meter_provider_is_set():
             providers.setup_meter_provider()
-        tracer = trace.get_tracer(INSTRUMENTATION_SCOPE, __version__, tracer_provider, schema_url=_SCHEMA_URL)
+        tracer = store_wiring.wire(
+            settings,
+            tracer_provider,
+            nothing_configured=nothing_configured,
+            name=INSTRUMENTATION_SCOPE,
+            version=__version__,
+            schema_url=_SCHEMA_URL,
+        ) or trace.get_tracer(INSTRUMENTATION_SCOPE, __version__, tracer_provider, schema_url=_SCHEMA_URL)
         meter = metrics.get_meter(INSTRUMENTATION_SCOPE, __version__, meter_provider, schema_url=_SCHEMA_URL)
         labels.bind_meter(meter)
         emitter = Emitter(tracer, GenAIMetrics(meter), settings.max_content_chars, settings.capture_content)
@@ -123,6 +135,9 @@ def follow_global_provider() -> None:
         from llmtap.labels.processor import install as install_label_processor
 
         install_label_processor(provider)
+        from llmtap.store import wiring as store_wiring
+
+        store_wiring.follow(provider)
 
 
 def current_settings() -> Settings:
@@ -160,3 +175,6 @@ def reset() -> None:
         _current = None
         label_policy.activate(None)
         _stop_watching_global_provider()
+        wiring = sys.modules.get("llmtap.store.wiring")
+        if wiring is not None:
+            wiring.reset()

@@ -7,15 +7,19 @@ import os
 import stat
 from pathlib import Path
 
+from opentelemetry import trace
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode
 
 from llmtap.store import StoredAnnotation, TraceQuery, open_store
-from llmtap.store.exporter import StoreSpanExporter
+from llmtap.store.exporter import StoreLogExporter, StoreSpanExporter
 
 ATTRIBUTES = {
     "gen_ai.operation.name": "chat",
@@ -224,15 +228,15 @@ def test_annotations_round_trip_and_pending_join_keys_resolve_when_the_span_arri
     path = tmp_path / "llmtap.db"
     store = open_store(path)
     waiting = StoredAnnotation(
-        annotation_id="ann-2",
+        id="ann-2",
         name="human_feedback",
         value="good",
         label="good",
         explanation="helpful",
         annotator="web",
         annotator_kind="end_user",
-        schema_version="1",
-        target={"join": {"label": "user_id", "value": "u-1"}},
+        schema_version=1,
+        target={"kind": "span", "join": {"label": "user_id", "value": "u-1"}},
         metadata={"page": "/chat", "n": 2},
         attributes={"gen_ai.evaluation.name": "human_feedback"},
         time_ns=1_700_000_000_000_000_000,
@@ -246,7 +250,7 @@ def test_annotations_round_trip_and_pending_join_keys_resolve_when_the_span_arri
     root = min(memory.get_finished_spans(), key=lambda span: span.start_time)
     trace_id, root_id = format(root.context.trace_id, "032x"), format(root.context.span_id, "016x")
     direct = StoredAnnotation(
-        annotation_id="ann-1",
+        id="ann-1",
         name="score",
         value=4.0,
         score=4.0,
@@ -256,7 +260,14 @@ def test_annotations_round_trip_and_pending_join_keys_resolve_when_the_span_arri
     )
     assert store.write_annotations([direct]) == 1
     assert store.pending_annotations() == []
-    resolved = StoredAnnotation(**{**waiting.__dict__, "trace_id": trace_id, "span_id": root_id})
+    resolved = StoredAnnotation(
+        **{
+            **waiting.__dict__,
+            "trace_id": trace_id,
+            "span_id": root_id,
+            "target": {**waiting.target, "trace_id": trace_id, "span_id": root_id},
+        }
+    )
     assert store.get_trace(trace_id).annotations == [direct, resolved]
     assert store.annotations() == [direct, resolved]
     assert [t.trace_id for t in store.query_traces(TraceQuery(annotations={"human_feedback": "good"}))] == [trace_id]
@@ -265,3 +276,79 @@ def test_annotations_round_trip_and_pending_join_keys_resolve_when_the_span_arri
     [annotated] = store.annotated_traces("human_feedback")
     assert annotated.annotation == resolved
     assert annotated.labels == {"user_id": "u-1", "beta": "true", "tier": "3"}
+
+
+def test_annotation_log_records_round_trip_through_the_log_exporter(tmp_path: Path) -> None:
+    """Records as `llmtap.annotate()` emits them: semconv `gen_ai.evaluation.*` plus `llmtap.annotation.*`."""
+    path = tmp_path / "llmtap.db"
+    provider, memory = _pipeline(path)
+    _emit(provider)
+    provider.shutdown()
+    root = min(memory.get_finished_spans(), key=lambda span: span.start_time)
+    logs = LoggerProvider()
+    logs.add_log_record_processor(BatchLogRecordProcessor(StoreLogExporter(path)))
+    logger = logs.get_logger("llmtap")
+    span_context = SpanContext(root.context.trace_id, root.context.span_id, is_remote=False)
+    logger.emit(
+        timestamp=1_764_201_600_000_000_000,
+        context=trace.set_span_in_context(NonRecordingSpan(span_context)),
+        severity_number=SeverityNumber.INFO,
+        event_name="gen_ai.evaluation.result",
+        attributes={
+            "gen_ai.evaluation.name": "helpfulness",
+            "gen_ai.evaluation.score.value": 0.75,
+            "gen_ai.evaluation.score.label": "mostly",
+            "gen_ai.evaluation.explanation": "answered, a bit long",
+            "llmtap.annotation.id": "ann-9",
+            "llmtap.annotation.value": "mostly",
+            "llmtap.annotation.annotator": "judge-1",
+            "llmtap.annotation.annotator_kind": "llm",
+            "llmtap.annotation.schema_version": 2,
+            "llmtap.annotation.target.kind": "span",
+            "llmtap.annotation.metadata": '{"model": "gpt-4o", "run": 3}',
+        },
+    )
+    logger.emit(event_name="app.other", attributes={"x": 1})  # not an annotation: ignored
+    logger.emit(  # a join key no stored span has: kept pending
+        timestamp=1_764_201_600_000_000_001,
+        context=trace.set_span_in_context(trace.INVALID_SPAN),
+        event_name="gen_ai.evaluation.result",
+        attributes={
+            "gen_ai.evaluation.name": "thumbs",
+            "llmtap.annotation.id": "ann-10",
+            "llmtap.annotation.value": True,
+            "gen_ai.evaluation.score.label": "true",
+            "llmtap.annotation.annotator_kind": "end_user",
+            "llmtap.annotation.target.kind": "span",
+            "llmtap.annotation.join.label": "message_id",
+            "llmtap.annotation.join.value": "m-1",
+        },
+    )
+    logs.shutdown()
+    trace_id, span_id = format(root.context.trace_id, "032x"), format(root.context.span_id, "016x")
+    store = open_store(path)
+    [stored] = store.annotations()
+    assert stored.as_dict() == {
+        "id": "ann-9",
+        "name": "helpfulness",
+        "value": "mostly",
+        "score": 0.75,
+        "label": "mostly",
+        "explanation": "answered, a bit long",
+        "schema_version": 2,
+        "target": {"kind": "span", "trace_id": trace_id, "span_id": span_id},
+        "annotator": "judge-1",
+        "annotator_kind": "llm",
+        "created_at": "2025-11-27T00:00:00.000000Z",
+        "metadata": {"model": "gpt-4o", "run": 3},
+        "trace_id": trace_id,
+        "span_id": span_id,
+    }
+    assert stored.attributes["llmtap.annotation.annotator"] == "judge-1"
+    [pending] = store.pending_annotations()
+    assert (pending.id, pending.value, pending.trace_id, pending.target) == (
+        "ann-10",
+        True,
+        None,
+        {"kind": "span", "join": {"label": "message_id", "value": "m-1"}},
+    )

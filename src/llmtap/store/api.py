@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -172,9 +172,11 @@ class StoredSpan:
 
 @dataclass(frozen=True)
 class StoredAnnotation:
-    """One annotation as stored. `value` is the annotation's value as given (str, number or bool)."""
+    """One annotation as stored: the fields of `llmtap.annotations.Annotation`, plus the trace and span it
+    landed on (None for a session, or while a join key matches no stored span) and its record's attributes.
+    `value` is as given (str, number or bool); `time_ns` is when it was made."""
 
-    annotation_id: str
+    id: str
     name: str
     value: Any
     trace_id: str | None = None
@@ -184,16 +186,30 @@ class StoredAnnotation:
     explanation: str | None = None
     annotator: str | None = None
     annotator_kind: str | None = None  # human | end_user | llm | code
-    schema_version: str | None = None
-    target: dict[str, Any] = field(default_factory=dict)  # as given: {"trace_id"...}, {"join": {...}}, ...
+    schema_version: int | None = None
+    target: dict[str, Any] = field(default_factory=dict)  # {"kind", "trace_id", "span_id", "session_id", "join"}
     metadata: dict[str, Any] = field(default_factory=dict)
     attributes: dict[str, Any] = field(default_factory=dict)  # every attribute of the log record
     time_ns: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["time"] = iso_time(self.time_ns)
-        return data
+        """The `Annotation` JSON shape (`created_at` in ISO 8601 UTC), with `trace_id` and `span_id`."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "value": self.value,
+            "score": self.score,
+            "label": self.label,
+            "explanation": self.explanation,
+            "schema_version": self.schema_version,
+            "target": self.target,
+            "annotator": self.annotator,
+            "annotator_kind": self.annotator_kind,
+            "created_at": iso_time(self.time_ns),
+            "metadata": self.metadata,
+            "trace_id": self.trace_id,
+            "span_id": self.span_id,
+        }
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,7 @@ CREATE TABLE annotations (
     explanation TEXT,
     annotator TEXT,
     annotator_kind TEXT,
-    schema_version TEXT,
+    schema_version INTEGER,
     target TEXT NOT NULL,
     metadata TEXT NOT NULL,
     attributes TEXT NOT NULL,

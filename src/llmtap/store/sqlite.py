@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from llmtap.store.api import (
     TraceSummary,
     to_ns,
 )
-from llmtap.store.convert import SpanRow, dumps, labels_of, searchable_text
+from llmtap.store.convert import SpanRow, dumps, label_text, labels_of, searchable_text
 
 BUSY_TIMEOUT_S = 10.0
 _HEX = re.compile(r"[0-9a-f]{1,32}")
@@ -52,7 +53,7 @@ _ANNOTATION_COLUMNS = (
 )
 
 
-def describe_error(exc: BaseException, path: str) -> StoreError:
+def describe_error(exc: BaseException, path: str, busy_timeout_s: float = BUSY_TIMEOUT_S) -> StoreError:
     """A `StoreError` saying in plain words what is wrong with the store file, whatever SQLite raised."""
     if isinstance(exc, StoreError):
         return exc
@@ -63,7 +64,7 @@ def describe_error(exc: BaseException, path: str) -> StoreError:
     elif "unable to open" in lowered or isinstance(exc, OSError):
         what = "cannot be opened or created (does its directory exist and is it writable?)"
     elif "locked" in lowered or "busy" in lowered:
-        what = f"is locked by another process (waited {BUSY_TIMEOUT_S:g} s)"
+        what = f"is locked by another process (waited {busy_timeout_s:g} s)"
     elif "full" in lowered:
         what = "cannot grow: the disk is full"
     elif "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
@@ -124,8 +125,9 @@ def _make_private(path: Path) -> None:
 class SQLiteStore:
     """A store in one SQLite file. Thread-safe; several processes may write the same file at once."""
 
-    def __init__(self, path: Path, *, create: bool = True) -> None:
+    def __init__(self, path: Path, *, create: bool = True, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
         self.path = str(path)
+        self.busy_timeout_s = busy_timeout_s
         self._lock = threading.RLock()
         self._resource_ids: dict[int, int] = {}
         self._scope_ids: dict[int, int] = {}
@@ -134,20 +136,20 @@ class SQLiteStore:
                 _make_private(path)
             elif not path.exists():
                 raise StoreError(f"no llmtap store at {path}; expected the path of an existing store file")
-            self._conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+            self._conn = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
-            raise describe_error(exc, self.path) from exc
+            raise describe_error(exc, self.path, self.busy_timeout_s) from exc
         try:
             self._prepare(create)
         except BaseException as exc:
             self._conn.close()
-            raise describe_error(exc, self.path) from exc
+            raise describe_error(exc, self.path, self.busy_timeout_s) from exc
 
     # -- set-up -----------------------------------------------------------------------------------
 
     def _prepare(self, create: bool) -> None:
         conn = self._conn
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
         fresh = conn.execute("PRAGMA page_count").fetchone()[0] == 0
         if fresh:
             conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # lets retention give space back
@@ -216,7 +218,7 @@ class SQLiteStore:
             with self._transaction() as conn:
                 return self._insert_rows(conn, rows)
         except sqlite3.Error as exc:
-            raise describe_error(exc, self.path) from exc
+            raise describe_error(exc, self.path, self.busy_timeout_s) from exc
 
     def _resource_id(self, conn: sqlite3.Connection, resource: Any) -> int:
         key = id(resource)
@@ -383,30 +385,35 @@ class SQLiteStore:
                     stored += self._insert_annotation(conn, annotation)
                 return stored
         except sqlite3.Error as exc:
-            raise describe_error(exc, self.path) from exc
+            raise describe_error(exc, self.path, self.busy_timeout_s) from exc
 
     def _insert_annotation(self, conn: sqlite3.Connection, annotation: StoredAnnotation) -> int:
+        """Store one annotation; a later record with the same id supersedes an earlier one."""
         if annotation.trace_id is None:
             join = annotation.target.get("join") if isinstance(annotation.target, dict) else None
             if isinstance(join, dict) and "label" in join and "value" in join:
                 found = self._join_target(conn, str(join["label"]), str(join["value"]))
                 if found is None:
-                    conn.execute(
-                        "INSERT OR IGNORE INTO pending_annotations VALUES (?, ?, ?, ?, ?)",
-                        (
-                            annotation.annotation_id,
-                            str(join["label"]),
-                            str(join["value"]),
-                            dumps(_annotation_record(annotation)),
-                            annotation.time_ns,
-                        ),
-                    )
+                    if not conn.execute(
+                        "SELECT 1 FROM annotations WHERE annotation_id = ?", (annotation.id,)
+                    ).fetchone():
+                        conn.execute(
+                            "INSERT OR REPLACE INTO pending_annotations VALUES (?, ?, ?, ?, ?)",
+                            (
+                                annotation.id,
+                                str(join["label"]),
+                                str(join["value"]),
+                                dumps(_annotation_record(annotation)),
+                                annotation.time_ns,
+                            ),
+                        )
                     return 0
                 annotation = _with_target(annotation, *found)
-        cursor = conn.execute(
-            "INSERT OR IGNORE INTO annotations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        conn.execute("DELETE FROM pending_annotations WHERE annotation_id = ?", (annotation.id,))
+        conn.execute(
+            "INSERT OR REPLACE INTO annotations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                annotation.annotation_id,
+                annotation.id,
                 annotation.trace_id,
                 annotation.span_id,
                 annotation.name,
@@ -424,7 +431,7 @@ class SQLiteStore:
                 annotation.time_ns,
             ),
         )
-        return cursor.rowcount
+        return 1
 
     def _join_target(self, conn: sqlite3.Connection, label: str, value: str) -> tuple[str, str] | None:
         """The trace and the outermost span carrying label `label` = `value`, if one is stored."""
@@ -437,7 +444,8 @@ class SQLiteStore:
         for span_id, attributes in conn.execute(
             "SELECT span_id, attributes FROM spans WHERE trace_id = ? ORDER BY start_ns", (trace[0],)
         ):
-            if labels_of({attribute: json.loads(attributes).get(attribute, ...)}).get(label) == value:
+            values = json.loads(attributes)
+            if attribute in values and label_text(values[attribute]) == value:
                 return trace[0], span_id
         return None
 
@@ -453,9 +461,8 @@ class SQLiteStore:
             found = self._join_target(conn, label, value)
             if found is None:
                 continue
-            for annotation_id, record in pending:
+            for _, record in pending:
                 self._insert_annotation(conn, _with_target(_annotation_from_record(json.loads(record)), *found))
-                conn.execute("DELETE FROM pending_annotations WHERE annotation_id = ?", (annotation_id,))
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -504,7 +511,7 @@ class SQLiteStore:
             with self._lock:
                 return self._conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise describe_error(exc, self.path) from exc
+            raise describe_error(exc, self.path, self.busy_timeout_s) from exc
 
     def query_traces(self, query: TraceQuery | None = None) -> list[TraceSummary]:
         query = _checked(query or TraceQuery())
@@ -626,7 +633,7 @@ class SQLiteStore:
                 self._conn.execute("PRAGMA incremental_vacuum")
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error as exc:
-            raise describe_error(exc, self.path) from exc
+            raise describe_error(exc, self.path, self.busy_timeout_s) from exc
         return PurgeResult(traces=traces, spans=spans, annotations=annotations)
 
     def _delete_traces(self, conn: sqlite3.Connection, trace_ids: list[str]) -> tuple[int, int]:
@@ -733,7 +740,7 @@ def _span(row: tuple[Any, ...]) -> StoredSpan:
 
 def _annotation(row: tuple[Any, ...]) -> StoredAnnotation:
     return StoredAnnotation(
-        annotation_id=row[0],
+        id=row[0],
         name=row[1],
         value=json.loads(row[2]),
         trace_id=row[3],
@@ -760,6 +767,6 @@ def _annotation_from_record(record: dict[str, Any]) -> StoredAnnotation:
 
 
 def _with_target(annotation: StoredAnnotation, trace_id: str, span_id: str) -> StoredAnnotation:
-    from dataclasses import replace
-
-    return replace(annotation, trace_id=trace_id, span_id=span_id)
+    """The annotation landed on a span: its target says which (as `Target.resolved` does)."""
+    target = {**annotation.target, "trace_id": trace_id, "span_id": span_id}
+    return replace(annotation, trace_id=trace_id, span_id=span_id, target=target)
