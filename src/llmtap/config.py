@@ -34,6 +34,8 @@ _ENV_NAMES = {
     "max_content_chars": "LLMTAP_MAX_CONTENT_CHARS",
     "tags": "LLMTAP_TAGS",
     "store": "LLMTAP_STORE",
+    "store_max_age_days": "LLMTAP_STORE_MAX_AGE_DAYS",
+    "store_max_size_mb": "LLMTAP_STORE_MAX_SIZE_MB",
     "openai_stream_usage": "LLMTAP_OPENAI_STREAM_USAGE",
     "labels_mode": "LLMTAP_LABELS_MODE",
 }
@@ -51,6 +53,8 @@ class Settings:
     max_content_chars: int = DEFAULT_MAX_CONTENT_CHARS
     tags: Mapping[str, str] = field(default_factory=dict)
     store: str = DEFAULT_STORE
+    store_max_age_days: int = 0  # retention of the local store, applied in the background (0: no limit)
+    store_max_size_mb: int = 0
     openai_stream_usage: bool = False
     labels_mode: str = "warn"
     disabled_instrumentations: frozenset[str] = frozenset()
@@ -120,6 +124,8 @@ _PARSERS = {
     "max_content_chars": parse_nonnegative_int,
     "tags": parse_tags,
     "store": _parse_store,
+    "store_max_age_days": parse_nonnegative_int,
+    "store_max_size_mb": parse_nonnegative_int,
     "openai_stream_usage": parse_bool,
     "labels_mode": _parse_labels_mode,
 }

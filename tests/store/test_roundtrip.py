@@ -222,6 +222,18 @@ def test_filters(tmp_path: Path) -> None:
     }
     assert store.count_traces(TraceQuery(labels={"user_id": "u-1"})) == 1
     assert store.get_trace(chat.trace_id[:5]).trace_id == chat.trace_id
+    [call] = store.model_calls(TraceQuery(labels={"user_id": "u-1"}))
+    assert (call.trace_id, call.name, call.model, call.provider, call.input_tokens, call.output_tokens, call.error) == (
+        chat.trace_id,
+        "chat gpt-4o-mini",
+        "gpt-4o-mini",
+        "openai",
+        12,
+        5,
+        True,
+    )
+    assert call.labels == {"user_id": "u-1", "beta": "true", "tier": "3"}
+    assert list(store.model_calls(TraceQuery(labels={"user_id": "u-2"}))) == []
 
 
 def test_annotations_round_trip_and_pending_join_keys_resolve_when_the_span_arrives(tmp_path: Path) -> None:

@@ -33,10 +33,11 @@ from llmtap.store.api import (
     TraceSummary,
     to_ns,
 )
-from llmtap.store.convert import SpanRow, dumps, label_text, labels_of, searchable_text
+from llmtap.store.convert import SpanRow, dumps, label_text, searchable_text
 
 BUSY_TIMEOUT_S = 10.0
 _HEX = re.compile(r"[0-9a-f]{1,32}")
+_FEW = 2000  # see SQLiteStore._many
 _CHUNK = 500  # SQLite's default limit of bound parameters is 32766; keep IN lists well under it
 _TRACE_COLUMNS = (
     "t.trace_id, t.root_name, t.root_span_id, t.start_ns, t.end_ns, t.span_count, t.model_calls, "
@@ -475,7 +476,13 @@ class SQLiteStore:
         if query.provider:
             facets.append(("provider", query.provider))
         for facet, value in facets:
-            conditions.append("t.trace_id IN (SELECT trace_id FROM trace_facets WHERE facet = ? AND value = ?)")
+            if self._many("SELECT 1 FROM trace_facets WHERE facet = ? AND value = ?", (facet, value)):
+                conditions.append(
+                    "EXISTS (SELECT 1 FROM trace_facets f "
+                    "WHERE f.facet = ? AND f.value = ? AND f.trace_id = t.trace_id)"
+                )
+            else:
+                conditions.append("t.trace_id IN (SELECT trace_id FROM trace_facets WHERE facet = ? AND value = ?)")
             params += [facet, value]
         if query.errors:
             conditions.append("t.error = 1")
@@ -492,11 +499,18 @@ class SQLiteStore:
             conditions.append("t.start_ns < ?")
             params.append(to_ns(query.until))
         if query.search is not None:
-            conditions.append(
-                "t.trace_id IN (SELECT s.trace_id FROM spans s WHERE s.rowid IN "
-                "(SELECT rowid FROM span_text WHERE span_text MATCH ?))"
-            )
-            params.append(fts_query(query.search))
+            match = fts_query(query.search)
+            if self._many("SELECT rowid FROM span_text WHERE span_text MATCH ?", (match,)):
+                conditions.append(
+                    "EXISTS (SELECT 1 FROM spans s JOIN span_text x ON x.rowid = s.rowid "
+                    "WHERE s.trace_id = t.trace_id AND span_text MATCH ?)"
+                )
+            else:
+                conditions.append(
+                    "t.trace_id IN (SELECT s.trace_id FROM spans s WHERE s.rowid IN "
+                    "(SELECT rowid FROM span_text WHERE span_text MATCH ?))"
+                )
+            params.append(match)
         for name, value in query.annotations.items():
             values = _filter_values(str(value))
             marks = ",".join("?" * len(values))
@@ -505,6 +519,12 @@ class SQLiteStore:
             )
             params += [name, *values]
         return (" WHERE " + " AND ".join(conditions)) if conditions else "", params
+
+    def _many(self, sql: str, params: Sequence[Any]) -> bool:
+        """Whether `sql` matches more than `_FEW` rows. A filter matching few rows is applied as a list of trace
+        ids (found through its index); one matching many is checked trace by trace, newest first, which stops as
+        soon as a page is full: both stay fast on a large store."""
+        return len(self._read(f"SELECT 1 FROM ({sql} LIMIT {_FEW + 1})", params)) > _FEW
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
@@ -558,7 +578,9 @@ class SQLiteStore:
         where, params = self._where(_checked(query or TraceQuery()))
         sql = (
             "SELECT s.trace_id, s.span_id, s.name, s.model, s.provider, s.start_ns, s.end_ns, s.input_tokens, "
-            "s.output_tokens, s.error, s.attributes FROM spans s WHERE s.is_model_call = 1"
+            "s.output_tokens, s.error, (SELECT json_group_object(substr(key, 12), CASE type WHEN 'true' THEN 'true' "
+            "WHEN 'false' THEN 'false' ELSE value END) FROM json_each(s.attributes) "
+            "WHERE key LIKE 'llmtap.tag.%') FROM spans s WHERE s.is_model_call = 1"
         )
         if where:
             sql += f" AND s.trace_id IN (SELECT t.trace_id FROM traces t{where})"
@@ -574,7 +596,7 @@ class SQLiteStore:
                 input_tokens=row[7],
                 output_tokens=row[8],
                 error=bool(row[9]),
-                labels=labels_of(json.loads(row[10])),
+                labels={key: label_text(value) for key, value in json.loads(row[10]).items()},
             )
 
     def annotated_traces(self, name: str, query: TraceQuery | None = None) -> Iterator[AnnotatedTrace]:
@@ -630,7 +652,7 @@ class SQLiteStore:
                 spans += counts[0]
                 annotations += counts[1]
             with self._lock:
-                self._conn.execute("PRAGMA incremental_vacuum")
+                self._conn.executescript("PRAGMA incremental_vacuum;")  # runs it to the end (execute: one page)
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error as exc:
             raise describe_error(exc, self.path, self.busy_timeout_s) from exc

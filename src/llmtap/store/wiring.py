@@ -118,6 +118,9 @@ def wire(
             return None
         path = path.absolute()
         _path = path
+        from llmtap.store import retention
+
+        retention.start(path, settings.store_max_age_days, settings.store_max_size_mb)
         if tracer_provider is not None:
             _following = False
             attach(tracer_provider, path)
