@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 
+from llmtap.cli.annotations import annotations
 from llmtap.cli.labels import labels
 from llmtap.cli.purge import purge
 
@@ -17,4 +18,5 @@ def main() -> None:
 
 
 main.add_command(labels)
+main.add_command(annotations)
 main.add_command(purge)
