@@ -91,7 +91,7 @@ def test_read_only_directory(tmp_path: Path) -> None:
 
 def test_full_disk_stores_whole_batches_only(tmp_path: Path) -> None:
     path = tmp_path / "full" / "llmtap.db"
-    stderr = _run_app(tmp_path, store=str(path), max_file_bytes=400_000)
+    stderr = _run_app(tmp_path, store=str(path), max_file_bytes=800_000)
     warnings = _store_warnings(stderr)
     assert len(warnings) == 2, stderr
     assert warnings[0].startswith(

@@ -144,3 +144,44 @@ def test_llmtap_store_off_records_nothing_locally(tmp_path: Path) -> None:
         result = _run(tmp_path, api, LLMTAP_STORE="off")
     assert not (tmp_path / ".llmtap").exists()
     assert "local store" not in result.stderr
+
+
+FEEDBACK_FIRST = """
+import llmtap
+llmtap.instrument()
+llmtap.annotate({"join": {"label": "message_id", "value": "m-9"}}, "rating", 4, annotator_kind="end_user")
+print("APP: Hi!")
+"""
+CALL_LATER = """
+import llmtap
+llmtap.instrument()
+import openai
+with llmtap.tags(message_id="m-9"):
+    reply = openai.OpenAI().chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+llmtap.annotate(llmtap.span_of(reply), "thumbs", "up", explanation="quick")
+print("APP:", reply.choices[0].message.content)
+"""
+
+
+def test_annotations_are_recorded_and_a_join_key_from_another_process_resolves(tmp_path: Path) -> None:
+    with LoopbackAPI() as api:
+        api.route("POST", "/v1/chat/completions", Reply(body=COMPLETION))
+        _run(tmp_path, api, FEEDBACK_FIRST, LLMTAP_ANNOTATIONS_MODE="open")
+        store = open_store(tmp_path / ".llmtap" / "llmtap.db", create=False)
+        [waiting] = store.pending_annotations()
+        assert (waiting.name, waiting.value, waiting.target) == (
+            "rating",
+            4,
+            {"kind": "span", "join": {"label": "message_id", "value": "m-9"}},
+        )
+        _run(tmp_path, api, CALL_LATER, LLMTAP_ANNOTATIONS_MODE="open")
+    [summary] = store.query_traces()
+    detail = store.get_trace(summary.trace_id)
+    [chat] = detail.spans
+    found = {(a.name, a.value, a.explanation, a.annotator_kind, a.trace_id, a.span_id) for a in detail.annotations}
+    assert found == {
+        ("rating", 4, None, "end_user", summary.trace_id, chat.span_id),
+        ("thumbs", "up", "quick", "human", summary.trace_id, chat.span_id),
+    }
+    assert store.pending_annotations() == []
+    assert [s.trace_id for s in store.query_traces(TraceQuery(annotations={"rating": "4"}))] == [summary.trace_id]

@@ -34,6 +34,7 @@ _path: Path | None = None  # the store spans are recorded to, while wired
 _following = False  # whether a global provider the application installs later gets the store processor
 _fallback: FallbackTracer | None = None
 _private: Any = None  # llmtap's own TracerProvider (nothing configured)
+_logger_provider: Any = None  # llmtap's own LoggerProvider for annotation records (no other)
 _announced: set[Path] = set()
 
 
@@ -156,6 +157,44 @@ def follow(provider: object) -> None:
             _fallback.switch_to_global()
 
 
+def logs_through(provider: Any) -> Any:
+    """The logger provider annotation records go through, given the one llmtap chose: while spans are recorded
+    into the store, an SDK provider gets the store's log processor, and in place of no provider (the API's
+    proxy) llmtap uses one of its own that records into the store."""
+    global _logger_provider
+    path = _path
+    if path is None:
+        return provider
+    add = getattr(provider, "add_log_record_processor", None)
+    with _lock:
+        if add is not None:
+            if getattr(provider, "_llmtap_store_path", None) != path:
+                add(_log_processor(path))
+                provider._llmtap_store_path = path
+            return provider
+        if _logger_provider is None or getattr(_logger_provider, "_llmtap_store_path", None) != path:
+            from opentelemetry.sdk._logs import LoggerProvider
+            from opentelemetry.sdk.resources import Resource
+
+            _logger_provider = LoggerProvider(resource=Resource.create())
+            _logger_provider.add_log_record_processor(_log_processor(path))
+            _logger_provider._llmtap_store_path = path
+        return _logger_provider
+
+
+def _log_processor(path: Path) -> Any:
+    from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+
+    from llmtap.store.exporter import StoreLogExporter
+
+    return BatchLogRecordProcessor(StoreLogExporter(path))
+
+
+def logger_provider() -> Any:
+    """llmtap's own logger provider (recording annotations into the store), if it made one."""
+    return _logger_provider
+
+
 def private_provider() -> Any:
     """llmtap's own tracer provider (recording into the store), if it made one."""
     return _private
@@ -168,3 +207,5 @@ def reset() -> None:
         _path, _following, _fallback = None, False, None
         if _private is not None:
             _private.force_flush()
+        if _logger_provider is not None:
+            _logger_provider.force_flush()
