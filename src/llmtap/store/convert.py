@@ -73,7 +73,11 @@ def _strings(node: Any, out: list[str]) -> None:
 
 
 def searchable_text(attributes: Mapping[str, Any]) -> str:
-    """The words of the captured content of a span (the text parts of its JSON messages)."""
+    """The words of the captured content of a span (the text parts of its JSON messages).
+
+    The full-text index is contentless: purging a span tells it the span's text again, computed from the stored
+    attributes by this function. Changing what it returns needs a schema migration that rebuilds the index.
+    """
     out: list[str] = []
     for name in TEXT_ATTRIBUTES:
         value = attributes.get(name)
