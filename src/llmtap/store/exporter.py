@@ -19,13 +19,14 @@ from typing import Any, Generic, TypeVar
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
+from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 
+from llmtap.annotations import attributes as names
 from llmtap.safety import logger
 from llmtap.store.api import Store, StoredAnnotation, StoreError
 
 DEFAULT_MAX_PENDING = 20_000
 EVALUATION_EVENT = "gen_ai.evaluation.result"
-_ANNOTATION_PREFIX = "llmtap.annotation."
 
 Item = TypeVar("Item")
 
@@ -157,27 +158,24 @@ def annotation_from_log(log_record: Any) -> StoredAnnotation | None:
     attributes = dict(log_record.attributes or {})
     if getattr(log_record, "event_name", None) != EVALUATION_EVENT and gen_ai.GEN_AI_EVALUATION_NAME not in attributes:
         return None
-    ours = {
-        key[len(_ANNOTATION_PREFIX) :]: value for key, value in attributes.items() if key.startswith(_ANNOTATION_PREFIX)
-    }
     score = attributes.get(gen_ai.GEN_AI_EVALUATION_SCORE_VALUE)
     label = attributes.get(gen_ai.GEN_AI_EVALUATION_SCORE_LABEL)
-    value = ours.get("value", label if label is not None else score)
+    value = attributes.get(names.VALUE, label if label is not None else score)
     trace_id = f"{log_record.trace_id:032x}" if getattr(log_record, "trace_id", 0) else None
     span_id = f"{log_record.span_id:016x}" if getattr(log_record, "span_id", 0) else None
-    target: dict[str, Any] = {"kind": str(ours.get("target.kind", "span" if span_id else "trace"))}
+    target: dict[str, Any] = {"kind": str(attributes.get(names.TARGET_KIND, "span" if span_id else "trace"))}
     if trace_id is not None:
         target["trace_id"] = trace_id
     if span_id is not None:
         target["span_id"] = span_id
-    if attributes.get("session.id") is not None:
-        target["session_id"] = str(attributes["session.id"])
-    if ours.get("join.label") is not None:
-        target["join"] = {"label": str(ours["join.label"]), "value": str(ours.get("join.value", ""))}
+    if attributes.get(SESSION_ID) is not None:
+        target["session_id"] = str(attributes[SESSION_ID])
+    if attributes.get(names.JOIN_LABEL) is not None:
+        target["join"] = {"label": str(attributes[names.JOIN_LABEL]), "value": str(attributes.get(names.JOIN_VALUE))}
     time_ns = log_record.timestamp or log_record.observed_timestamp or 0
-    schema_version = ours.get("schema_version")
+    schema_version = attributes.get(names.SCHEMA_VERSION)
     return StoredAnnotation(
-        id=str(ours.get("id") or f"{trace_id}-{span_id}-{time_ns}"),
+        id=str(attributes.get(names.ID) or f"{trace_id}-{span_id}-{time_ns}"),
         name=str(attributes.get(gen_ai.GEN_AI_EVALUATION_NAME, "")),
         value=list(value) if isinstance(value, tuple) else value,
         trace_id=trace_id,
@@ -185,11 +183,11 @@ def annotation_from_log(log_record: Any) -> StoredAnnotation | None:
         score=float(score) if isinstance(score, int | float) and not isinstance(score, bool) else None,
         label=None if label is None else str(label),
         explanation=_str_or_none(attributes.get(gen_ai.GEN_AI_EVALUATION_EXPLANATION)),
-        annotator=_str_or_none(ours.get("annotator")),
-        annotator_kind=_str_or_none(ours.get("annotator_kind")),
+        annotator=_str_or_none(attributes.get(names.ANNOTATOR)),
+        annotator_kind=_str_or_none(attributes.get(names.ANNOTATOR_KIND)),
         schema_version=schema_version if isinstance(schema_version, int) else None,
         target=target,
-        metadata=_json_object(ours.get("metadata")),
+        metadata=_json_object(attributes.get(names.METADATA)),
         attributes={key: list(value) if isinstance(value, tuple) else value for key, value in attributes.items()},
         time_ns=time_ns,
     )

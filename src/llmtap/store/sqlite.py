@@ -390,6 +390,13 @@ class SQLiteStore:
 
     def _insert_annotation(self, conn: sqlite3.Connection, annotation: StoredAnnotation) -> int:
         """Store one annotation; a later record with the same id supersedes an earlier one."""
+        # The same annotation may come twice: with its join key, then linked to its span by the process that
+        # saw the span (`llmtap.annotations.pending`), in either order. Stored once, linked.
+        if (
+            annotation.trace_id is None
+            and conn.execute("SELECT 1 FROM annotations WHERE annotation_id = ?", (annotation.id,)).fetchone()
+        ):
+            return 0
         if annotation.trace_id is None:
             join = annotation.target.get("join") if isinstance(annotation.target, dict) else None
             if isinstance(join, dict) and "label" in join and "value" in join:
