@@ -192,6 +192,11 @@ class StoredAnnotation:
     attributes: dict[str, Any] = field(default_factory=dict)  # every attribute of the log record
     time_ns: int = 0
 
+    @property
+    def annotation_id(self) -> str:
+        """The same as `id` (the name the first version of this API used)."""
+        return self.id
+
     def as_dict(self) -> dict[str, Any]:
         """The `Annotation` JSON shape (`created_at` in ISO 8601 UTC), with `trace_id` and `span_id`."""
         return {
