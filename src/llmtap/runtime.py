@@ -61,6 +61,10 @@ def configure(
             meter_provider = meter_provider if meter_provider is not None else _current.meter_provider
             logger_provider = logger_provider if logger_provider is not None else _current.logger_provider
         labels = label_policy.LabelPolicy.from_settings(settings)
+        if settings.tables.get("annotations"):  # a malformed annotation schema is reported now, not at the first use
+            from llmtap.annotations.schema import parse_schemas
+
+            parse_schemas(settings.tables["annotations"], settings.source)
         from llmtap.store import wiring as store_wiring  # set-up only: the capture path never imports the store
 
         nothing_configured = False
