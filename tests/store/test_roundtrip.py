@@ -7,6 +7,7 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
 from opentelemetry import trace
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk._logs import LoggerProvider
@@ -19,6 +20,7 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode
 
 from llmtap.store import StoredAnnotation, TraceQuery, open_store
+from llmtap.store import sqlite as store_sqlite
 from llmtap.store.exporter import StoreLogExporter, StoreSpanExporter
 
 ATTRIBUTES = {
@@ -174,7 +176,11 @@ def test_a_span_exported_twice_is_stored_and_counted_once(tmp_path: Path) -> Non
     assert store.info().span_count == 2
 
 
-def test_filters(tmp_path: Path) -> None:
+@pytest.mark.parametrize("few", [2000, 0], ids=["filters-as-id-lists", "filters-trace-by-trace"])
+def test_filters(tmp_path: Path, few: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A filter matching few traces is applied as a list of ids, one matching many trace by trace (newest first);
+    # both ways give the same answer. (`_FEW` is the boundary: 0 makes every filter take the second way.)
+    monkeypatch.setattr(store_sqlite, "_FEW", few)
     provider, _ = _pipeline(tmp_path / "llmtap.db")
     _emit(provider)
     tracer = provider.get_tracer("other")
@@ -194,6 +200,8 @@ def test_filters(tmp_path: Path) -> None:
             "response model": TraceQuery(model="gpt-4o-mini-2024-07-18"),
             "provider": TraceQuery(provider="openai"),
             "errors": TraceQuery(errors=True),
+            "slow": TraceQuery(min_latency_ms=0),
+            "too slow": TraceQuery(min_latency_ms=60_000),
             "tokens": TraceQuery(min_tokens=17),
             "too many tokens": TraceQuery(min_tokens=18),
             "search": TraceQuery(search="tour eiffel"),
@@ -212,6 +220,8 @@ def test_filters(tmp_path: Path) -> None:
         "response model": [chat.trace_id],
         "provider": [chat.trace_id],
         "errors": [chat.trace_id],
+        "slow": [plain.trace_id, chat.trace_id],
+        "too slow": [],
         "tokens": [chat.trace_id],
         "too many tokens": [],
         "search": [chat.trace_id],

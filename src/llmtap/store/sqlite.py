@@ -491,14 +491,20 @@ class SQLiteStore:
             else:
                 conditions.append("t.trace_id IN (SELECT trace_id FROM trace_facets WHERE facet = ? AND value = ?)")
             params += [facet, value]
+        ranges = []  # (condition on a trace row, its parameters); each has an index for when it matches few
         if query.errors:
-            conditions.append("t.error = 1")
+            ranges.append(("{t}error = 1", []))
         if query.min_latency_ms is not None:
-            conditions.append("t.end_ns - t.start_ns >= ?")
-            params.append(int(query.min_latency_ms * 1e6))
+            ranges.append(("{t}end_ns - {t}start_ns >= ?", [int(query.min_latency_ms * 1e6)]))
         if query.min_tokens is not None:
-            conditions.append("t.input_tokens + t.output_tokens >= ?")
-            params.append(int(query.min_tokens))
+            ranges.append(("{t}input_tokens + {t}output_tokens >= ?", [int(query.min_tokens)]))
+        for condition, values in ranges:
+            inner = condition.format(t="")
+            if self._many(f"SELECT 1 FROM traces WHERE {inner}", values):
+                conditions.append(condition.format(t="t."))
+            else:
+                conditions.append(f"t.trace_id IN (SELECT trace_id FROM traces WHERE {inner})")
+            params += values
         if query.since is not None:
             conditions.append("t.start_ns >= ?")
             params.append(to_ns(query.since))
