@@ -389,7 +389,8 @@ class SQLiteStore:
             raise describe_error(exc, self.path, self.busy_timeout_s) from exc
 
     def _insert_annotation(self, conn: sqlite3.Connection, annotation: StoredAnnotation) -> int:
-        """Store one annotation; a later record with the same id supersedes an earlier one."""
+        """Store one annotation, once per id: the first stored record of an id stays (a feedback token replayed
+        elsewhere changes nothing); a record still waiting for its join key is replaced by its linked version."""
         # The same annotation may come twice: with its join key, then linked to its span by the process that
         # saw the span (`llmtap.annotations.pending`), in either order. Stored once, linked.
         if (
@@ -418,8 +419,8 @@ class SQLiteStore:
                     return 0
                 annotation = _with_target(annotation, *found)
         conn.execute("DELETE FROM pending_annotations WHERE annotation_id = ?", (annotation.id,))
-        conn.execute(
-            "INSERT OR REPLACE INTO annotations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        return conn.execute(
+            "INSERT OR IGNORE INTO annotations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 annotation.id,
                 annotation.trace_id,
@@ -438,8 +439,7 @@ class SQLiteStore:
                 dumps(annotation.attributes),
                 annotation.time_ns,
             ),
-        )
-        return 1
+        ).rowcount
 
     def _join_target(self, conn: sqlite3.Connection, label: str, value: str) -> tuple[str, str] | None:
         """The trace and the outermost span carrying label `label` = `value`, if one is stored."""
