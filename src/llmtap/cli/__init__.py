@@ -10,6 +10,7 @@ import click
 from llmtap.cli.annotations import annotations
 from llmtap.cli.labels import labels
 from llmtap.cli.purge import purge
+from llmtap.cli.routes import routes
 
 
 @click.group()
@@ -20,3 +21,4 @@ def main() -> None:
 main.add_command(labels)
 main.add_command(annotations)
 main.add_command(purge)
+main.add_command(routes)

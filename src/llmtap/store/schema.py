@@ -146,6 +146,17 @@ CREATE TABLE dataset_items (
 """
 
 _V4 = """
+-- Which routing targets (exporter:<name>, tag:<key>) have received a trace: each at most once.
+CREATE TABLE route_deliveries (
+    target TEXT NOT NULL,
+    trace_id TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    time_ns INTEGER NOT NULL,
+    PRIMARY KEY (target, trace_id)
+) WITHOUT ROWID;
+"""
+
+_V5 = """
 -- Filters that match few traces of a large store find them through these (see SQLiteStore._many).
 CREATE INDEX traces_with_errors ON traces(start_ns) WHERE error = 1;
 CREATE INDEX traces_by_duration ON traces(end_ns - start_ns);
@@ -153,6 +164,6 @@ CREATE INDEX traces_by_tokens ON traces(input_tokens + output_tokens)
 """
 
 # v1: spans, trace summaries, facets, full text; v2: annotations; v3: queue items and datasets;
-# v4: indexes for the error, latency and token filters.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+# v4: routing deliveries; v5: indexes for the error, latency and token filters.
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)

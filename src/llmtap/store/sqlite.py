@@ -34,6 +34,7 @@ from llmtap.store.api import (
     to_ns,
 )
 from llmtap.store.convert import SpanRow, dumps, label_text, searchable_text
+from llmtap.store.routing_tables import RoutingTables
 
 BUSY_TIMEOUT_S = 10.0
 _HEX = re.compile(r"[0-9a-f]{1,32}")
@@ -123,7 +124,7 @@ def _make_private(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
-class SQLiteStore:
+class SQLiteStore(RoutingTables):
     """A store in one SQLite file. Thread-safe; several processes may write the same file at once."""
 
     def __init__(self, path: Path, *, create: bool = True, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
@@ -686,6 +687,7 @@ class SQLiteStore:
         annotations = conn.execute(f"DELETE FROM annotations WHERE trace_id IN ({marks})", trace_ids).rowcount
         conn.execute(f"DELETE FROM trace_facets WHERE trace_id IN ({marks})", trace_ids)
         conn.execute(f"DELETE FROM queue_items WHERE trace_id IN ({marks})", trace_ids)
+        conn.execute(f"DELETE FROM route_deliveries WHERE trace_id IN ({marks})", trace_ids)
         conn.execute(f"DELETE FROM traces WHERE trace_id IN ({marks})", trace_ids)
         return spans, annotations
 
