@@ -71,7 +71,7 @@ def _stored(routed: Start) -> tuple[Any, str, str]:
         store.write_annotations(
             [
                 StoredAnnotation(
-                    id="a-1",
+                    annotation_id="a-1",
                     name="human_feedback",
                     value="bad",
                     trace_id=checkout.trace_id,

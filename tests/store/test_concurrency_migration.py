@@ -99,7 +99,7 @@ def test_a_store_of_schema_version_1_is_migrated_forward_keeping_its_data(tmp_pa
         ("chat m", attributes, "0.0.9")
     ]
     assert (summary.input_tokens, summary.output_tokens, summary.models) == (3, 4, ["m"])
-    note = StoredAnnotation(id="n1", name="ok", value=True, trace_id="a" * 32, time_ns=5)
+    note = StoredAnnotation(annotation_id="n1", name="ok", value=True, trace_id="a" * 32, time_ns=5)
     assert store.write_annotations([note]) == 1
     assert store.get_trace("a" * 32).annotations == [note]
     store._conn.execute(

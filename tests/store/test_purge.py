@@ -47,7 +47,7 @@ def store_file(tmp_path: Path) -> tuple[Path, dict[int, str]]:
     provider.shutdown()
     store = open_store(path)
     store.write_annotations(
-        [StoredAnnotation(id=f"a{day}", name="ok", value=True, trace_id=ids[day], time_ns=1) for day in ids]
+        [StoredAnnotation(annotation_id=f"a{day}", name="ok", value=True, trace_id=ids[day], time_ns=1) for day in ids]
     )
     store.close()
     return path, ids

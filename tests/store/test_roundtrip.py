@@ -250,7 +250,7 @@ def test_annotations_round_trip_and_pending_join_keys_resolve_when_the_span_arri
     path = tmp_path / "llmtap.db"
     store = open_store(path)
     waiting = StoredAnnotation(
-        id="ann-2",
+        annotation_id="ann-2",
         name="human_feedback",
         value="good",
         label="good",
@@ -272,7 +272,7 @@ def test_annotations_round_trip_and_pending_join_keys_resolve_when_the_span_arri
     root = min(memory.get_finished_spans(), key=lambda span: span.start_time)
     trace_id, root_id = format(root.context.trace_id, "032x"), format(root.context.span_id, "016x")
     direct = StoredAnnotation(
-        id="ann-1",
+        annotation_id="ann-1",
         name="score",
         value=4.0,
         score=4.0,
@@ -351,20 +351,22 @@ def test_annotation_log_records_round_trip_through_the_log_exporter(tmp_path: Pa
     store = open_store(path)
     [stored] = store.annotations()
     assert stored.as_dict() == {
-        "id": "ann-9",
+        "annotation_id": "ann-9",
         "name": "helpfulness",
         "value": "mostly",
+        "trace_id": trace_id,
+        "span_id": span_id,
         "score": 0.75,
         "label": "mostly",
         "explanation": "answered, a bit long",
-        "schema_version": 2,
-        "target": {"kind": "span", "trace_id": trace_id, "span_id": span_id},
         "annotator": "judge-1",
         "annotator_kind": "llm",
-        "created_at": "2025-11-27T00:00:00.000000Z",
+        "schema_version": 2,
+        "target": {"kind": "span", "trace_id": trace_id, "span_id": span_id},
         "metadata": {"model": "gpt-4o", "run": 3},
-        "trace_id": trace_id,
-        "span_id": span_id,
+        "attributes": stored.attributes,
+        "time_ns": 1_764_201_600_000_000_000,
+        "time": "2025-11-27T00:00:00.000000Z",
     }
     assert stored.attributes["llmtap.annotation.annotator"] == "judge-1"
     [pending] = store.pending_annotations()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -176,7 +176,7 @@ class StoredAnnotation:
     landed on (None for a session, or while a join key matches no stored span) and its record's attributes.
     `value` is as given (str, number or bool); `time_ns` is when it was made."""
 
-    id: str
+    annotation_id: str  # `Annotation.id`
     name: str
     value: Any
     trace_id: str | None = None
@@ -193,28 +193,15 @@ class StoredAnnotation:
     time_ns: int = 0
 
     @property
-    def annotation_id(self) -> str:
-        """The same as `id` (the name the first version of this API used)."""
-        return self.id
+    def id(self) -> str:
+        """The same as `annotation_id` (the name `llmtap.annotations.Annotation` uses)."""
+        return self.annotation_id
 
     def as_dict(self) -> dict[str, Any]:
-        """The `Annotation` JSON shape (`created_at` in ISO 8601 UTC), with `trace_id` and `span_id`."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "value": self.value,
-            "score": self.score,
-            "label": self.label,
-            "explanation": self.explanation,
-            "schema_version": self.schema_version,
-            "target": self.target,
-            "annotator": self.annotator,
-            "annotator_kind": self.annotator_kind,
-            "created_at": iso_time(self.time_ns),
-            "metadata": self.metadata,
-            "trace_id": self.trace_id,
-            "span_id": self.span_id,
-        }
+        """Every field, and `time` in ISO 8601 UTC (the `llmtap show --json` annotation shape)."""
+        data = asdict(self)
+        data["time"] = iso_time(self.time_ns)
+        return data
 
 
 @dataclass(frozen=True)

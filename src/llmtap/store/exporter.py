@@ -175,7 +175,7 @@ def annotation_from_log(log_record: Any) -> StoredAnnotation | None:
     time_ns = log_record.timestamp or log_record.observed_timestamp or 0
     schema_version = attributes.get(names.SCHEMA_VERSION)
     return StoredAnnotation(
-        id=str(attributes.get(names.ID) or f"{trace_id}-{span_id}-{time_ns}"),
+        annotation_id=str(attributes.get(names.ID) or f"{trace_id}-{span_id}-{time_ns}"),
         name=str(attributes.get(gen_ai.GEN_AI_EVALUATION_NAME, "")),
         value=list(value) if isinstance(value, tuple) else value,
         trace_id=trace_id,

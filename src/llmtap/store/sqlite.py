@@ -777,7 +777,7 @@ def _span(row: tuple[Any, ...]) -> StoredSpan:
 
 def _annotation(row: tuple[Any, ...]) -> StoredAnnotation:
     return StoredAnnotation(
-        id=row[0],
+        annotation_id=row[0],
         name=row[1],
         value=json.loads(row[2]),
         trace_id=row[3],
