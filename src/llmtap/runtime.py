@@ -68,11 +68,9 @@ def configure(
         meter = metrics.get_meter(INSTRUMENTATION_SCOPE, __version__, meter_provider, schema_url=_SCHEMA_URL)
         labels.bind_meter(meter)
         emitter = Emitter(tracer, GenAIMetrics(meter), settings.max_content_chars, settings.capture_content)
-        from llmtap.labels.processor import install as install_label_processor
-
         global _follows_global
         _follows_global = tracer_provider is None
-        install_label_processor(tracer_provider if tracer_provider is not None else trace.get_tracer_provider())
+        _install_label_processor(tracer_provider if tracer_provider is not None else trace.get_tracer_provider())
         if _follows_global and not providers.global_tracer_provider_is_set():
             _watch_global_provider()
         label_policy.activate(labels)
@@ -120,9 +118,17 @@ def follow_global_provider() -> None:
     global _followed
     if provider is not _followed:
         _followed = provider
-        from llmtap.labels.processor import install as install_label_processor
+        _install_label_processor(provider)
 
-        install_label_processor(provider)
+
+def _install_label_processor(provider: object) -> None:
+    """The label processor on an SDK tracer provider. The OTel SDK is imported only when the application
+    uses it: the API's proxy provider (no pipeline yet) takes no processor."""
+    if getattr(provider, "add_span_processor", None) is None:
+        return
+    from llmtap.labels.processor import install
+
+    install(provider)
 
 
 def current_settings() -> Settings:
