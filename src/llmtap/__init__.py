@@ -1,15 +1,55 @@
 """llmtap: every LLM call observable with one line, on OpenTelemetry.
 
-Importing llmtap imports no LLM SDK; `llmtap.instrument()` patches them when they are imported.
+Importing llmtap imports no LLM SDK, and hardly anything else: each name below is imported on first
+use (`llmtap.instrument` brings what capturing needs; the loop's parts come only when used), so that
+`import llmtap; llmtap.instrument()` costs little next to importing the SDKs it patches.
+`llmtap.instrument()` patches them when they are imported.
 """
 
-from llmtap.decorators import agent, retrieval, tool, workflow
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from llmtap.errors import ConfigError, LabelError, LlmtapError
-from llmtap.instrumentation import instrument, uninstrument
-from llmtap.labels import current_tags, tags
-from llmtap.manual import LLMTracer
-from llmtap.refs import SpanRef, current_span_ref, span_of
 from llmtap.version import __version__
+
+if TYPE_CHECKING:
+    from llmtap.decorators import agent, retrieval, tool, workflow
+    from llmtap.instrumentation import instrument, uninstrument
+    from llmtap.labels import current_tags, tags
+    from llmtap.manual import LLMTracer
+    from llmtap.refs import SpanRef, current_span_ref, span_of
+
+# Public name -> the module defining it, imported on first access.
+_LAZY = {
+    "agent": "llmtap.decorators",
+    "retrieval": "llmtap.decorators",
+    "tool": "llmtap.decorators",
+    "workflow": "llmtap.decorators",
+    "instrument": "llmtap.instrumentation",
+    "uninstrument": "llmtap.instrumentation",
+    "current_tags": "llmtap.labels",
+    "tags": "llmtap.labels",
+    "LLMTracer": "llmtap.manual",
+    "SpanRef": "llmtap.refs",
+    "current_span_ref": "llmtap.refs",
+    "span_of": "llmtap.refs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'llmtap' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "ConfigError",
