@@ -1,20 +1,21 @@
 """llmtap: every LLM call observable with one line, on OpenTelemetry.
 
 Importing llmtap imports no LLM SDK, and hardly anything else: each name below is imported on first
-use (`llmtap.instrument` brings what capturing needs; the loop's parts come only when used), so that
-`import llmtap; llmtap.instrument()` costs little next to importing the SDKs it patches.
-`llmtap.instrument()` patches them when they are imported.
+use (`llmtap.instrument` brings what capturing needs; the loop's parts, such as the annotation API, come
+only when used), so that `import llmtap; llmtap.instrument()` costs little next to importing the SDKs
+it patches. `llmtap.instrument()` patches them when they are imported.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: it would bind `llmtap.annotations` (the package) to a
+# __future__ feature.
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from llmtap.errors import ConfigError, LabelError, LlmtapError
+from llmtap.errors import AnnotationError, ConfigError, LabelError, LlmtapError
 from llmtap.version import __version__
 
 if TYPE_CHECKING:
+    from llmtap.annotations import Annotation, annotate, annotate_from_token, feedback_token
     from llmtap.decorators import agent, retrieval, tool, workflow
     from llmtap.instrumentation import instrument, uninstrument
     from llmtap.labels import current_tags, tags
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
 
 # Public name -> the module defining it, imported on first access.
 _LAZY = {
+    "Annotation": "llmtap.annotations",
+    "annotate": "llmtap.annotations",
+    "annotate_from_token": "llmtap.annotations",
+    "feedback_token": "llmtap.annotations",
     "agent": "llmtap.decorators",
     "retrieval": "llmtap.decorators",
     "tool": "llmtap.decorators",
@@ -52,6 +57,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "Annotation",
+    "AnnotationError",
     "ConfigError",
     "LLMTracer",
     "LabelError",
@@ -59,8 +66,11 @@ __all__ = [
     "SpanRef",
     "__version__",
     "agent",
+    "annotate",
+    "annotate_from_token",
     "current_span_ref",
     "current_tags",
+    "feedback_token",
     "instrument",
     "retrieval",
     "span_of",
