@@ -79,12 +79,13 @@ def run_program(name: str, cwd: str, extra: Sequence[str] = ()) -> subprocess.Co
 Marks = dict[str, list[float]]  # point -> [wall ms, cpu ms] since the process's first statement
 
 
-def measure(runs: int, cwd: str, seed: int) -> dict[str, list[Marks]]:
+def measure(runs: int, cwd: str, seed: int, warm_up: bool = True) -> dict[str, list[Marks]]:
     """`runs` rounds; in each, every program once, in a shuffled order."""
     shuffle = random.Random(seed).shuffle
     results: dict[str, list[Marks]] = {name: [] for name in PROGRAMS}
-    for name in PROGRAMS:  # warm-up: .pyc files written, page cache filled
-        run_program(name, cwd)
+    if warm_up:
+        for name in PROGRAMS:  # .pyc files written, page cache filled
+            run_program(name, cwd)
     for _ in range(runs):
         order = list(PROGRAMS)
         shuffle(order)
@@ -144,16 +145,16 @@ def importtime(cwd: str, top: int) -> list[tuple[str, int, int]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a few runs (CI smoke); figures are not meaningful")
-    parser.add_argument("--runs", type=int, help="rounds (default 40, quick 2)")
+    parser.add_argument("--quick", action="store_true", help="one round, no warm-up (CI smoke); figures meaningless")
+    parser.add_argument("--runs", type=int, help="rounds (default 40, quick 1)")
     parser.add_argument("--json", metavar="PATH", help="also write every figure as JSON to PATH")
     parser.add_argument("--importtime", action="store_true", help="also print llmtap's slowest imports")
     parser.add_argument("--seed", type=int, default=0, help="seed of the shuffled order")
     args = parser.parse_args(argv)
-    runs = args.runs or (2 if args.quick else 40)
+    runs = args.runs or (1 if args.quick else 40)
 
     with tempfile.TemporaryDirectory(prefix="llmtap-startup-") as cwd:
-        results = measure(runs, cwd, args.seed)
+        results = measure(runs, cwd, args.seed, warm_up=not args.quick)
         slowest = importtime(cwd, 25) if args.importtime else []
     figures = {clock: summary(results, clock) for clock in CLOCKS}
 
