@@ -85,15 +85,15 @@ ANTHROPIC = Benchmark(
 )
 
 
-@pytest.mark.parametrize("benchmark", [OPENAI, ANTHROPIC], ids=lambda benchmark: benchmark.sdk)
-def test_quick_benchmark_prints_every_row(benchmark: Benchmark, tmp_path: Path) -> None:
-    pytest.importorskip(benchmark.sdk)
-    pytest.importorskip("httpx2")
+def _quick(
+    script: str, tmp_path: Path, *options: str, env_prefixes: tuple[str, ...] = ("LLMTAP_", "OTEL_")
+) -> tuple[list[str], dict[str, Any]]:
+    """Run a benchmark's quick mode with --json; its printed lines and its JSON. Environment settings that
+    would change what is measured (`env_prefixes`) are cleared; the rest is inherited."""
     out = tmp_path / "bench.json"
-    # Environment settings that would change what is measured are cleared; the rest is inherited.
-    env = {key: value for key, value in os.environ.items() if not key.startswith(benchmark.env_prefixes)}
+    env = {key: value for key, value in os.environ.items() if not key.startswith(env_prefixes)}
     done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / benchmark.script), "--quick", "--json", str(out)],
+        [sys.executable, str(BENCHMARKS / script), "--quick", "--json", str(out), *options],
         capture_output=True,
         text=True,
         timeout=300,
@@ -102,13 +102,19 @@ def test_quick_benchmark_prints_every_row(benchmark: Benchmark, tmp_path: Path) 
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
-    lines = done.stdout.splitlines()
+    return done.stdout.splitlines(), json.loads(out.read_text())
+
+
+@pytest.mark.parametrize("benchmark", [OPENAI, ANTHROPIC], ids=lambda benchmark: benchmark.sdk)
+def test_quick_benchmark_prints_every_row(benchmark: Benchmark, tmp_path: Path) -> None:
+    pytest.importorskip(benchmark.sdk)
+    pytest.importorskip("httpx2")
+    lines, result = _quick(benchmark.script, tmp_path, env_prefixes=benchmark.env_prefixes)
     table = [line for line in lines if line and line.split("  ")[0].strip() in benchmark.rows]
     assert [line.split("  ")[0].strip() for line in table] == benchmark.rows
     for prefix in benchmark.lines:
-        assert any(line.startswith(prefix) for line in lines), (prefix, done.stdout)
+        assert any(line.startswith(prefix) for line in lines), (prefix, lines)
 
-    result = json.loads(out.read_text())
     assert [row["name"] for row in result["rows"]] == benchmark.rows
     assert [row["chunks"] for row in result["rows"]] == benchmark.chunks
     assert result["header"]["quick"] is True
@@ -124,23 +130,6 @@ def test_quick_benchmark_prints_every_row(benchmark: Benchmark, tmp_path: Path) 
     for row in result["rows"]:
         assert row["blocks"] == 2
         assert row["off_us"] > 0 and row["on_us"] > 0
-
-
-def _quick(script: str, tmp_path: Path, *options: str) -> tuple[list[str], dict[str, Any]]:
-    """Run a benchmark's quick mode with --json; its printed lines and its JSON."""
-    out = tmp_path / "bench.json"
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("LLMTAP_", "OTEL_"))}
-    done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), "--quick", "--json", str(out), *options],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stderr == ""
-    return done.stdout.splitlines(), json.loads(out.read_text())
 
 
 def test_quick_peers_benchmark_without_peer_venvs(tmp_path: Path) -> None:
