@@ -10,7 +10,8 @@ MeterProvider with an InMemoryMetricReader; none is set globally (so the anthrop
 off, as it is with `open_telemetry=False` in the clients). The workloads are those scenarios' clients.
 
 Protocol, one JSON object per line: on start the worker prints `{"ready": {...versions}}`; then for
-`{"run": scenario, "n": calls}` it makes the calls and prints `{"us": mean µs per call}`; for
+`{"run": scenario, "n": calls}` it makes the calls and prints `{"us": ..., "cpu_us": ...}` (mean µs per
+call on the wall clock and on the process's CPU clock); for
 `{"probe": scenario}` it makes one call and prints what it exported (spans, their names and attribute
 counts, metric points); `{"quit": true}` ends it.
 """
@@ -104,9 +105,10 @@ def main() -> int:
             reply = probe(runs[command["probe"]], tel)
         else:
             run, n = runs[command["run"]], command["n"]
-            start = time.perf_counter_ns()
+            start, start_cpu = time.perf_counter_ns(), time.process_time_ns()
             run(n)
-            reply = {"us": (time.perf_counter_ns() - start) / n / 1000}
+            wall, cpu = time.perf_counter_ns() - start, time.process_time_ns() - start_cpu
+            reply = {"us": wall / n / 1000, "cpu_us": cpu / n / 1000}
         out.write(json.dumps(reply) + "\n")
         out.flush()
     return 0
