@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from opentelemetry.trace import TracerProvider
 
 from llmtap import providers
 from llmtap.config import Settings, load_settings
+from llmtap.cost.pricer import Pricer
 from llmtap.emitter import Emitter
 from llmtap.labels import policy as label_policy
 from llmtap.metrics import GenAIMetrics
@@ -71,10 +73,18 @@ def configure(
         tracer = trace.get_tracer(INSTRUMENTATION_SCOPE, __version__, tracer_provider, schema_url=_SCHEMA_URL)
         meter = metrics.get_meter(INSTRUMENTATION_SCOPE, __version__, meter_provider, schema_url=_SCHEMA_URL)
         labels.bind_meter(meter)
-        emitter = Emitter(tracer, GenAIMetrics(meter), settings.max_content_chars, settings.capture_content)
+        emitter = Emitter(
+            tracer,
+            GenAIMetrics(meter),
+            settings.max_content_chars,
+            settings.capture_content,
+            pricer=Pricer.from_settings(settings),
+            cost_dimensions=labels.metric_attributes,
+        )
         global _follows_global
         _follows_global = tracer_provider is None
         _install_label_processor(tracer_provider if tracer_provider is not None else trace.get_tracer_provider())
+        _configure_routing(settings, tracer_provider if tracer_provider is not None else trace.get_tracer_provider())
         if _follows_global and not providers.global_tracer_provider_is_set():
             _watch_global_provider()
         label_policy.activate(labels)
@@ -86,6 +96,17 @@ def configure(
             meter_provider=meter_provider,
         )
         return _current
+
+
+def _configure_routing(settings: Settings | None, tracer_provider: object = None) -> None:
+    """Routing rules in force, and their processor on the provider; imported only when routes exist."""
+    if settings is not None and settings.tables.get("routes"):
+        from llmtap import routing
+
+        routing.configure(settings)
+        routing.install(tracer_provider)
+    elif "llmtap.routing" in sys.modules:
+        sys.modules["llmtap.routing"].configure(None)
 
 
 def _on_global_provider_set(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
@@ -123,6 +144,9 @@ def follow_global_provider() -> None:
     if provider is not _followed:
         _followed = provider
         _install_label_processor(provider)
+        routing = sys.modules.get("llmtap.routing")
+        if routing is not None and routing.current() is not None:
+            routing.install(provider)
 
 
 def _install_label_processor(provider: object) -> None:
@@ -169,4 +193,5 @@ def reset() -> None:
     with _lock:
         _current = None
         label_policy.activate(None)
+        _configure_routing(None)
         _stop_watching_global_provider()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import genai_prices
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
@@ -80,6 +81,12 @@ ANTHROPIC = Benchmark(
         "anthropic.request.id": "req_011CSHoEeqs5C35K2UUqR7Fy",
         "anthropic.response.service_tier": "standard",
         "anthropic.message.stop_reason": "end_turn",
+        "llmtap.usage.cost": float(
+            genai_prices.calc_price(
+                genai_prices.Usage(input_tokens=23, output_tokens=12), "claude-sonnet-5-5", provider_id="anthropic"
+            ).total_price
+        ),
+        "llmtap.usage.cost_source": f"genai-prices@{genai_prices.__version__}",
     },
     every_floor_attribute=True,
 )
@@ -101,7 +108,9 @@ def _quick(
         env=env,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stderr == ""
+    # The benchmark's streams carry no usage (as OpenAI's do unless asked): they get no cost, and say so once.
+    stderr = [line for line in done.stderr.splitlines() if not line.startswith("llmtap: no cost recorded for ")]
+    assert stderr == []
     return done.stdout.splitlines(), json.loads(out.read_text())
 
 
@@ -167,3 +176,22 @@ def test_quick_startup_benchmark(tmp_path: Path) -> None:
     for clock in ("wall", "cpu"):
         assert result[clock]["sdks_ms"] > 0
         assert result[clock]["after_llmtap_ms"] > 0
+
+
+def test_quick_cost_benchmark_prints_every_row() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_cost.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line.split("  ")[0].strip() for line in done.stdout.splitlines()[1:] if not line.startswith("llmtap:")]
+    assert rows == [
+        "uninstrumented chat call",
+        "price, genai-prices model",
+        "price, tiered (Anthropic long context)",
+        "price, config override",
+        "price, unknown model",
+        "first priced call in a process (ms)",
+    ]
