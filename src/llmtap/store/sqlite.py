@@ -33,7 +33,7 @@ from llmtap.store.api import (
     TraceSummary,
     to_ns,
 )
-from llmtap.store.convert import SpanRow, dumps, label_text, searchable_text
+from llmtap.store.convert import SpanRow, dumps, label_text, labels_of, searchable_text
 from llmtap.store.routing_tables import RoutingTables
 
 BUSY_TIMEOUT_S = 10.0
@@ -592,13 +592,13 @@ class SQLiteStore(RoutingTables):
         where, params = self._where(_checked(query or TraceQuery()))
         sql = (
             "SELECT s.trace_id, s.span_id, s.name, s.model, s.provider, s.start_ns, s.end_ns, s.input_tokens, "
-            "s.output_tokens, s.error, (SELECT json_group_object(substr(key, 12), CASE type WHEN 'true' THEN 'true' "
-            "WHEN 'false' THEN 'false' ELSE value END) FROM json_each(s.attributes) "
-            "WHERE key LIKE 'llmtap.tag.%') FROM spans s WHERE s.is_model_call = 1"
+            "s.output_tokens, s.error, s.attributes FROM spans s WHERE s.is_model_call = 1"
         )
         if where:
             sql += f" AND s.trace_id IN (SELECT t.trace_id FROM traces t{where})"
         for row in self._read(sql + " ORDER BY s.start_ns", params):
+            attributes = json.loads(row[10])
+            cost = attributes.get("llmtap.usage.cost")
             yield ModelCall(
                 trace_id=row[0],
                 span_id=row[1],
@@ -610,7 +610,8 @@ class SQLiteStore(RoutingTables):
                 input_tokens=row[7],
                 output_tokens=row[8],
                 error=bool(row[9]),
-                labels={key: label_text(value) for key, value in json.loads(row[10]).items()},
+                labels=labels_of(attributes),
+                cost=float(cost) if isinstance(cost, int | float) and not isinstance(cost, bool) else None,
             )
 
     def annotated_traces(self, name: str, query: TraceQuery | None = None) -> Iterator[AnnotatedTrace]:
