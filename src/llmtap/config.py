@@ -40,7 +40,7 @@ _ENV_NAMES = {
     "backend_labels": "LLMTAP_BACKEND_LABELS",
 }
 # Tables later features read; accepted here so one loader knows the whole file.
-_TABLES = ("labels", "annotations", "routes", "queues", "exporters")
+_TABLES = ("labels", "annotations", "routes", "queues", "exporters", "prices")
 _KNOWN_KEYS = frozenset(_ENV_NAMES) | frozenset(_TABLES)
 
 
