@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
@@ -10,24 +9,18 @@ from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as ge
 from opentelemetry.semconv.attributes import error_attributes, server_attributes
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
+from llmtap.attribute_types import typed
 from llmtap.content import content_attributes
 from llmtap.metrics import GenAIMetrics
 from llmtap.record import LLMCall
+from llmtap.redaction import scrub
+from llmtap.safety import report_internal_error
 
 STREAM_OUTCOME = "llmtap.stream.outcome"
-# Key-shaped tokens some APIs echo back in error messages ("Incorrect API key provided: sk-...").
-_KEY_PATTERN = re.compile(r"\b(?:sk|sk-ant|sk-proj|sess)-[A-Za-z0-9_\-*]{6,}")
 
 
 def error_type(exc: BaseException) -> str:
     return type(exc).__qualname__
-
-
-def scrub(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[REDACTED]")
-    return _KEY_PATTERN.sub("[REDACTED]", text)
 
 
 def _is_count(value: Any) -> bool:
@@ -71,7 +64,7 @@ class Emitter:
     def start(self, call: LLMCall) -> Span:
         attributes = _identity_attributes(call)
         if call.request_attributes:
-            attributes.update(call.request_attributes)
+            typed(call.request_attributes, attributes)
         return self._tracer.start_span(call.span_name, kind=SpanKind.CLIENT, attributes=attributes)
 
     def finish(
@@ -88,7 +81,10 @@ class Emitter:
         else:  # the call finished earlier than it is being recorded (e.g. a raw response parsed later)
             end_time_ns = time.time_ns() - int((now - end) * 1e9)
         if span.is_recording():
-            span.set_attributes(self._response_attributes(call))
+            try:  # whatever the response held, the span ends and is exported with what could be written
+                span.set_attributes(self._response_attributes(call))
+            except Exception as exc:
+                report_internal_error("writing a span's attributes", exc)
             failed = call.error_type
             if failed is not None:
                 span.set_status(Status(StatusCode.ERROR, self._error_description(call, failed)))
@@ -102,7 +98,7 @@ class Emitter:
         if not self._capture_content:
             return failed
         message = str(call.error) if call.error is not None else call.failure[1] if call.failure else failed
-        return scrub(message, call.secrets)[:1024]
+        return scrub(message)[:1024]
 
     def _response_attributes(self, call: LLMCall) -> dict[str, Any]:
         attributes: dict[str, Any] = {}
@@ -141,7 +137,9 @@ class Emitter:
                 content_attributes(gen_ai.GEN_AI_OUTPUT_MESSAGES, call.output_messages, limit, attributes)
         # Tool definitions are schema, not conversation content, but may embed user text: same policy.
         if call.tool_definitions and call.capture_content:
-            content_attributes(gen_ai.GEN_AI_TOOL_DEFINITIONS, call.tool_definitions, self._max_chars, attributes)
+            content_attributes(
+                gen_ai.GEN_AI_TOOL_DEFINITIONS, call.tool_definitions, self._max_chars, attributes, names=False
+            )
         return attributes
 
     def _record_metrics(self, call: LLMCall, duration: float) -> None:

@@ -19,9 +19,11 @@ from opentelemetry.semconv.attributes import error_attributes
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from llmtap.content import content_attributes, text_attribute
-from llmtap.emitter import error_type, scrub
+from llmtap.emitter import error_type
 from llmtap.record import ERROR, stream_outcome
+from llmtap.redaction import scrub
 from llmtap.runtime import Runtime, follow_global_provider
+from llmtap.safety import report_internal_error
 
 EXECUTE_TOOL = "execute_tool"
 RETRIEVAL = "retrieval"
@@ -69,12 +71,16 @@ def start_operation(
 
 
 def add_content(runtime: Runtime, span: Span, name: str, value: Any) -> None:
-    """Write captured content (JSON, truncated like every content attribute) when the policy allows."""
+    """Write captured content (JSON, redacted and bounded like every content attribute) when the policy
+    allows. Never raises: the span still ends."""
     if not runtime.settings.capture_content or not span.is_recording():
         return
-    attributes: dict[str, Any] = {}
-    content_attributes(name, value, runtime.settings.max_content_chars, attributes)
-    span.set_attributes(attributes)
+    try:
+        attributes: dict[str, Any] = {}
+        content_attributes(name, value, runtime.settings.max_content_chars, attributes)
+        span.set_attributes(attributes)
+    except Exception as exc:
+        report_internal_error(f"writing {name}", exc)
 
 
 def add_query(runtime: Runtime, span: Span, query: str) -> None:
@@ -96,7 +102,7 @@ def end_operation(runtime: Runtime | None, span: Span, error: BaseException | No
     if error is not None and stream_outcome(error) == ERROR and span.is_recording():
         kind = error_type(error)
         capture = runtime is not None and runtime.settings.capture_content
-        description = scrub(str(error), ())[:1024] if capture else kind
+        description = scrub(str(error))[:1024] if capture else kind
         span.set_attribute(error_attributes.ERROR_TYPE, kind)
         span.set_status(Status(StatusCode.ERROR, description))
     span.end()
