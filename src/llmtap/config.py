@@ -40,6 +40,7 @@ _ENV_NAMES = {
     "store": "LLMTAP_STORE",
     "openai_stream_usage": "LLMTAP_OPENAI_STREAM_USAGE",
     "labels_mode": "LLMTAP_LABELS_MODE",
+    "annotations_mode": "LLMTAP_ANNOTATIONS_MODE",
 }
 # Tables later features read; accepted here so one loader knows the whole file.
 _TABLES = ("labels", "annotations", "routes", "queues", "exporters")
@@ -62,6 +63,7 @@ class Settings:
     store: str = DEFAULT_STORE
     openai_stream_usage: bool = False
     labels_mode: str = "warn"
+    annotations_mode: str = "strict"
     disabled_instrumentations: frozenset[str] = frozenset()
     tables: Mapping[str, Any] = field(default_factory=dict)
     source: str = "defaults"
@@ -123,6 +125,13 @@ def _parse_labels_mode(raw: Any, name: str) -> str:
     return mode
 
 
+def _parse_annotations_mode(raw: Any, name: str) -> str:
+    mode = str(raw).strip().lower()
+    if mode not in ("strict", "open"):
+        raise ConfigError(f"{name}={raw!r}: expected strict (only declared annotations) or open")
+    return mode
+
+
 _PARSERS = {
     "enabled": parse_bool,
     "capture_content": parse_bool,
@@ -133,6 +142,7 @@ _PARSERS = {
     "store": _parse_store,
     "openai_stream_usage": parse_bool,
     "labels_mode": _parse_labels_mode,
+    "annotations_mode": _parse_annotations_mode,
 }
 
 

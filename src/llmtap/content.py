@@ -306,6 +306,12 @@ def content_attributes(name: str, value: Any, limit: int, out: dict[str, Any], *
     out[name] = text
 
 
+def json_text(value: Any) -> str:
+    """The application's `value` as one JSON text to embed in content (redacted, nested at most
+    `MAX_DEPTH` deep; iterative). Strings and lengths are bounded where the text is written."""
+    return value if isinstance(value, str) else dumps(bounded(value, 0, 0)[0])
+
+
 def text_attribute(name: str, text: str, limit: int, out: dict[str, Any]) -> None:
     """Write a content string under `name`: redacted, cut to `limit` characters with the cut counted."""
     text = redaction.active().text(text)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+import traceback
 from typing import Any
 
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
-from opentelemetry.semconv.attributes import error_attributes, server_attributes
+from opentelemetry.semconv.attributes import error_attributes, exception_attributes, server_attributes
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from llmtap.attribute_types import typed
@@ -17,10 +18,49 @@ from llmtap.redaction import scrub
 from llmtap.safety import report_internal_error
 
 STREAM_OUTCOME = "llmtap.stream.outcome"
+EXCEPTION_EVENT = "exception"
+_MAX_ERROR_MESSAGE = 1024
+_MAX_STACKTRACE = 8192
 
 
 def error_type(exc: BaseException) -> str:
     return type(exc).__qualname__
+
+
+def exception_type(exc: BaseException) -> str:
+    """The exception's fully-qualified class name (`exception.type`), as the OTel SDK writes it."""
+    cls = type(exc)
+    module = cls.__module__
+    return f"{module}.{cls.__qualname__}" if module and module != "builtins" else cls.__qualname__
+
+
+def record_failure(
+    span: Span,
+    kind: str,
+    error: BaseException | None,
+    message: str | None,
+    capture_content: bool,
+) -> None:
+    """Mark `span` failed: status ERROR and an OTel `exception` event, where backends read the error type.
+
+    The one failure path of model and operation spans. `kind` is the call's `error.type`; `error` the
+    exception (None for a failure the API reported in-band, whose `message` is given). The event's
+    `exception.type` is always written; the message (also the status description) and the stack trace only
+    under content capture, scrubbed of every known credential and key pattern (`llmtap.redaction.scrub`): API
+    errors often quote the input and the key. With content capture off
+    the status description is the error type alone.
+    """
+    event: dict[str, Any] = {exception_attributes.EXCEPTION_TYPE: exception_type(error) if error is not None else kind}
+    description = kind
+    if capture_content:
+        text = str(error) if message is None else message
+        description = scrub(text)[:_MAX_ERROR_MESSAGE]
+        event[exception_attributes.EXCEPTION_MESSAGE] = description
+        if error is not None:
+            stack = "".join(traceback.format_exception(error))
+            event[exception_attributes.EXCEPTION_STACKTRACE] = scrub(stack)[-_MAX_STACKTRACE:]
+    span.set_status(Status(StatusCode.ERROR, description))
+    span.add_event(EXCEPTION_EVENT, event)
 
 
 def _is_count(value: Any) -> bool:
@@ -87,18 +127,11 @@ class Emitter:
                 report_internal_error("writing a span's attributes", exc)
             failed = call.error_type
             if failed is not None:
-                span.set_status(Status(StatusCode.ERROR, self._error_description(call, failed)))
+                message = call.failure[1] if call.error is None and call.failure else None
+                record_failure(span, failed, call.error, message, self._capture_content)
         span.end(end_time_ns)
         if record_metrics:
             self._record_metrics(call, end - start)
-
-    def _error_description(self, call: LLMCall, failed: str) -> str:
-        """The span status description: the error's message, scrubbed of secrets. API errors often quote
-        the input, so with content capture off it is the error type alone."""
-        if not self._capture_content:
-            return failed
-        message = str(call.error) if call.error is not None else call.failure[1] if call.failure else failed
-        return scrub(message)[:1024]
 
     def _response_attributes(self, call: LLMCall) -> dict[str, Any]:
         attributes: dict[str, Any] = {}

@@ -11,3 +11,7 @@ class ConfigError(LlmtapError, ValueError):
 
 class LabelError(LlmtapError, ValueError):
     """A label is unknown to the label schema or its value does not fit (raised in strict mode)."""
+
+
+class AnnotationError(LlmtapError, ValueError):
+    """An annotation does not fit its schema, names no known target, or a feedback token is refused."""

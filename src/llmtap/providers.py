@@ -12,6 +12,7 @@ from opentelemetry import metrics, trace
 from llmtap.errors import ConfigError
 
 if TYPE_CHECKING:  # the SDK is imported only when llmtap sets a pipeline up (keeps `import llmtap` light)
+    from opentelemetry.sdk._logs import LoggerProvider
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.trace import TracerProvider
 
@@ -32,8 +33,11 @@ def _exporter_names(environ: Mapping[str, str], signal: str) -> list[str]:
     return ["otlp"] if any(environ.get(name, "").strip() for name in endpoints) else []
 
 
+_OTLP_CLASSES = {"trace": "OTLPSpanExporter", "metric": "OTLPMetricExporter", "_log": "OTLPLogExporter"}
+
+
 def _otlp_exporter(signal: str) -> type:
-    """The OTLP/HTTP exporter class for `signal` ("trace" or "metric"), which `llmtap[otlp]` installs."""
+    """The OTLP/HTTP exporter class for `signal` ("trace", "metric" or "_log"), which `llmtap[otlp]` installs."""
     try:
         module = importlib.import_module(f"opentelemetry.exporter.otlp.proto.http.{signal}_exporter")
     except ImportError:
@@ -41,7 +45,7 @@ def _otlp_exporter(signal: str) -> type:
             "OTEL_EXPORTER_OTLP_ENDPOINT is set but the OTLP exporter is not installed; "
             "expected `pip install llmtap[otlp]`"
         ) from None
-    return module.OTLPSpanExporter if signal == "trace" else module.OTLPMetricExporter
+    return getattr(module, _OTLP_CLASSES[signal])
 
 
 def global_tracer_provider_is_set() -> bool:
@@ -96,3 +100,21 @@ def global_meter_provider_is_set() -> bool:
     from opentelemetry.metrics import _internal
 
     return not isinstance(metrics.get_meter_provider(), _internal._ProxyMeterProvider)
+
+
+def build_logger_provider(environ: Mapping[str, str] | None = None) -> LoggerProvider | None:
+    """A LoggerProvider exporting where `OTEL_LOGS_EXPORTER` / `OTEL_EXPORTER_OTLP_*` say, for llmtap's own
+    log records (annotations); None when no logs exporter is asked for. Not installed as the global one."""
+    env = os.environ if environ is None else environ
+    names = _exporter_names(env, "logs")
+    if not names:
+        return None
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, ConsoleLogRecordExporter
+    from opentelemetry.sdk.resources import Resource
+
+    provider = LoggerProvider(resource=Resource.create())
+    for name in names:
+        exporter = ConsoleLogRecordExporter() if name == "console" else _otlp_exporter("_log")()
+        provider.add_log_record_processor(BatchLogRecordProcessor(exporter))
+    return provider

@@ -60,6 +60,10 @@ def configure(
             meter_provider = meter_provider if meter_provider is not None else _current.meter_provider
             logger_provider = logger_provider if logger_provider is not None else _current.logger_provider
         labels = label_policy.LabelPolicy.from_settings(settings)
+        if settings.tables.get("annotations"):  # a malformed annotation schema is reported now, not at the first use
+            from llmtap.annotations.schema import parse_schemas
+
+            parse_schemas(settings.tables["annotations"], settings.source)
         if tracer_provider is None and not providers.global_tracer_provider_is_set():
             providers.setup_tracer_provider()
         if meter_provider is None and not providers.global_meter_provider_is_set():

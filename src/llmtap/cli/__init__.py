@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import click
 
+from llmtap.cli.annotations import annotations
 from llmtap.cli.labels import labels
+from llmtap.cli.purge import purge
 
 
 @click.group()
@@ -16,3 +18,5 @@ def main() -> None:
 
 
 main.add_command(labels)
+main.add_command(annotations)
+main.add_command(purge)
