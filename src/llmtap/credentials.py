@@ -50,19 +50,18 @@ def learn(value: Any) -> None:
     if not isinstance(value, str):
         return
     global _version
-    value = value.strip()
-    bare = _SCHEME.sub("", value)
-    for item in {value, bare}:
-        if len(item) < MIN_SECRET_CHARS:
-            continue
-        with _lock:
-            if item in _secrets:
-                _secrets.move_to_end(item)
-                continue
-            _secrets[item] = None
-            while len(_secrets) > MAX_SECRETS:
-                _secrets.popitem(last=False)
-            _version += 1
+    # "Bearer <token>": the token alone (replacing it removes it from the header value too)
+    secret = _SCHEME.sub("", value.strip())
+    if len(secret) < MIN_SECRET_CHARS:
+        return
+    with _lock:
+        if secret in _secrets:
+            _secrets.move_to_end(secret)
+            return
+        _secrets[secret] = None
+        while len(_secrets) > MAX_SECRETS:
+            _secrets.popitem(last=False)
+        _version += 1
 
 
 def learn_headers(headers: Any) -> None:

@@ -291,6 +291,10 @@ def check_hook(hook: Any) -> Callable[[str], str] | None:
 # --- the redactor -----------------------------------------------------------------------------------------
 
 
+class _HookFailed(Exception):
+    pass
+
+
 class Redactor:
     """The redaction policy in force, compiled once (`llmtap.runtime` activates one per configuration)."""
 
@@ -333,7 +337,8 @@ class Redactor:
             try:
                 result = self.hook(text)
             except Exception as exc:  # fail closed: the application asked for this text to be checked
-                report_internal_error("the application's redact hook", exc)
+                # (reported without its message or traceback: they may quote the text)
+                report_internal_error("the application's redact hook", _HookFailed(type(exc).__qualname__))
                 return REDACTED
             text = result if isinstance(result, str) else REDACTED
         return text

@@ -10,6 +10,7 @@ import pytest
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
 
 import llmtap
+import llmtap.safety
 from llmtap.config import load_settings
 from llmtap.errors import ConfigError
 from tests.safety.support import anthropic_client, clean_env, openai_client, serve_chat, serve_messages
@@ -220,12 +221,24 @@ def test_callable_in_code_runs_after_the_patterns_and_sticks(
     assert _text_messages(telemetry.genai_spans()[-1], gen_ai.GEN_AI_OUTPUT_MESSAGES) == ["ok"]
 
 
-def test_a_failing_callable_fails_closed(configured: Callable[..., Telemetry], api: LoopbackAPI) -> None:
+def test_a_failing_callable_fails_closed(
+    configured: Callable[..., Telemetry],
+    api: LoopbackAPI,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(llmtap.safety, "_already_logged", set())
+
     def broken(text: str) -> str:
-        raise ValueError("no")
+        raise ValueError(f"cannot read {text}")
 
     telemetry = configured(redact=broken)
-    assert _ask(api, telemetry, "hello") == ["[REDACTED]"]
+    assert _ask(api, telemetry, "hello secret plans") == ["[REDACTED]"]
+    assert [record.getMessage() for record in caplog.records if record.name == "llmtap"] == [
+        "llmtap: internal error in the application's redact hook (_HookFailed: ValueError); "
+        "the application's call is unaffected"
+    ]
+    assert "secret plans" not in caplog.text
 
 
 @pytest.mark.parametrize(

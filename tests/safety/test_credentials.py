@@ -188,3 +188,18 @@ def test_not_credential_names(name: str) -> None:
 def _clean(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     clean_env(monkeypatch)
     yield
+
+
+def test_credential_named_langchain_metadata(instrumented: Telemetry) -> None:
+    from langchain_core.runnables import RunnableLambda
+
+    chain = RunnableLambda(lambda text: text.upper()).with_config(run_name="shout")
+    metadata = {"api_key": "plain-secret-value", "user": "u1", "note": f"uses {GROQ_KEY}"}
+    assert chain.invoke("hi", config={"metadata": metadata}) == "HI"
+    span = instrumented.only_span()
+    assert {key: value for key, value in span.attributes.items() if key.startswith("llmtap.langchain.metadata.")} == {
+        "llmtap.langchain.metadata.api_key": "[REDACTED]",
+        "llmtap.langchain.metadata.user": "u1",
+        "llmtap.langchain.metadata.note": "uses [REDACTED]",
+    }
+    assert "plain-secret-value" not in instrumented.everything_exported()
