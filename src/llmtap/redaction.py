@@ -149,6 +149,7 @@ OPTIONAL_SETS: dict[str, tuple[Pattern, ...]] = {
     "card": (_pattern("card", r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)", None, valid=_luhn),),
 }
 SETS: dict[str, tuple[Pattern, ...]] = {CREDENTIALS: CREDENTIAL_PATTERNS, **OPTIONAL_SETS}
+_OPTIONAL = frozenset(pattern.name for patterns in OPTIONAL_SETS.values() for pattern in patterns)
 DEFAULT_SETS: tuple[str, ...] = (CREDENTIALS,)
 
 # Error texts: also the keys APIs echo back masked ("Incorrect API key provided: sk-proj-****abcd").
@@ -194,8 +195,19 @@ CREDENTIAL_PAIRS = frozenset(
         ("license", "key"),
     }
 )
-# In lower-cased JSON text every credential-named key ends with one of these followed by `":`.
-_NAME_NEEDLES = tuple(f'{word}":' for word in sorted(CREDENTIAL_WORDS | {"key"}))
+# The cheap check of a whole JSON text (`Redactor.may_match`): substring scans (fast in CPython) for the
+# needles of the credential patterns, and one regex over the reversed lower-cased text for credential-named
+# keys (`"...password":` reversed starts with the literal `:"`, which the regex engine skips to). A test
+# checks that every credential pattern's needles are covered.
+_CASED_NEEDLES = ("AKIA", "ASIA", "ABIA", "ACCA", "AIza", "PRIVATE KEY")
+_FOLDED_NEEDLES = (
+    "sk-", "gsk_", "k_live_", "k_test_", "hf_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "eyj", "://",
+    "xox", "bearer", "basic", "secret",
+)  # fmt: skip
+_NAMES_REVERSED = re.compile(
+    ':"(?:' + "|".join(re.escape(word[::-1]) for word in sorted(CREDENTIAL_WORDS | {"key"})) + ")"
+)
+
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _names_seen: dict[str, bool] = {}
 
@@ -326,9 +338,12 @@ class Redactor:
         if any(secret in json_text for secret in self.secrets()):
             return True
         folded = json_text.lower()
-        if any(pattern.may_match(json_text, folded) for pattern in self.patterns):
-            return True
-        return self.names and any(needle in folded for needle in _NAME_NEEDLES)
+        if CREDENTIALS in self.sets:  # (credential-named keys come with the set: `self.names`)
+            if any(needle in json_text for needle in _CASED_NEEDLES):
+                return True
+            if any(needle in folded for needle in _FOLDED_NEEDLES) or _NAMES_REVERSED.search(folded[::-1]):
+                return True
+        return any(pattern.may_match(json_text, folded) for pattern in self.patterns if pattern.name in _OPTIONAL)
 
     def text(self, text: str) -> str:
         """One string of captured content, redacted."""

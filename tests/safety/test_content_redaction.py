@@ -3,6 +3,7 @@ application's own patterns, the optional pattern sets and the callable."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as ge
 
 import llmtap
 import llmtap.safety
+from llmtap import redaction
 from llmtap.config import load_settings
 from llmtap.errors import ConfigError
 from tests.safety.support import anthropic_client, clean_env, openai_client, serve_chat, serve_messages
@@ -274,3 +276,12 @@ def test_bad_redaction_settings_name_the_value(environ: dict[str, str], config: 
 def test_a_redact_argument_that_is_not_callable(configured: Callable[..., Telemetry]) -> None:
     with pytest.raises(ConfigError, match=r"^redact='x': expected a callable taking a string"):
         configured(redact="x")
+
+
+@pytest.mark.parametrize("pattern", redaction.CREDENTIAL_PATTERNS, ids=lambda pattern: pattern.name)
+def test_the_cheap_check_covers_every_credential_pattern(pattern: redaction.Pattern) -> None:
+    """The whole-text pre-check may only say "nothing to redact" when no pattern can match."""
+    assert pattern.needles
+    for needle in pattern.needles:
+        for text in {needle, needle.upper(), needle.capitalize()} if pattern.fold else {needle}:
+            assert redaction.Redactor().may_match(json.dumps({"content": f"x {text} y"})), text
