@@ -43,7 +43,7 @@ _ENV_NAMES = {
     "annotations_mode": "LLMTAP_ANNOTATIONS_MODE",
 }
 # Tables later features read; accepted here so one loader knows the whole file.
-_TABLES = ("labels", "annotations", "routes", "queues", "exporters")
+_TABLES = ("labels", "annotations", "routes", "queues", "exporters", "prices")
 _KNOWN_KEYS = frozenset(_ENV_NAMES) | frozenset(_TABLES)
 
 

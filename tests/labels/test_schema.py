@@ -103,9 +103,12 @@ def test_bad_mode_is_a_config_error(labelled: Setup) -> None:
         ({"a": {"required": "yes"}}, "cfg: labels.a.required='yes': expected true or false"),
         (
             {"a": {"kind": "int"}},
-            "cfg: labels.a: unknown field 'kind'; expected one of description, propagate, required",
+            "cfg: labels.a: unknown field 'kind'; expected one of description, metric, propagate, required",
         ),
-        ({"a": "int"}, "cfg: labels.a='int': expected a table with type, values, required, propagate, description"),
+        (
+            {"a": "int"},
+            "cfg: labels.a='int': expected a table with description, metric, propagate, required, type, values",
+        ),
     ],
 )
 def test_schema_errors_name_the_bad_value(table: dict, message: str) -> None:
