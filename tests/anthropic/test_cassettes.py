@@ -51,28 +51,26 @@ def assert_plain_span(span: object, telemetry: Telemetry) -> None:
     assert span.name == f"chat {MODEL}"
     assert span.kind is SpanKind.CLIENT
     attributes = {key: value for key, value in span.attributes.items() if "messages" not in key}
-    assert attributes == with_cost(
-        {
-            "gen_ai.operation.name": "chat",
-            "gen_ai.provider.name": "anthropic",
-            "gen_ai.request.model": MODEL,
-            "server.address": "api.anthropic.com",
-            "server.port": 443,
-            "gen_ai.request.max_tokens": 256,
-            "gen_ai.request.stop_sequences": ("END",),
-            "gen_ai.response.id": "msg_01XFDUDYJgAACzvnptvVoYEL",
-            "gen_ai.response.model": MODEL,
-            "gen_ai.response.finish_reasons": ("stop",),
-            "gen_ai.usage.input_tokens": 12,
-            "gen_ai.usage.output_tokens": 6,
-            "gen_ai.usage.cache_read.input_tokens": 0,
-            "gen_ai.usage.cache_creation.input_tokens": 0,
-            "anthropic.message.stop_reason": "end_turn",
-            "anthropic.response.service_tier": "standard",
-            "anthropic.request.id": "req_011CSHoEeqs5C35K2UUqR7Fy",
-            "gen_ai.system_instructions": '[{"type":"text","content":"You are terse."}]',
-        }
-    )
+    assert attributes == with_cost({
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "anthropic",
+        "gen_ai.request.model": MODEL,
+        "server.address": "api.anthropic.com",
+        "server.port": 443,
+        "gen_ai.request.max_tokens": 256,
+        "gen_ai.request.stop_sequences": ("END",),
+        "gen_ai.response.id": "msg_01XFDUDYJgAACzvnptvVoYEL",
+        "gen_ai.response.model": MODEL,
+        "gen_ai.response.finish_reasons": ("stop",),
+        "gen_ai.usage.input_tokens": 12,
+        "gen_ai.usage.output_tokens": 6,
+        "gen_ai.usage.cache_read.input_tokens": 0,
+        "gen_ai.usage.cache_creation.input_tokens": 0,
+        "anthropic.message.stop_reason": "end_turn",
+        "anthropic.response.service_tier": "standard",
+        "anthropic.request.id": "req_011CSHoEeqs5C35K2UUqR7Fy",
+        "gen_ai.system_instructions": '[{"type":"text","content":"You are terse."}]',
+    })
     assert attribute_json(span, "gen_ai.input.messages") == [
         {"role": "user", "parts": [{"type": "text", "content": "Say hello"}]}
     ]
@@ -260,29 +258,27 @@ STREAM_REQUEST = {"max_tokens": 256, "messages": [{"role": "user", "content": "C
 def assert_stream_span(span: object, outcome: str = "completed") -> None:
     attributes = dict(span.attributes)
     assert attributes.pop("gen_ai.response.time_to_first_chunk") > 0
-    assert {key: value for key, value in attributes.items() if "messages" not in key} == with_cost(
-        {
-            "gen_ai.operation.name": "chat",
-            "gen_ai.provider.name": "anthropic",
-            "gen_ai.request.model": MODEL,
-            "server.address": "api.anthropic.com",
-            "server.port": 443,
-            "gen_ai.request.max_tokens": 256,
-            "gen_ai.request.stream": True,
-            "gen_ai.response.id": "msg_01Strm9w938a90",
-            "gen_ai.response.model": MODEL,
-            "gen_ai.response.finish_reasons": ("stop",),
-            "gen_ai.usage.input_tokens": 12,
-            "gen_ai.usage.output_tokens": 6,
-            "gen_ai.usage.cache_read.input_tokens": 0,
-            "gen_ai.usage.cache_creation.input_tokens": 0,
-            "llmtap.stream.outcome": outcome,
-            # The `request-id` response header: streamed events carry none, so it is read from the stream's response.
-            "anthropic.request.id": "req_011CSHoEeqs5C35K2UUqR7Fy",
-            "anthropic.response.service_tier": "standard",
-            "anthropic.message.stop_reason": "end_turn",
-        }
-    )
+    assert {key: value for key, value in attributes.items() if "messages" not in key} == with_cost({
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "anthropic",
+        "gen_ai.request.model": MODEL,
+        "server.address": "api.anthropic.com",
+        "server.port": 443,
+        "gen_ai.request.max_tokens": 256,
+        "gen_ai.request.stream": True,
+        "gen_ai.response.id": "msg_01Strm9w938a90",
+        "gen_ai.response.model": MODEL,
+        "gen_ai.response.finish_reasons": ("stop",),
+        "gen_ai.usage.input_tokens": 12,
+        "gen_ai.usage.output_tokens": 6,
+        "gen_ai.usage.cache_read.input_tokens": 0,
+        "gen_ai.usage.cache_creation.input_tokens": 0,
+        "llmtap.stream.outcome": outcome,
+        # The `request-id` response header: streamed events carry none, so it is read from the stream's response.
+        "anthropic.request.id": "req_011CSHoEeqs5C35K2UUqR7Fy",
+        "anthropic.response.service_tier": "standard",
+        "anthropic.message.stop_reason": "end_turn",
+    })
     assert attribute_json(span, "gen_ai.input.messages") == [
         {"role": "user", "parts": [{"type": "text", "content": "Count to three"}]}
     ]
@@ -360,32 +356,30 @@ def test_structured_output_parse(instrumented: Telemetry) -> None:
     assert message.parsed_output == Capital(city="Paris", country="France")
     span = instrumented.only_span()
     assert span.name == f"chat {MODEL}"
-    assert dict(span.attributes) == with_cost(
-        {
-            "gen_ai.operation.name": "chat",
-            "gen_ai.provider.name": "anthropic",
-            "gen_ai.request.model": MODEL,
-            "server.address": "api.anthropic.com",
-            "server.port": 443,
-            "gen_ai.request.max_tokens": 256,
-            "gen_ai.output.type": "json",
-            "gen_ai.response.id": "msg_01Prs9w938a90dw8q",
-            "gen_ai.response.model": MODEL,
-            "gen_ai.response.finish_reasons": ("stop",),
-            "gen_ai.usage.input_tokens": 180,
-            "gen_ai.usage.output_tokens": 11,
-            "gen_ai.usage.cache_read.input_tokens": 0,
-            "gen_ai.usage.cache_creation.input_tokens": 0,
-            "anthropic.request.id": "req_011CSHoEeqs5C35K2UUqR7Fy",
-            "anthropic.response.service_tier": "standard",
-            "anthropic.message.stop_reason": "end_turn",
-            "gen_ai.input.messages": '[{"role":"user","parts":[{"type":"text","content":"Capital of France?"}]}]',
-            "gen_ai.output.messages": (
-                '[{"role":"assistant","parts":[{"type":"text","content":"{\\"city\\":\\"Paris\\",\\"country\\":'
-                '\\"France\\"}"}],"finish_reason":"stop"}]'
-            ),
-        }
-    )
+    assert dict(span.attributes) == with_cost({
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "anthropic",
+        "gen_ai.request.model": MODEL,
+        "server.address": "api.anthropic.com",
+        "server.port": 443,
+        "gen_ai.request.max_tokens": 256,
+        "gen_ai.output.type": "json",
+        "gen_ai.response.id": "msg_01Prs9w938a90dw8q",
+        "gen_ai.response.model": MODEL,
+        "gen_ai.response.finish_reasons": ("stop",),
+        "gen_ai.usage.input_tokens": 180,
+        "gen_ai.usage.output_tokens": 11,
+        "gen_ai.usage.cache_read.input_tokens": 0,
+        "gen_ai.usage.cache_creation.input_tokens": 0,
+        "anthropic.request.id": "req_011CSHoEeqs5C35K2UUqR7Fy",
+        "anthropic.response.service_tier": "standard",
+        "anthropic.message.stop_reason": "end_turn",
+        "gen_ai.input.messages": '[{"role":"user","parts":[{"type":"text","content":"Capital of France?"}]}]',
+        "gen_ai.output.messages": (
+            '[{"role":"assistant","parts":[{"type":"text","content":"{\\"city\\":\\"Paris\\",\\"country\\":'
+            '\\"France\\"}"}],"finish_reason":"stop"}]'
+        ),
+    })
     assert llmtap.span_of(message) == (format(span.context.trace_id, "032x"), format(span.context.span_id, "016x"))
 
 

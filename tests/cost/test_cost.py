@@ -182,7 +182,9 @@ def test_openai_stream_with_usage_is_priced_and_without_usage_is_not(
     assert source == SOURCE
     assert _cost(unpriced) == (None, None) == _cost(again)
     warnings = [record.getMessage() for record in caplog.records if "no cost" in record.getMessage()]
-    assert warnings == ["llmtap: no cost recorded for openai/gpt-4o-2024-08-06: the response reported no token usage"]
+    assert warnings == [
+        "llmtap: no cost recorded for openai/gpt-4o-2024-08-06: the response reported no token usage"
+    ]
 
 
 def test_unknown_model_gets_no_cost_and_one_warning(

@@ -48,24 +48,22 @@ def test_seed_example(labelled: Setup) -> None:
     assert recorded.name == "chat gpt-4"
     assert recorded.kind is SpanKind.CLIENT
     assert recorded.status.status_code is StatusCode.UNSET
-    assert dict(recorded.attributes) == with_cost(
-        {
-            "gen_ai.operation.name": "chat",
-            "gen_ai.provider.name": "custom",
-            "gen_ai.request.model": "gpt-4",
-            "llmtap.tag.user_id": "u1",
-            "user.id": "u1",
-            "llmtap.tag.app_feature": "qa",
-            "llmtap.tag.human_feedback": "good",
-            "gen_ai.response.finish_reasons": ("stop",),
-            "gen_ai.usage.input_tokens": 8,
-            "gen_ai.usage.output_tokens": 7,
-            "gen_ai.input.messages": '[{"role":"user","parts":[{"type":"text",'
-            '"content":"What is the capital of France?"}]}]',
-            "gen_ai.output.messages": '[{"role":"assistant","parts":[{"type":"text",'
-            '"content":"Paris is the capital of France."}],"finish_reason":"stop"}]',
-        }
-    )
+    assert dict(recorded.attributes) == with_cost({
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "custom",
+        "gen_ai.request.model": "gpt-4",
+        "llmtap.tag.user_id": "u1",
+        "user.id": "u1",
+        "llmtap.tag.app_feature": "qa",
+        "llmtap.tag.human_feedback": "good",
+        "gen_ai.response.finish_reasons": ("stop",),
+        "gen_ai.usage.input_tokens": 8,
+        "gen_ai.usage.output_tokens": 7,
+        "gen_ai.input.messages": '[{"role":"user","parts":[{"type":"text",'
+        '"content":"What is the capital of France?"}]}]',
+        "gen_ai.output.messages": '[{"role":"assistant","parts":[{"type":"text",'
+        '"content":"Paris is the capital of France."}],"finish_reason":"stop"}]',
+    })
     assert [point.sum for point in telemetry.metric_points("gen_ai.client.token.usage")] == [8, 7]
     assert llmtap.current_tags() == {}
 
@@ -188,45 +186,41 @@ def test_set_response_records_an_sdk_object_exactly_as_its_plugin(instrumented: 
             span.set_response(response)
     manual_spans = instrumented.genai_spans()
     assert [_without_transport(span) for span in manual_spans] == [_without_transport(span) for span in plugin_spans]
-    assert _without_transport(manual_spans[0]) == with_cost(
-        {
-            "gen_ai.operation.name": "chat",
-            "gen_ai.provider.name": "openai",
-            "gen_ai.request.model": "gpt-4o-mini",
-            "gen_ai.input.messages": '[{"role":"user","parts":[{"type":"text","content":"hi"}]}]',
-            "gen_ai.output.messages": '[{"role":"assistant","parts":[{"type":"tool_call","id":"call_1",'
-            '"name":"get_weather","arguments":{"city":"Oslo"}}],"finish_reason":"tool_call"}]',
-            "gen_ai.response.finish_reasons": ("tool_calls",),
-            "gen_ai.response.id": "chatcmpl-CXtap0001",
-            "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
-            "gen_ai.usage.cache_read.input_tokens": 8,
-            "gen_ai.usage.input_tokens": 20,
-            "gen_ai.usage.output_tokens": 5,
-            "gen_ai.usage.reasoning.output_tokens": 0,
-            "openai.response.service_tier": "default",
-            "openai.response.system_fingerprint": "fp_560af6e559",
-        }
-    )
-    assert _without_transport(manual_spans[2]) == with_cost(
-        {
-            "gen_ai.operation.name": "chat",
-            "gen_ai.provider.name": "anthropic",
-            "gen_ai.request.model": "claude-sonnet-5-5",
-            "gen_ai.input.messages": '[{"role":"user","parts":[{"type":"text","content":"hi"}]}]',
-            "gen_ai.output.messages": '[{"role":"assistant","parts":[{"type":"text","content":"Bonjour"}],'
-            '"finish_reason":"stop"}]',
-            "gen_ai.response.finish_reasons": ("stop",),
-            "gen_ai.response.id": "msg_01XFDUDYJgAACzvnptvVoYEL",
-            "gen_ai.response.model": "claude-sonnet-5-5",
-            "gen_ai.usage.cache_creation.input_tokens": 3,
-            "gen_ai.usage.cache_read.input_tokens": 5,
-            "gen_ai.usage.input_tokens": 18,
-            "gen_ai.usage.output_tokens": 4,
-            "anthropic.message.stop_reason": "end_turn",
-            "anthropic.request.id": "req_011",
-            "anthropic.response.service_tier": "standard",
-        }
-    )
+    assert _without_transport(manual_spans[0]) == with_cost({
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.input.messages": '[{"role":"user","parts":[{"type":"text","content":"hi"}]}]',
+        "gen_ai.output.messages": '[{"role":"assistant","parts":[{"type":"tool_call","id":"call_1",'
+        '"name":"get_weather","arguments":{"city":"Oslo"}}],"finish_reason":"tool_call"}]',
+        "gen_ai.response.finish_reasons": ("tool_calls",),
+        "gen_ai.response.id": "chatcmpl-CXtap0001",
+        "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+        "gen_ai.usage.cache_read.input_tokens": 8,
+        "gen_ai.usage.input_tokens": 20,
+        "gen_ai.usage.output_tokens": 5,
+        "gen_ai.usage.reasoning.output_tokens": 0,
+        "openai.response.service_tier": "default",
+        "openai.response.system_fingerprint": "fp_560af6e559",
+    })
+    assert _without_transport(manual_spans[2]) == with_cost({
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "anthropic",
+        "gen_ai.request.model": "claude-sonnet-5-5",
+        "gen_ai.input.messages": '[{"role":"user","parts":[{"type":"text","content":"hi"}]}]',
+        "gen_ai.output.messages": '[{"role":"assistant","parts":[{"type":"text","content":"Bonjour"}],'
+        '"finish_reason":"stop"}]',
+        "gen_ai.response.finish_reasons": ("stop",),
+        "gen_ai.response.id": "msg_01XFDUDYJgAACzvnptvVoYEL",
+        "gen_ai.response.model": "claude-sonnet-5-5",
+        "gen_ai.usage.cache_creation.input_tokens": 3,
+        "gen_ai.usage.cache_read.input_tokens": 5,
+        "gen_ai.usage.input_tokens": 18,
+        "gen_ai.usage.output_tokens": 4,
+        "anthropic.message.stop_reason": "end_turn",
+        "anthropic.request.id": "req_011",
+        "anthropic.response.service_tier": "standard",
+    })
     # the metrics too are recorded under the response's provider: one point per call, plugin (with a
     # server address) and manual (without)
     assert sorted(

@@ -268,21 +268,19 @@ async def test_openai_embeddings_are_one_model_span_counted_once(
     span = instrumented.only_span()
     assert span.name == "embeddings text-embedding-3-small"
     assert span.parent is None
-    assert dict(span.attributes) == with_cost(
-        {
-            "gen_ai.operation.name": "embeddings",
-            "gen_ai.provider.name": "openai",
-            "gen_ai.request.model": "text-embedding-3-small",
-            "server.address": "127.0.0.1",
-            "server.port": api.port,
-            "gen_ai.request.encoding_formats": ("base64",),
-            "gen_ai.embeddings.dimension.count": 3,
-            "gen_ai.response.model": "text-embedding-3-small",
-            "gen_ai.usage.input_tokens": 7,
-            "llmtap.langchain.model_class": "OpenAIEmbeddings",
-            "llmtap.langchain.embeddings.input_count": 2,
-        }
-    )
+    assert dict(span.attributes) == with_cost({
+        "gen_ai.operation.name": "embeddings",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "text-embedding-3-small",
+        "server.address": "127.0.0.1",
+        "server.port": api.port,
+        "gen_ai.request.encoding_formats": ("base64",),
+        "gen_ai.embeddings.dimension.count": 3,
+        "gen_ai.response.model": "text-embedding-3-small",
+        "gen_ai.usage.input_tokens": 7,
+        "llmtap.langchain.model_class": "OpenAIEmbeddings",
+        "llmtap.langchain.embeddings.input_count": 2,
+    })
     # Duplicate policy: one API call, one set of metrics, recorded by the provider span.
     assert tokens(instrumented) == [("openai", "input", 7, 1)]
     assert [

@@ -202,32 +202,30 @@ def test_chat_anthropic_is_one_model_span_counted_once(instrumented: Telemetry, 
     assert json.loads(attributes.pop("gen_ai.output.messages")) == [
         {"role": "assistant", "parts": [{"type": "text", "content": "Bonjour!"}], "finish_reason": "stop"}
     ]
-    assert attributes == with_cost(
-        {
-            "gen_ai.operation.name": "chat",
-            "gen_ai.provider.name": "anthropic",
-            "gen_ai.request.model": "claude-sonnet-5-5",
-            "server.address": "127.0.0.1",
-            "server.port": api.port,
-            "gen_ai.request.max_tokens": 64,
-            "gen_ai.response.id": "msg_01XFDUDYJgAACzvnptvVoYEL",
-            "gen_ai.response.model": "claude-sonnet-5-5",
-            "gen_ai.response.finish_reasons": ("stop",),
-            "gen_ai.usage.input_tokens": 28,  # 20 uncached + 8 read from the cache
-            "gen_ai.usage.output_tokens": 4,
-            "gen_ai.usage.cache_read.input_tokens": 8,
-            "gen_ai.usage.cache_creation.input_tokens": 0,
-            "anthropic.message.stop_reason": "end_turn",
-            "anthropic.response.service_tier": "standard",
-            "llmtap.langchain.tags": ("fr",),
-            "llmtap.langchain.model_class": "ChatAnthropic",
-            "llmtap.langchain.ls_provider": "anthropic",
-            "llmtap.langchain.ls_model_name": "claude-sonnet-5-5",
-            "llmtap.langchain.ls_model_type": "chat",
-            "llmtap.langchain.ls_max_tokens": 64,
-            "llmtap.langchain.ls_integration": "langchain_chat_model",
-        }
-    )
+    assert attributes == with_cost({
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "anthropic",
+        "gen_ai.request.model": "claude-sonnet-5-5",
+        "server.address": "127.0.0.1",
+        "server.port": api.port,
+        "gen_ai.request.max_tokens": 64,
+        "gen_ai.response.id": "msg_01XFDUDYJgAACzvnptvVoYEL",
+        "gen_ai.response.model": "claude-sonnet-5-5",
+        "gen_ai.response.finish_reasons": ("stop",),
+        "gen_ai.usage.input_tokens": 28,  # 20 uncached + 8 read from the cache
+        "gen_ai.usage.output_tokens": 4,
+        "gen_ai.usage.cache_read.input_tokens": 8,
+        "gen_ai.usage.cache_creation.input_tokens": 0,
+        "anthropic.message.stop_reason": "end_turn",
+        "anthropic.response.service_tier": "standard",
+        "llmtap.langchain.tags": ("fr",),
+        "llmtap.langchain.model_class": "ChatAnthropic",
+        "llmtap.langchain.ls_provider": "anthropic",
+        "llmtap.langchain.ls_model_name": "claude-sonnet-5-5",
+        "llmtap.langchain.ls_model_type": "chat",
+        "llmtap.langchain.ls_max_tokens": 64,
+        "llmtap.langchain.ls_integration": "langchain_chat_model",
+    })
     assert usage_sum(instrumented) == 28
     assert token_points(instrumented) == [("anthropic", "input", 28, 1), ("anthropic", "output", 4, 1)]
     assert duration_points(instrumented) == [("anthropic", 1)]

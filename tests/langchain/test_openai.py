@@ -64,35 +64,33 @@ def test_chat_openai_in_a_chain_is_one_model_span_the_sdk_span_with_the_runs_fac
     run_id = attributes.pop("llmtap.langchain.run_id")
     assert len(run_id) == 36
     attributes.pop("gen_ai.input.messages"), attributes.pop("gen_ai.output.messages")
-    assert attributes == with_cost(
-        {
-            # the SDK's record of the API call
-            "gen_ai.operation.name": "chat",
-            "gen_ai.provider.name": "openai",
-            "gen_ai.request.model": "gpt-4o-mini",
-            "server.address": "127.0.0.1",
-            "server.port": api.port,
-            "gen_ai.request.temperature": 0.2,
-            "gen_ai.response.id": "chatcmpl-42",
-            "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
-            "gen_ai.response.finish_reasons": ("stop",),
-            "gen_ai.usage.input_tokens": 12,
-            "gen_ai.usage.output_tokens": 3,
-            "gen_ai.usage.cache_read.input_tokens": 4,
-            "gen_ai.usage.reasoning.output_tokens": 0,
-            "openai.response.service_tier": "default",
-            "openai.response.system_fingerprint": "fp_1",
-            # the LangChain model run's facts
-            "llmtap.langchain.tags": ("greeting",),
-            "llmtap.langchain.metadata.team": "fr",
-            "llmtap.langchain.model_class": "ChatOpenAI",
-            "llmtap.langchain.ls_provider": "openai",
-            "llmtap.langchain.ls_model_name": "gpt-4o-mini",
-            "llmtap.langchain.ls_model_type": "chat",
-            "llmtap.langchain.ls_temperature": 0.2,
-            "llmtap.langchain.ls_integration": "langchain_chat_model",
-        }
-    )
+    assert attributes == with_cost({
+        # the SDK's record of the API call
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "server.address": "127.0.0.1",
+        "server.port": api.port,
+        "gen_ai.request.temperature": 0.2,
+        "gen_ai.response.id": "chatcmpl-42",
+        "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+        "gen_ai.response.finish_reasons": ("stop",),
+        "gen_ai.usage.input_tokens": 12,
+        "gen_ai.usage.output_tokens": 3,
+        "gen_ai.usage.cache_read.input_tokens": 4,
+        "gen_ai.usage.reasoning.output_tokens": 0,
+        "openai.response.service_tier": "default",
+        "openai.response.system_fingerprint": "fp_1",
+        # the LangChain model run's facts
+        "llmtap.langchain.tags": ("greeting",),
+        "llmtap.langchain.metadata.team": "fr",
+        "llmtap.langchain.model_class": "ChatOpenAI",
+        "llmtap.langchain.ls_provider": "openai",
+        "llmtap.langchain.ls_model_name": "gpt-4o-mini",
+        "llmtap.langchain.ls_model_type": "chat",
+        "llmtap.langchain.ls_temperature": 0.2,
+        "llmtap.langchain.ls_integration": "langchain_chat_model",
+    })
     # usage is on one span of the trace only
     assert sum(s.attributes.get("gen_ai.usage.input_tokens", 0) for s in instrumented.spans()) == 12
 

@@ -38,18 +38,16 @@ def test_embeddings(instrumented: Telemetry, mode: str) -> None:
     assert span.name == "embeddings text-embedding-3-small"
     assert span.kind is SpanKind.CLIENT
     assert span.status.status_code is StatusCode.UNSET
-    assert dict(span.attributes) == with_cost(
-        {
-            "gen_ai.operation.name": "embeddings",
-            "gen_ai.provider.name": "openai",
-            "gen_ai.request.model": "text-embedding-3-small",
-            **SERVER,
-            "gen_ai.request.encoding_formats": ("float",),
-            "gen_ai.embeddings.dimension.count": 8,
-            "gen_ai.response.model": "text-embedding-3-small",
-            "gen_ai.usage.input_tokens": 11,
-        }
-    )
+    assert dict(span.attributes) == with_cost({
+        "gen_ai.operation.name": "embeddings",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "text-embedding-3-small",
+        **SERVER,
+        "gen_ai.request.encoding_formats": ("float",),
+        "gen_ai.embeddings.dimension.count": 8,
+        "gen_ai.response.model": "text-embedding-3-small",
+        "gen_ai.usage.input_tokens": 11,
+    })
     assert token_usage(instrumented) == {"input": (1, 11)}
     assert operation_count(instrumented) == 1
 
@@ -79,19 +77,17 @@ def test_legacy_completion(instrumented: Telemetry, mode: str) -> None:
         }
     ]
     del attributes["gen_ai.input.messages"], attributes["gen_ai.output.messages"]
-    assert attributes == with_cost(
-        {
-            **INSTRUCT,
-            **SERVER,
-            "gen_ai.request.temperature": 0.7,
-            "gen_ai.request.max_tokens": 16,
-            "gen_ai.response.id": "cmpl-CbQCmA9dBl6UwX1yK4fO8rR3gEh0S",
-            "gen_ai.response.model": "gpt-3.5-turbo-instruct:20230824-v2",
-            "gen_ai.response.finish_reasons": ("stop",),
-            "gen_ai.usage.input_tokens": 10,
-            "gen_ai.usage.output_tokens": 9,
-        }
-    )
+    assert attributes == with_cost({
+        **INSTRUCT,
+        **SERVER,
+        "gen_ai.request.temperature": 0.7,
+        "gen_ai.request.max_tokens": 16,
+        "gen_ai.response.id": "cmpl-CbQCmA9dBl6UwX1yK4fO8rR3gEh0S",
+        "gen_ai.response.model": "gpt-3.5-turbo-instruct:20230824-v2",
+        "gen_ai.response.finish_reasons": ("stop",),
+        "gen_ai.usage.input_tokens": 10,
+        "gen_ai.usage.output_tokens": 9,
+    })
     assert token_usage(instrumented) == {"input": (1, 10), "output": (1, 9)}
     assert operation_count(instrumented) == 1
     assert operation_count(instrumented, "gen_ai.client.operation.time_to_first_chunk") == 0

@@ -1,10 +1,10 @@
 """Price overrides from config: `[tool.llmtap.prices."<provider>/<model>"]`, USD per million tokens.
 
-[tool.llmtap.prices."openai/my-fine-tune"]
-input = 0.30          # per million input tokens not read from or written to a cache
-output = 1.20         # per million output tokens (reasoning tokens included)
-cache_read = 0.15     # optional; cache reads are charged as input when absent
-cache_write = 0.375   # optional; cache writes are charged as input when absent
+    [tool.llmtap.prices."openai/my-fine-tune"]
+    input = 0.30          # per million input tokens not read from or written to a cache
+    output = 1.20         # per million output tokens (reasoning tokens included)
+    cache_read = 0.15     # optional; cache reads are charged as input when absent
+    cache_write = 0.375   # optional; cache writes are charged as input when absent
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def parse_overrides(table: Any, source: str = "config") -> dict[tuple[str, str],
         where = f"{source}: prices.{key!r}"
         provider, sep, model = str(key).partition("/")
         if not sep or not provider.strip() or not model.strip():
-            raise ConfigError(f'{where}: expected a key of the form "<provider>/<model>", e.g. "openai/gpt-4o"')
+            raise ConfigError(f"{where}: expected a key of the form \"<provider>/<model>\", e.g. \"openai/gpt-4o\"")
         if not isinstance(entry, Mapping):
             raise ConfigError(f"{where}={entry!r}: expected a table with {', '.join(_FIELDS)}")
         unknown = sorted(set(entry) - set(_FIELDS))
