@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -85,6 +86,7 @@ def configure(
         global _follows_global
         _follows_global = tracer_provider is None
         install_label_processor(tracer_provider if tracer_provider is not None else trace.get_tracer_provider())
+        _configure_routing(settings, tracer_provider if tracer_provider is not None else trace.get_tracer_provider())
         if _follows_global and not providers.global_tracer_provider_is_set():
             _watch_global_provider()
         label_policy.activate(labels)
@@ -98,6 +100,17 @@ def configure(
             meter_provider=meter_provider,
         )
         return _current
+
+
+def _configure_routing(settings: Settings | None, tracer_provider: object = None) -> None:
+    """Routing rules in force, and their processor on the provider; imported only when routes exist."""
+    if settings is not None and settings.tables.get("routes"):
+        from llmtap import routing
+
+        routing.configure(settings)
+        routing.install(tracer_provider)
+    elif "llmtap.routing" in sys.modules:
+        sys.modules["llmtap.routing"].configure(None)
 
 
 def _on_global_provider_set(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
@@ -137,6 +150,9 @@ def follow_global_provider() -> None:
         from llmtap.labels.processor import install as install_label_processor
 
         install_label_processor(provider)
+        routing = sys.modules.get("llmtap.routing")
+        if routing is not None and routing.current() is not None:
+            routing.install(provider)
 
 
 def current_settings() -> Settings:
@@ -175,4 +191,5 @@ def reset() -> None:
         label_policy.activate(None)
         redaction.activate(None)
         content.configure(content.DEFAULT_MAX_ATTRIBUTE_CHARS)
+        _configure_routing(None)
         _stop_watching_global_provider()

@@ -7,9 +7,15 @@ from __future__ import annotations
 
 import click
 
+from llmtap.cli.annotate import annotate
 from llmtap.cli.annotations import annotations
+from llmtap.cli.demo import demo
 from llmtap.cli.labels import labels
 from llmtap.cli.purge import purge
+from llmtap.cli.routes import routes
+from llmtap.cli.show import show
+from llmtap.cli.stats import stats
+from llmtap.cli.traces import traces
 
 
 @click.group()
@@ -19,4 +25,10 @@ def main() -> None:
 
 main.add_command(labels)
 main.add_command(annotations)
+main.add_command(annotate)
 main.add_command(purge)
+main.add_command(traces)
+main.add_command(show)
+main.add_command(stats)
+main.add_command(demo)
+main.add_command(routes)
