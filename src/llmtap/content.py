@@ -53,8 +53,12 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
+# One encoder for every call: `json.dumps` with options builds a new JSONEncoder each time.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default)
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_default)
+    return _ENCODER.encode(value)
 
 
 _SCALARS = (str, int, float, bool, type(None))

@@ -6,7 +6,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.metrics import MeterProvider
 from opentelemetry.trace import TracerProvider
@@ -14,8 +14,10 @@ from opentelemetry.trace import TracerProvider
 from llmtap import runtime
 from llmtap.config import load_settings
 from llmtap.errors import ConfigError
-from llmtap.plugin import LlmtapInstrumentor
 from llmtap.safety import report_internal_error
+
+if TYPE_CHECKING:  # the plugin base class (and the OTel instrumentation package) come with the plugins
+    from llmtap.plugin import LlmtapInstrumentor
 
 ENTRY_POINT_GROUP = "llmtap.instrumentors"
 

@@ -81,11 +81,9 @@ def configure(
             pricer=Pricer.from_settings(settings),
             cost_dimensions=labels.metric_attributes,
         )
-        from llmtap.labels.processor import install as install_label_processor
-
         global _follows_global
         _follows_global = tracer_provider is None
-        install_label_processor(tracer_provider if tracer_provider is not None else trace.get_tracer_provider())
+        _install_label_processor(tracer_provider if tracer_provider is not None else trace.get_tracer_provider())
         _configure_routing(settings, tracer_provider if tracer_provider is not None else trace.get_tracer_provider())
         if _follows_global and not providers.global_tracer_provider_is_set():
             _watch_global_provider()
@@ -147,12 +145,20 @@ def follow_global_provider() -> None:
     global _followed
     if provider is not _followed:
         _followed = provider
-        from llmtap.labels.processor import install as install_label_processor
-
-        install_label_processor(provider)
+        _install_label_processor(provider)
         routing = sys.modules.get("llmtap.routing")
         if routing is not None and routing.current() is not None:
             routing.install(provider)
+
+
+def _install_label_processor(provider: object) -> None:
+    """The label processor on an SDK tracer provider. The OTel SDK is imported only when the application
+    uses it: the API's proxy provider (no pipeline yet) takes no processor."""
+    if getattr(provider, "add_span_processor", None) is None:
+        return
+    from llmtap.labels.processor import install
+
+    install(provider)
 
 
 def current_settings() -> Settings:

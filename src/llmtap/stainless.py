@@ -9,6 +9,7 @@ into a record (`SDK.route`); everything else here is shared.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import time
@@ -357,15 +358,20 @@ def patch_sdk(instrumentor: Any, package: str, route: Callable[[Any, Any, Any], 
     wrap(f"{package}._streaming", "AsyncStream.close", async_close_wrapper(itself))
     wrap(f"{package}._streaming", "AsyncStream.__aexit__", async_exit_wrapper(itself))
 
-    for helper in helpers:
-        module, stream, async_stream = helper.module, helper.stream, helper.async_stream
-        wrap(module, f"{stream}.close", close_wrapper(helper_raw_stream))
-        wrap(module, f"{stream}.__exit__", exit_wrapper(helper_raw_stream))
-        wrap(module, f"{stream}.{helper.final}", produces_wrapper(helper_raw_stream))
-        wrap(module, f"{stream}Manager.__enter__", produces_wrapper(manager_raw_stream))
-        wrap(module, f"{stream}Manager.__exit__", exit_wrapper(manager_raw_stream))
-        wrap(module, f"{async_stream}.close", async_close_wrapper(helper_raw_stream))
-        wrap(module, f"{async_stream}.__aexit__", async_exit_wrapper(helper_raw_stream))
-        wrap(module, f"{async_stream}.{helper.final}", async_produces_wrapper(helper_raw_stream))
-        wrap(module, f"{async_stream}Manager.__aenter__", async_produces_wrapper(manager_raw_stream))
-        wrap(module, f"{async_stream}Manager.__aexit__", async_exit_wrapper(manager_raw_stream))
+    for helper in helpers:  # patched when the application imports them (some are costly to import)
+        instrumentor.when_imported(helper.module, functools.partial(_patch_helper, instrumentor, helper))
+
+
+def _patch_helper(instrumentor: Any, helper: Helper, _module: Any) -> None:
+    wrap = instrumentor.wrap
+    module, stream, async_stream = helper.module, helper.stream, helper.async_stream
+    wrap(module, f"{stream}.close", close_wrapper(helper_raw_stream))
+    wrap(module, f"{stream}.__exit__", exit_wrapper(helper_raw_stream))
+    wrap(module, f"{stream}.{helper.final}", produces_wrapper(helper_raw_stream))
+    wrap(module, f"{stream}Manager.__enter__", produces_wrapper(manager_raw_stream))
+    wrap(module, f"{stream}Manager.__exit__", exit_wrapper(manager_raw_stream))
+    wrap(module, f"{async_stream}.close", async_close_wrapper(helper_raw_stream))
+    wrap(module, f"{async_stream}.__aexit__", async_exit_wrapper(helper_raw_stream))
+    wrap(module, f"{async_stream}.{helper.final}", async_produces_wrapper(helper_raw_stream))
+    wrap(module, f"{async_stream}Manager.__aenter__", async_produces_wrapper(manager_raw_stream))
+    wrap(module, f"{async_stream}Manager.__aexit__", async_exit_wrapper(manager_raw_stream))

@@ -230,6 +230,7 @@ class ModelCall:
     output_tokens: int | None
     error: bool
     labels: dict[str, str]  # the span's own labels
+    cost: float | None = None  # llmtap.usage.cost (USD), when the call was priced
 
 
 @dataclass(frozen=True)

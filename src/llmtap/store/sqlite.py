@@ -563,6 +563,8 @@ class SQLiteStore(RoutingTables):
         if where:
             sql += f" AND s.trace_id IN (SELECT t.trace_id FROM traces t{where})"
         for row in self._read(sql + " ORDER BY s.start_ns", params):
+            attributes = json.loads(row[10])
+            cost = attributes.get("llmtap.usage.cost")
             yield ModelCall(
                 trace_id=row[0],
                 span_id=row[1],
@@ -574,7 +576,8 @@ class SQLiteStore(RoutingTables):
                 input_tokens=row[7],
                 output_tokens=row[8],
                 error=bool(row[9]),
-                labels=labels_of(json.loads(row[10])),
+                labels=labels_of(attributes),
+                cost=float(cost) if isinstance(cost, int | float) and not isinstance(cost, bool) else None,
             )
 
     def annotated_traces(self, name: str, query: TraceQuery | None = None) -> Iterator[AnnotatedTrace]:
