@@ -41,6 +41,7 @@ _ENV_NAMES = {
     "openai_stream_usage": "LLMTAP_OPENAI_STREAM_USAGE",
     "labels_mode": "LLMTAP_LABELS_MODE",
     "annotations_mode": "LLMTAP_ANNOTATIONS_MODE",
+    "backend_labels": "LLMTAP_BACKEND_LABELS",
 }
 # Tables later features read; accepted here so one loader knows the whole file.
 _TABLES = ("labels", "annotations", "routes", "queues", "exporters", "prices")
@@ -64,6 +65,8 @@ class Settings:
     openai_stream_usage: bool = False
     labels_mode: str = "warn"
     annotations_mode: str = "strict"
+    # Labels also where Phoenix, Langfuse and MLflow read filterable metadata (`llmtap.backends`).
+    backend_labels: bool = False
     disabled_instrumentations: frozenset[str] = frozenset()
     tables: Mapping[str, Any] = field(default_factory=dict)
     source: str = "defaults"
@@ -143,6 +146,7 @@ _PARSERS = {
     "openai_stream_usage": parse_bool,
     "labels_mode": _parse_labels_mode,
     "annotations_mode": _parse_annotations_mode,
+    "backend_labels": parse_bool,
 }
 
 
