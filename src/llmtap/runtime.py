@@ -13,7 +13,7 @@ from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.metrics import MeterProvider
 from opentelemetry.trace import TracerProvider
 
-from llmtap import providers
+from llmtap import content, providers, redaction
 from llmtap.config import Settings, load_settings
 from llmtap.cost.pricer import Pricer
 from llmtap.emitter import Emitter
@@ -99,6 +99,8 @@ def configure(
         if _follows_global and not providers.global_tracer_provider_is_set():
             _watch_global_provider()
         label_policy.activate(labels)
+        content.configure(settings.max_attribute_chars)
+        redaction.activate(redaction.Redactor(settings.redact, settings.redact_patterns, settings.redact_hook))
         _current = Runtime(
             settings=settings,
             emitter=emitter,
@@ -207,6 +209,8 @@ def reset() -> None:
     with _lock:
         _current = None
         label_policy.activate(None)
+        redaction.activate(None)
+        content.configure(content.DEFAULT_MAX_ATTRIBUTE_CHARS)
         _configure_routing(None)
         _stop_watching_global_provider()
         wiring = sys.modules.get("llmtap.store.wiring")

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from llmtap import runtime
+from llmtap import credentials, runtime
 from llmtap.calls import atraced_call, traced_call
 from llmtap.invocation import Invocation
 from llmtap.record import LLMCall
@@ -62,11 +62,6 @@ def _server(client: Any, call: LLMCall) -> None:
     call.server_port = url.port or (443 if url.scheme == "https" else 80)
 
 
-def _secrets(client: Any) -> tuple[str, ...]:
-    key = getattr(client, "api_key", None)
-    return (key,) if isinstance(key, str) and key else ()
-
-
 def _plan(sdk: SDK, client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
     state = runtime.current()
     if state is None:
@@ -78,7 +73,7 @@ def _plan(sdk: SDK, client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) 
             return None
         call = route.call
         _server(client, call)
-        call.secrets = _secrets(client)
+        credentials.learn_client(client)  # its key, token and auth headers are never exported
         invocation = Invocation(state.emitter, call)
     except Exception as exc:
         report_internal_error("starting a span", exc)
