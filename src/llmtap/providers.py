@@ -78,19 +78,20 @@ def setup_tracer_provider(environ: Mapping[str, str] | None = None) -> TracerPro
 
 def setup_meter_provider(environ: Mapping[str, str] | None = None) -> MeterProvider | None:
     """Install a global MeterProvider when `OTEL_*` asks for a metrics exporter and none is set."""
+    env = os.environ if environ is None else environ
+    names = _exporter_names(env, "metrics")
+    if not names:
+        return None
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, PeriodicExportingMetricReader
     from opentelemetry.sdk.resources import Resource
 
-    env = os.environ if environ is None else environ
     readers = []
-    for name in _exporter_names(env, "metrics"):
+    for name in names:
         if name == "console":
             readers.append(PeriodicExportingMetricReader(ConsoleMetricExporter()))
         else:
             readers.append(PeriodicExportingMetricReader(_otlp_exporter("metric")()))
-    if not readers:
-        return None
     provider = MeterProvider(resource=Resource.create(), metric_readers=readers)
     metrics.set_meter_provider(provider)
     return provider
