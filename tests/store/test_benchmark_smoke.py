@@ -43,5 +43,5 @@ def test_quick_store_benchmark_prints_every_figure(tmp_path: Path) -> None:
         "get_trace by 8-digit prefix": 5,
     }
     assert set(result["size_per_1000_model_spans"]) == {"with content", "content off"}
-    assert (tmp_path / "cache" / "bench-store-1000-v5.db").exists()
+    assert (tmp_path / "cache" / "bench-store-1000-v6.db").exists()
     assert "queries on" in done.stdout and "store size per 1,000 model spans" in done.stdout

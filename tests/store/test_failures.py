@@ -176,7 +176,7 @@ def test_a_store_from_a_newer_llmtap_is_refused_and_left_alone(
     with pytest.raises(StoreVersionError) as raised:
         open_store(path)
     assert str(raised.value) == (
-        f"the llmtap store {path} has schema version 99, newer than this llmtap knows (5); expected a store "
+        f"the llmtap store {path} has schema version 99, newer than this llmtap knows (6); expected a store "
         "written by this version or older: upgrade llmtap or point LLMTAP_STORE at another file"
     )
     assert isinstance(raised.value, StoreError)

@@ -86,7 +86,7 @@ def test_store_report(tmp_path: Path) -> None:
     assert (report["trace_count"], report["span_count"], report["schema_version"], report["writable"]) == (
         2,
         2,
-        5,
+        6,
         True,
     )
     assert report["size_bytes"] == (tmp_path / "s" / "llmtap.db").stat().st_size + (
