@@ -4,7 +4,7 @@ Importing llmtap imports no LLM SDK; `llmtap.instrument()` patches them when the
 """
 
 from llmtap.decorators import agent, retrieval, tool, workflow
-from llmtap.errors import ConfigError, LabelError, LlmtapError
+from llmtap.errors import ConfigError, LabelError, LlmtapError, UsageError
 from llmtap.instrumentation import instrument, uninstrument
 from llmtap.labels import current_tags, tags
 from llmtap.manual import LLMTracer
@@ -17,6 +17,7 @@ __all__ = [
     "LabelError",
     "LlmtapError",
     "SpanRef",
+    "UsageError",
     "__version__",
     "agent",
     "current_span_ref",

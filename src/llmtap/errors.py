@@ -11,3 +11,7 @@ class ConfigError(LlmtapError, ValueError):
 
 class LabelError(LlmtapError, ValueError):
     """A label is unknown to the label schema or its value does not fit (raised in strict mode)."""
+
+
+class UsageError(LlmtapError, ValueError):
+    """A value given to the manual API does not fit (e.g. a negative token count)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterable, Mapping
@@ -12,9 +13,11 @@ from opentelemetry.metrics import MeterProvider
 from opentelemetry.trace import TracerProvider
 
 from llmtap import runtime
-from llmtap.config import load_settings
-from llmtap.errors import ConfigError
+from llmtap.config import did_you_mean, load_settings
+from llmtap.errors import ConfigError, LabelError, LlmtapError
+from llmtap.labels.policy import LabelPolicy
 from llmtap.plugin import LlmtapInstrumentor
+from llmtap.problems import check_settings, report_once, turned_off
 from llmtap.safety import report_internal_error
 
 ENTRY_POINT_GROUP = "llmtap.instrumentors"
@@ -31,16 +34,46 @@ def available_plugins() -> dict[str, Any]:
 def _check_providers(providers: Iterable[str] | None, available: Mapping[str, Any]) -> set[str] | None:
     if providers is None:
         return None
-    if isinstance(providers, str):
-        raise ConfigError(f"providers={providers!r}: expected a list of provider names, e.g. [{providers!r}]")
+    if isinstance(providers, str) or not isinstance(providers, Iterable):
+        raise ConfigError(f"providers={providers!r}: expected a list of provider names, e.g. ['openai']")
     names = set(providers)
     unknown = sorted(name for name in names if name not in available)
     if unknown:
+        hint = did_you_mean(unknown[0], available) if len(unknown) == 1 else ""
         raise ConfigError(
-            f"providers={sorted(names)!r}: {', '.join(map(repr, unknown))} is not an installed llmtap plugin; "
-            f"installed: {', '.join(sorted(available)) or 'none'}"
+            f"providers={sorted(names)!r}: {', '.join(map(repr, unknown))} is not an installed llmtap plugin"
+            f"{hint}; installed: {', '.join(sorted(available)) or 'none'}"
         )
     return names
+
+
+def _check_provider_arguments(tracer_provider: Any, meter_provider: Any) -> None:
+    if tracer_provider is not None and not isinstance(tracer_provider, TracerProvider):
+        raise ConfigError(
+            f"tracer_provider={tracer_provider!r}: expected an opentelemetry TracerProvider or None "
+            "(exporters are chosen with OTEL_TRACES_EXPORTER, e.g. OTEL_TRACES_EXPORTER=console)"
+        )
+    if meter_provider is not None and not isinstance(meter_provider, MeterProvider):
+        raise ConfigError(
+            f"meter_provider={meter_provider!r}: expected an opentelemetry MeterProvider or None "
+            "(exporters are chosen with OTEL_METRICS_EXPORTER)"
+        )
+
+
+def _warn_missing_libraries(wanted: set[str] | None, available: Mapping[str, Any]) -> None:
+    """`providers=[...]` naming a plugin whose library is not installed: nothing to instrument, say so."""
+    for name in sorted(wanted or ()):
+        try:
+            plugin_class = available[name].load()
+            missing = not plugin_class.library_available()
+        except Exception:
+            continue  # a broken plugin is reported when it is loaded below
+        if missing:
+            report_once(
+                logging.WARNING,
+                f"providers=[{name!r}]: the {plugin_class.library} library is not installed, "
+                f"so there is nothing to instrument for {name}",
+            )
 
 
 def instrument(
@@ -56,18 +89,35 @@ def instrument(
 
     Idempotent: calling it again applies new settings but never patches twice.
     """
+    _check_provider_arguments(tracer_provider, meter_provider)
     settings = load_settings(config=config, capture_content=capture_content)
     available = available_plugins()
     wanted = _check_providers(providers, available)
+    check_settings(settings)
+    _warn_missing_libraries(wanted, available)
     if not settings.enabled or "*" in settings.disabled_instrumentations:  # `*`: every instrumentation off
         return
     with _lock:
-        runtime.configure(
-            settings,
-            tracer_provider=tracer_provider,
-            meter_provider=meter_provider,
-            logger_provider=logger_provider,
-        )
+        try:
+            labels = LabelPolicy.from_settings(settings)
+        except LlmtapError as exc:
+            # The label schema (and the process labels, in strict mode) given in code raise at the call.
+            from_code = settings.from_code and (isinstance(exc, ConfigError) or "LLMTAP_TAGS" not in os.environ)
+            if from_code and isinstance(exc, ConfigError | LabelError):
+                raise
+            turned_off(exc)
+            return
+        try:
+            runtime.configure(
+                settings,
+                tracer_provider=tracer_provider,
+                meter_provider=meter_provider,
+                logger_provider=logger_provider,
+                labels=labels,
+            )
+        except LlmtapError as exc:  # the exporter settings (`OTEL_*` environment)
+            turned_off(exc)
+            return
         for name, entry in sorted(available.items()):
             if wanted is not None and name not in wanted:
                 continue

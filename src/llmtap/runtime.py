@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from llmtap.config import Settings, load_settings
 from llmtap.emitter import Emitter
 from llmtap.labels import policy as label_policy
 from llmtap.metrics import GenAIMetrics
+from llmtap.problems import report_once
 from llmtap.safety import report_internal_error
 from llmtap.version import __version__
 
@@ -51,6 +53,7 @@ def configure(
     tracer_provider: TracerProvider | None = None,
     meter_provider: MeterProvider | None = None,
     logger_provider: Any = None,
+    labels: label_policy.LabelPolicy | None = None,
 ) -> Runtime:
     """(Re)build the runtime. Sets up a pipeline from `OTEL_*` when the app supplied none."""
     global _current
@@ -59,11 +62,9 @@ def configure(
             tracer_provider = tracer_provider if tracer_provider is not None else _current.tracer_provider
             meter_provider = meter_provider if meter_provider is not None else _current.meter_provider
             logger_provider = logger_provider if logger_provider is not None else _current.logger_provider
-        labels = label_policy.LabelPolicy.from_settings(settings)
-        if tracer_provider is None and not providers.global_tracer_provider_is_set():
-            providers.setup_tracer_provider()
-        if meter_provider is None and not providers.global_meter_provider_is_set():
-            providers.setup_meter_provider()
+        if labels is None:
+            labels = label_policy.LabelPolicy.from_settings(settings)
+        _set_up_pipeline(tracer_provider is None, meter_provider is None)
         tracer = trace.get_tracer(INSTRUMENTATION_SCOPE, __version__, tracer_provider, schema_url=_SCHEMA_URL)
         meter = metrics.get_meter(INSTRUMENTATION_SCOPE, __version__, meter_provider, schema_url=_SCHEMA_URL)
         labels.bind_meter(meter)
@@ -84,6 +85,22 @@ def configure(
             meter_provider=meter_provider,
         )
         return _current
+
+
+def _set_up_pipeline(traces_wanted: bool, metrics_wanted: bool) -> None:
+    """Build what `OTEL_*` asks for where the application set no provider, and say where telemetry goes.
+
+    Both signals are checked before either is installed, so a bad setting leaves nothing half set up."""
+    set_up_traces = traces_wanted and not providers.global_tracer_provider_is_set()
+    set_up_metrics = metrics_wanted and not providers.global_meter_provider_is_set()
+    traces = providers.plan(None, "traces") if set_up_traces else []
+    metrics_ = providers.plan(None, "metrics") if set_up_metrics else []
+    if set_up_traces:
+        providers.setup_tracer_provider()
+    if set_up_metrics:
+        providers.setup_meter_provider()
+    if set_up_traces:
+        report_once(logging.INFO, providers.where_telemetry_goes(traces, metrics_))
 
 
 def _on_global_provider_set(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:

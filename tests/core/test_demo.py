@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -68,7 +67,7 @@ def test_demo_runs_offline_and_shows_every_part() -> None:
     env["PYTHONPATH"] = str(ROOT)
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "examples/demo.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        ["bash", "scripts/demo.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     elapsed = time.monotonic() - started
 
