@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from llmtap.cli.labels import labels
+from llmtap.cli.purge import purge
 
 
 @click.group()
@@ -16,3 +17,4 @@ def main() -> None:
 
 
 main.add_command(labels)
+main.add_command(purge)

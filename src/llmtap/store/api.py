@@ -1,0 +1,326 @@
+"""The store's one narrow interface: what callers (the CLI, the exporters, routing, the demo) may use.
+
+Everything behind `Store` is an implementation detail of the SQLite backend (`llmtap.store.sqlite`); a
+server database can be added later as another implementation of the same protocol.
+
+Times are integers in nanoseconds since the Unix epoch (as OpenTelemetry has them); `iso_time()` turns
+one into ISO 8601 UTC.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from llmtap.config import DEFAULT_STORE, Settings
+from llmtap.errors import LlmtapError
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import ReadableSpan
+
+
+class StoreError(LlmtapError):
+    """The store cannot be opened, read or written; the message says which file and why."""
+
+
+class StoreVersionError(StoreError):
+    """The store was written by a newer llmtap (a schema version this one does not know)."""
+
+
+class TraceNotFound(StoreError, LookupError):
+    """No stored trace has the given id (or id prefix)."""
+
+
+class AmbiguousTraceId(StoreError, LookupError):
+    """More than one stored trace starts with the given prefix."""
+
+
+def iso_time(time_ns: int) -> str:
+    """`1764201600123456789` -> `2025-11-27T00:00:00.123456Z` (microseconds, UTC)."""
+    moment = datetime.fromtimestamp(time_ns // 1000 / 1_000_000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+_RELATIVE = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_time(text: str, name: str = "time", *, now: datetime | None = None) -> datetime:
+    """`2025-11-01`, `2025-11-01T12:00:00Z` (a time without zone is UTC) or `30d` / `12h` / `15m` ago."""
+    raw = text.strip()
+    unit = _RELATIVE.get(raw[-1:].lower())
+    if unit is not None and raw[:-1].isdigit():
+        return (now or datetime.now(UTC)) - timedelta(seconds=int(raw[:-1]) * unit)
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise StoreError(
+            f"{name}={text!r}: expected a date or time (2025-11-01, 2025-11-01T12:00:00Z) or an age (30d, 12h, 15m)"
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def to_ns(moment: datetime) -> int:
+    """A datetime as nanoseconds since the epoch; a naive datetime is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+
+
+@dataclass(frozen=True)
+class TraceQuery:
+    """Filters for `Store.query_traces` (all given filters must hold). Newest traces first."""
+
+    labels: Mapping[str, str] = field(default_factory=dict)  # label key -> value (as on the span, a string)
+    model: str | None = None  # request or response model
+    provider: str | None = None  # gen_ai.provider.name
+    errors: bool = False  # only traces with an error span
+    min_latency_ms: float | None = None  # trace duration
+    min_tokens: int | None = None  # input + output tokens of the trace
+    since: datetime | None = None  # trace start >= since
+    until: datetime | None = None  # trace start < until
+    search: str | None = None  # words that must all occur in a captured prompt or completion
+    annotations: Mapping[str, str] = field(default_factory=dict)  # annotation name -> value
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class TraceSummary:
+    trace_id: str
+    root_name: str | None
+    root_span_id: str | None
+    start_time_ns: int
+    end_time_ns: int
+    span_count: int
+    model_calls: int
+    input_tokens: int
+    output_tokens: int
+    error: bool
+    labels: dict[str, str]
+    models: list[str]
+    providers: list[str]
+
+    @property
+    def duration_ms(self) -> float:
+        return (self.end_time_ns - self.start_time_ns) / 1e6
+
+    def as_dict(self) -> dict[str, Any]:
+        """The documented `llmtap traces --json` shape."""
+        return {
+            "trace_id": self.trace_id,
+            "start_time": iso_time(self.start_time_ns),
+            "duration_ms": round(self.duration_ms, 3),
+            "root_name": self.root_name,
+            "labels": dict(self.labels),
+            "error": self.error,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "models": list(self.models),
+            "providers": list(self.providers),
+            "span_count": self.span_count,
+            "model_calls": self.model_calls,
+        }
+
+
+@dataclass(frozen=True)
+class StoredSpan:
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    kind: str  # INTERNAL, SERVER, CLIENT, PRODUCER, CONSUMER
+    start_time_ns: int
+    end_time_ns: int
+    status_code: str  # UNSET, OK, ERROR
+    status_description: str | None
+    attributes: dict[str, Any]  # sequences come back as lists
+    events: list[dict[str, Any]]  # {"name", "time_ns", "attributes"}
+    links: list[dict[str, Any]]  # {"trace_id", "span_id", "attributes"}
+    resource: dict[str, Any]  # {"attributes", "schema_url"}
+    scope: dict[str, Any]  # {"name", "version", "schema_url", "attributes"}
+
+    @property
+    def duration_ms(self) -> float:
+        return (self.end_time_ns - self.start_time_ns) / 1e6
+
+    def as_dict(self) -> dict[str, Any]:
+        """The documented `llmtap show --json` span shape."""
+        return {
+            "span_id": self.span_id,
+            "parent_span_id": self.parent_span_id,
+            "name": self.name,
+            "kind": self.kind,
+            "start_time": iso_time(self.start_time_ns),
+            "end_time": iso_time(self.end_time_ns),
+            "duration_ms": round(self.duration_ms, 3),
+            "status": {"code": self.status_code, "description": self.status_description},
+            "attributes": self.attributes,
+            "events": [
+                {"name": event["name"], "time": iso_time(event["time_ns"]), "attributes": event["attributes"]}
+                for event in self.events
+            ],
+            "links": self.links,
+            "resource": self.resource,
+            "scope": self.scope,
+        }
+
+
+@dataclass(frozen=True)
+class StoredAnnotation:
+    """One annotation as stored. `value` is the annotation's value as given (str, number or bool)."""
+
+    annotation_id: str
+    name: str
+    value: Any
+    trace_id: str | None = None
+    span_id: str | None = None
+    score: float | None = None  # gen_ai.evaluation.score.value
+    label: str | None = None  # gen_ai.evaluation.score.label
+    explanation: str | None = None
+    annotator: str | None = None
+    annotator_kind: str | None = None  # human | end_user | llm | code
+    schema_version: str | None = None
+    target: dict[str, Any] = field(default_factory=dict)  # as given: {"trace_id"...}, {"join": {...}}, ...
+    metadata: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)  # every attribute of the log record
+    time_ns: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["time"] = iso_time(self.time_ns)
+        return data
+
+
+@dataclass(frozen=True)
+class TraceDetail:
+    summary: TraceSummary
+    spans: list[StoredSpan]  # by start time
+    annotations: list[StoredAnnotation]  # by time
+
+    @property
+    def trace_id(self) -> str:
+        return self.summary.trace_id
+
+    def as_dict(self) -> dict[str, Any]:
+        """The documented `llmtap show --json` shape."""
+        return {
+            **self.summary.as_dict(),
+            "spans": [span.as_dict() for span in self.spans],
+            "annotations": [annotation.as_dict() for annotation in self.annotations],
+        }
+
+
+@dataclass(frozen=True)
+class ModelCall:
+    """One model (CLIENT) span, the unit of `llmtap stats`."""
+
+    trace_id: str
+    span_id: str
+    name: str
+    model: str | None
+    provider: str | None
+    start_time_ns: int
+    duration_ms: float
+    input_tokens: int | None
+    output_tokens: int | None
+    error: bool
+    labels: dict[str, str]  # the span's own labels
+
+
+@dataclass(frozen=True)
+class AnnotatedTrace:
+    """An annotation with the labels of the trace it targets (for `llmtap stats --annotation`)."""
+
+    annotation: StoredAnnotation
+    labels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    path: str
+    size_bytes: int  # database file plus its write-ahead log
+    trace_count: int
+    span_count: int
+    annotation_count: int
+    pending_annotation_count: int
+    schema_version: int
+    writable: bool
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    traces: int
+    spans: int
+    annotations: int
+
+
+class Store(Protocol):
+    """A place spans and annotations are written to and read back from."""
+
+    path: str
+
+    def write_spans(self, spans: Sequence[ReadableSpan]) -> int:
+        """Store finished spans (one transaction); returns how many were new. Idempotent per span."""
+
+    def write_annotations(self, annotations: Sequence[StoredAnnotation]) -> int:
+        """Store annotations; one whose target is a join key no stored span has yet is kept pending."""
+
+    def query_traces(self, query: TraceQuery | None = None) -> list[TraceSummary]:
+        """Trace summaries matching every filter of `query`, newest first, one page."""
+
+    def count_traces(self, query: TraceQuery | None = None) -> int:
+        """How many traces match the filters of `query` (limit and offset ignored)."""
+
+    def get_trace(self, trace_id: str) -> TraceDetail:
+        """The trace with this id, or the one trace whose id starts with this prefix (>= 4 hex digits)."""
+
+    def model_calls(self, query: TraceQuery | None = None) -> Iterator[ModelCall]:
+        """Every model span of the traces matching `query` (limit and offset ignored)."""
+
+    def annotated_traces(self, name: str, query: TraceQuery | None = None) -> Iterator[AnnotatedTrace]:
+        """Every annotation called `name` on the traces matching `query`, with the trace's labels."""
+
+    def annotations(self, trace_id: str | None = None) -> list[StoredAnnotation]:
+        """Stored annotations (of one trace, or all), oldest first."""
+
+    def pending_annotations(self) -> list[StoredAnnotation]:
+        """Annotations still waiting for a span with their join key."""
+
+    def purge(self, before: datetime) -> PurgeResult:
+        """Delete every trace that started before `before`, with its spans and annotations."""
+
+    def info(self) -> StoreInfo: ...
+
+    def close(self) -> None: ...
+
+
+def store_path(settings: Settings | None = None) -> Path | None:
+    """Where the store of these settings (default: the environment's) lives; None when `LLMTAP_STORE=off`."""
+    if settings is None:
+        from llmtap.config import load_settings
+
+        settings = load_settings()
+    value = settings.store
+    if value.strip().lower() == "off":
+        return None
+    return Path(os.path.expanduser(value or DEFAULT_STORE))
+
+
+def open_store(path: str | os.PathLike[str] | None = None, *, create: bool = True) -> Store:
+    """Open (and with `create`, create and migrate) the store at `path` (default: `LLMTAP_STORE`).
+
+    Raises `StoreError` with a message naming the file and the cause when it cannot be opened.
+    """
+    from llmtap.store.sqlite import SQLiteStore
+
+    if path is None:
+        resolved = store_path()
+        if resolved is None:
+            raise StoreError("LLMTAP_STORE='off': the local store is disabled; expected a file path")
+        path = resolved
+    return SQLiteStore(Path(path), create=create)

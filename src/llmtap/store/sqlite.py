@@ -1,0 +1,765 @@
+"""The SQLite implementation of `llmtap.store.api.Store` (stdlib sqlite3, WAL, no ORM)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from llmtap.store import schema
+from llmtap.store.api import (
+    AmbiguousTraceId,
+    AnnotatedTrace,
+    ModelCall,
+    PurgeResult,
+    StoredAnnotation,
+    StoredSpan,
+    StoreError,
+    StoreInfo,
+    StoreVersionError,
+    TraceDetail,
+    TraceNotFound,
+    TraceQuery,
+    TraceSummary,
+    to_ns,
+)
+from llmtap.store.convert import SpanRow, dumps, labels_of, searchable_text
+
+BUSY_TIMEOUT_S = 10.0
+_HEX = re.compile(r"[0-9a-f]{1,32}")
+_CHUNK = 500  # SQLite's default limit of bound parameters is 32766; keep IN lists well under it
+_TRACE_COLUMNS = (
+    "t.trace_id, t.root_name, t.root_span_id, t.start_ns, t.end_ns, t.span_count, t.model_calls, "
+    "t.input_tokens, t.output_tokens, t.error, t.labels, t.models, t.providers"
+)
+_SPAN_COLUMNS = (
+    "s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.start_ns, s.end_ns, s.status_code, "
+    "s.status_description, s.attributes, s.events, s.links, r.attributes, r.schema_url, "
+    "c.name, c.version, c.schema_url, c.attributes"
+)
+_ANNOTATION_COLUMNS = (
+    "a.annotation_id, a.name, a.value, a.trace_id, a.span_id, a.score, a.label, a.explanation, a.annotator, "
+    "a.annotator_kind, a.schema_version, a.target, a.metadata, a.attributes, a.time_ns"
+)
+
+
+def describe_error(exc: BaseException, path: str) -> StoreError:
+    """A `StoreError` saying in plain words what is wrong with the store file, whatever SQLite raised."""
+    if isinstance(exc, StoreError):
+        return exc
+    text = str(exc)
+    lowered = text.lower()
+    if isinstance(exc, PermissionError) or "readonly" in lowered or "read-only" in lowered:
+        what = "is not writable (read-only file or directory)"
+    elif "unable to open" in lowered or isinstance(exc, OSError):
+        what = "cannot be opened or created (does its directory exist and is it writable?)"
+    elif "locked" in lowered or "busy" in lowered:
+        what = f"is locked by another process (waited {BUSY_TIMEOUT_S:g} s)"
+    elif "full" in lowered:
+        what = "cannot grow: the disk is full"
+    elif "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+        what = "is not an llmtap store or is corrupted; move it away or point LLMTAP_STORE at another file"
+    elif "disk i/o" in lowered:
+        what = "cannot be written (disk I/O error; is the disk full?)"
+    else:
+        what = "cannot be used"
+    return StoreError(f"the llmtap store {path} {what} ({type(exc).__name__}: {text})")
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _filter_values(raw: str) -> list[str]:
+    """An annotation filter value and its numeric spelling: `4.0` also finds 4."""
+    values = [raw]
+    try:
+        number = float(raw)
+    except ValueError:
+        return values
+    normalized = _value_text(number)
+    if normalized not in values:
+        values.append(normalized)
+    return values
+
+
+def fts_query(text: str) -> str:
+    """User words as an FTS5 query: every whitespace-separated word must occur (each quoted as a phrase)."""
+    words = [word for word in text.split() if word]
+    if not words:
+        raise StoreError(f"search={text!r}: expected one or more words to search for")
+    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
+
+
+def _digest(*parts: Any) -> str:
+    return hashlib.sha1(dumps(parts).encode()).hexdigest()
+
+
+def _make_private(path: Path) -> None:
+    """Create the store's directory and file readable by their owner only (they hold prompts)."""
+    missing = []
+    folder = path.parent
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for created in reversed(missing):
+        created.mkdir(mode=0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+class SQLiteStore:
+    """A store in one SQLite file. Thread-safe; several processes may write the same file at once."""
+
+    def __init__(self, path: Path, *, create: bool = True) -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        self._resource_ids: dict[int, int] = {}
+        self._scope_ids: dict[int, int] = {}
+        try:
+            if create:
+                _make_private(path)
+            elif not path.exists():
+                raise StoreError(f"no llmtap store at {path}; expected the path of an existing store file")
+            self._conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise describe_error(exc, self.path) from exc
+        try:
+            self._prepare(create)
+        except BaseException as exc:
+            self._conn.close()
+            raise describe_error(exc, self.path) from exc
+
+    # -- set-up -----------------------------------------------------------------------------------
+
+    def _prepare(self, create: bool) -> None:
+        conn = self._conn
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        fresh = conn.execute("PRAGMA page_count").fetchone()[0] == 0
+        if fresh:
+            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # lets retention give space back
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        version = self._schema_version()
+        if version > schema.SCHEMA_VERSION:
+            raise StoreVersionError(
+                f"the llmtap store {self.path} has schema version {version}, newer than this llmtap knows "
+                f"({schema.SCHEMA_VERSION}); expected a store written by this version or older: upgrade llmtap "
+                "or point LLMTAP_STORE at another file"
+            )
+        if version < schema.SCHEMA_VERSION:
+            self.migrate()
+
+    def _schema_version(self) -> int:
+        exists = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+        ).fetchone()
+        if not exists:
+            return 0
+        return self._conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+
+    def migrate(self, target: int = schema.SCHEMA_VERSION) -> int:
+        """Apply the forward migrations up to `target`, each in its own transaction; returns the version."""
+        with self._lock:
+            while True:
+                with self._transaction() as conn:
+                    conn.execute(
+                        "CREATE TABLE IF NOT EXISTS schema_version "
+                        "(version INTEGER PRIMARY KEY, applied_ns INTEGER NOT NULL)"
+                    )
+                    version = self._schema_version()  # read again under the write lock: another process may
+                    if version >= target:  # have migrated meanwhile
+                        return version
+                    for statement in schema.MIGRATIONS[version].split(";\n"):
+                        if statement.strip():
+                            conn.execute(statement)
+                    conn.execute("INSERT INTO schema_version VALUES (?, ?)", (version + 1, time.time_ns()))
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: everything in it is stored, or (on any error) nothing."""
+        with self._lock:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def write_spans(self, spans: Sequence[Any]) -> int:
+        rows = [SpanRow(span) for span in spans]
+        if not rows:
+            return 0
+        try:
+            with self._transaction() as conn:
+                return self._insert_rows(conn, rows)
+        except sqlite3.Error as exc:
+            raise describe_error(exc, self.path) from exc
+
+    def _resource_id(self, conn: sqlite3.Connection, resource: Any) -> int:
+        key = id(resource)
+        cached = self._resource_ids.get(key)
+        if cached is not None:
+            return cached
+        attributes = dumps(dict(resource.attributes)) if resource is not None else "{}"
+        schema_url = (resource.schema_url if resource is not None else "") or ""
+        digest = _digest(attributes, schema_url)
+        conn.execute(
+            "INSERT OR IGNORE INTO resources (digest, attributes, schema_url) VALUES (?, ?, ?)",
+            (digest, attributes, schema_url),
+        )
+        row_id = conn.execute("SELECT id FROM resources WHERE digest = ?", (digest,)).fetchone()[0]
+        if resource is not None:  # resources are long-lived objects shared by every span of a provider
+            self._resource_ids[key] = row_id
+        return row_id
+
+    def _scope_id(self, conn: sqlite3.Connection, scope: Any) -> int:
+        key = id(scope)
+        cached = self._scope_ids.get(key)
+        if cached is not None:
+            return cached
+        name = scope.name if scope is not None else ""
+        version = scope.version if scope is not None else None
+        schema_url = (scope.schema_url if scope is not None else "") or ""
+        attributes = dumps(dict(getattr(scope, "attributes", None) or {}))
+        digest = _digest(name, version, schema_url, attributes)
+        conn.execute(
+            "INSERT OR IGNORE INTO scopes (digest, name, version, schema_url, attributes) VALUES (?, ?, ?, ?, ?)",
+            (digest, name, version, schema_url, attributes),
+        )
+        row_id = conn.execute("SELECT id FROM scopes WHERE digest = ?", (digest,)).fetchone()[0]
+        if scope is not None:
+            self._scope_ids[key] = row_id
+        return row_id
+
+    def _insert_rows(self, conn: sqlite3.Connection, rows: list[SpanRow]) -> int:
+        # id() keys are only valid while the objects live: they do for the batch; clear between batches.
+        self._resource_ids.clear()
+        self._scope_ids.clear()
+        first = (conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'spans'").fetchone() or (0,))[0] + 1
+        values = [
+            (
+                first + index,
+                row.trace_id,
+                row.span_id,
+                row.parent_span_id,
+                row.name,
+                row.kind,
+                row.start_ns,
+                row.end_ns,
+                row.status_code,
+                row.status_description,
+                row.attributes,
+                row.events,
+                row.links,
+                self._resource_id(conn, row.resource),
+                self._scope_id(conn, row.scope),
+                row.model,
+                row.provider,
+                row.is_model_call,
+                row.input_tokens,
+                row.output_tokens,
+                row.error,
+            )
+            for index, row in enumerate(rows)
+        ]
+        inserted = conn.executemany(
+            "INSERT OR IGNORE INTO spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            values,
+        ).rowcount
+        if inserted != len(rows):  # some spans were stored before (an export retried): skip those
+            present = {
+                rowid
+                for (rowid,) in conn.execute(
+                    "SELECT rowid FROM spans WHERE rowid BETWEEN ? AND ?", (first, first + len(rows) - 1)
+                )
+            }
+            kept = [(first + index, row) for index, row in enumerate(rows) if first + index in present]
+        else:
+            kept = [(first + index, row) for index, row in enumerate(rows)]
+        if not kept:
+            return 0
+        conn.executemany(
+            "INSERT INTO span_text (rowid, text) VALUES (?, ?)", [(rowid, row.text) for rowid, row in kept if row.text]
+        )
+        facets = {facet for _, row in kept for facet in row.facets()}
+        conn.executemany("INSERT OR IGNORE INTO trace_facets VALUES (?, ?, ?)", list(facets))
+        self._update_summaries(conn, [row for _, row in kept])
+        if facets and conn.execute("SELECT 1 FROM pending_annotations LIMIT 1").fetchone():
+            self._resolve_pending(conn, facets)
+        return len(kept)
+
+    def _update_summaries(self, conn: sqlite3.Connection, rows: list[SpanRow]) -> None:
+        by_trace: dict[str, list[SpanRow]] = {}
+        for row in rows:
+            by_trace.setdefault(row.trace_id, []).append(row)
+        existing: dict[str, tuple[Any, ...]] = {}
+        trace_ids = list(by_trace)
+        for start in range(0, len(trace_ids), _CHUNK):
+            chunk = trace_ids[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for found in conn.execute(
+                f"SELECT * FROM traces WHERE trace_id IN ({marks})",
+                chunk,
+            ):
+                existing[found[0]] = found
+        summaries = []
+        for trace_id, spans in by_trace.items():
+            old = existing.get(trace_id)
+            if old is not None:
+                root_id, root_name, root_final, start_ns, end_ns, count, calls, tokens_in, tokens_out, error = old[1:11]
+                labels = json.loads(old[11])
+                models = json.loads(old[12])
+                providers = json.loads(old[13])
+            else:
+                root_id, root_name, root_final, start_ns, end_ns = None, None, 0, None, None
+                count = calls = tokens_in = tokens_out = error = 0
+                labels, models, providers = {}, [], []
+            for span in spans:
+                is_root = span.parent_span_id is None
+                if (is_root and not root_final) or (not root_final and (start_ns is None or span.start_ns < start_ns)):
+                    root_id, root_name, root_final = span.span_id, span.name, int(is_root)
+                start_ns = span.start_ns if start_ns is None else min(start_ns, span.start_ns)
+                end_ns = span.end_ns if end_ns is None else max(end_ns, span.end_ns)
+                count += 1
+                calls += span.is_model_call
+                tokens_in += span.input_tokens or 0
+                tokens_out += span.output_tokens or 0
+                error = error or span.error
+                labels.update(span.labels)
+                if span.model and span.model not in models:
+                    models.append(span.model)
+                if span.provider and span.provider not in providers:
+                    providers.append(span.provider)
+            summaries.append(
+                (
+                    trace_id,
+                    root_id,
+                    root_name,
+                    root_final,
+                    start_ns,
+                    end_ns,
+                    count,
+                    calls,
+                    tokens_in,
+                    tokens_out,
+                    error,
+                    dumps(labels),
+                    dumps(models),
+                    dumps(providers),
+                )
+            )
+        conn.executemany("INSERT OR REPLACE INTO traces VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", summaries)
+
+    def write_annotations(self, annotations: Sequence[StoredAnnotation]) -> int:
+        if not annotations:
+            return 0
+        try:
+            with self._transaction() as conn:
+                stored = 0
+                for annotation in annotations:
+                    stored += self._insert_annotation(conn, annotation)
+                return stored
+        except sqlite3.Error as exc:
+            raise describe_error(exc, self.path) from exc
+
+    def _insert_annotation(self, conn: sqlite3.Connection, annotation: StoredAnnotation) -> int:
+        if annotation.trace_id is None:
+            join = annotation.target.get("join") if isinstance(annotation.target, dict) else None
+            if isinstance(join, dict) and "label" in join and "value" in join:
+                found = self._join_target(conn, str(join["label"]), str(join["value"]))
+                if found is None:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO pending_annotations VALUES (?, ?, ?, ?, ?)",
+                        (
+                            annotation.annotation_id,
+                            str(join["label"]),
+                            str(join["value"]),
+                            dumps(_annotation_record(annotation)),
+                            annotation.time_ns,
+                        ),
+                    )
+                    return 0
+                annotation = _with_target(annotation, *found)
+        cursor = conn.execute(
+            "INSERT OR IGNORE INTO annotations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                annotation.annotation_id,
+                annotation.trace_id,
+                annotation.span_id,
+                annotation.name,
+                dumps(annotation.value),
+                _value_text(annotation.value),
+                annotation.score,
+                annotation.label,
+                annotation.explanation,
+                annotation.annotator,
+                annotation.annotator_kind,
+                annotation.schema_version,
+                dumps(annotation.target),
+                dumps(annotation.metadata),
+                dumps(annotation.attributes),
+                annotation.time_ns,
+            ),
+        )
+        return cursor.rowcount
+
+    def _join_target(self, conn: sqlite3.Connection, label: str, value: str) -> tuple[str, str] | None:
+        """The trace and the outermost span carrying label `label` = `value`, if one is stored."""
+        trace = conn.execute(
+            "SELECT trace_id FROM trace_facets WHERE facet = ? AND value = ? LIMIT 1", (f"label:{label}", value)
+        ).fetchone()
+        if trace is None:
+            return None
+        attribute = f"llmtap.tag.{label}"
+        for span_id, attributes in conn.execute(
+            "SELECT span_id, attributes FROM spans WHERE trace_id = ? ORDER BY start_ns", (trace[0],)
+        ):
+            if labels_of({attribute: json.loads(attributes).get(attribute, ...)}).get(label) == value:
+                return trace[0], span_id
+        return None
+
+    def _resolve_pending(self, conn: sqlite3.Connection, facets: set[tuple[str, str, str]]) -> None:
+        keys = {(facet[len("label:") :], value) for facet, value, _ in facets if facet.startswith("label:")}
+        for label, value in keys:
+            pending = conn.execute(
+                "SELECT annotation_id, record FROM pending_annotations WHERE join_label = ? AND join_value = ?",
+                (label, value),
+            ).fetchall()
+            if not pending:
+                continue
+            found = self._join_target(conn, label, value)
+            if found is None:
+                continue
+            for annotation_id, record in pending:
+                self._insert_annotation(conn, _with_target(_annotation_from_record(json.loads(record)), *found))
+                conn.execute("DELETE FROM pending_annotations WHERE annotation_id = ?", (annotation_id,))
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def _where(self, query: TraceQuery) -> tuple[str, list[Any]]:
+        conditions: list[str] = []
+        params: list[Any] = []
+        facets = [(f"label:{key}", str(value)) for key, value in query.labels.items()]
+        if query.model:
+            facets.append(("model", query.model))
+        if query.provider:
+            facets.append(("provider", query.provider))
+        for facet, value in facets:
+            conditions.append("t.trace_id IN (SELECT trace_id FROM trace_facets WHERE facet = ? AND value = ?)")
+            params += [facet, value]
+        if query.errors:
+            conditions.append("t.error = 1")
+        if query.min_latency_ms is not None:
+            conditions.append("t.end_ns - t.start_ns >= ?")
+            params.append(int(query.min_latency_ms * 1e6))
+        if query.min_tokens is not None:
+            conditions.append("t.input_tokens + t.output_tokens >= ?")
+            params.append(int(query.min_tokens))
+        if query.since is not None:
+            conditions.append("t.start_ns >= ?")
+            params.append(to_ns(query.since))
+        if query.until is not None:
+            conditions.append("t.start_ns < ?")
+            params.append(to_ns(query.until))
+        if query.search is not None:
+            conditions.append(
+                "t.trace_id IN (SELECT s.trace_id FROM spans s WHERE s.rowid IN "
+                "(SELECT rowid FROM span_text WHERE span_text MATCH ?))"
+            )
+            params.append(fts_query(query.search))
+        for name, value in query.annotations.items():
+            values = _filter_values(str(value))
+            marks = ",".join("?" * len(values))
+            conditions.append(
+                f"t.trace_id IN (SELECT a.trace_id FROM annotations a WHERE a.name = ? AND a.value_text IN ({marks}))"
+            )
+            params += [name, *values]
+        return (" WHERE " + " AND ".join(conditions)) if conditions else "", params
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            with self._lock:
+                return self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise describe_error(exc, self.path) from exc
+
+    def query_traces(self, query: TraceQuery | None = None) -> list[TraceSummary]:
+        query = _checked(query or TraceQuery())
+        where, params = self._where(query)
+        rows = self._read(
+            f"SELECT {_TRACE_COLUMNS} FROM traces t{where} ORDER BY t.start_ns DESC, t.trace_id DESC LIMIT ? OFFSET ?",
+            [*params, query.limit, query.offset],
+        )
+        return [_summary(row) for row in rows]
+
+    def count_traces(self, query: TraceQuery | None = None) -> int:
+        where, params = self._where(_checked(query or TraceQuery()))
+        return self._read(f"SELECT count(*) FROM traces t{where}", params)[0][0]
+
+    def resolve_trace_id(self, trace_id: str) -> str:
+        prefix = trace_id.strip().lower()
+        if not _HEX.fullmatch(prefix):
+            raise TraceNotFound(f"trace id {trace_id!r}: expected a trace id (32 hex digits) or a prefix of one")
+        found = self._read(
+            "SELECT trace_id FROM traces WHERE trace_id >= ? AND trace_id < ? ORDER BY trace_id LIMIT 6",
+            (prefix, prefix + "g"),
+        )
+        if not found:
+            raise TraceNotFound(f"trace id {trace_id!r}: no trace in {self.path} has this id")
+        if len(found) > 1:
+            shown = ", ".join(row[0] for row in found[:5])
+            raise AmbiguousTraceId(
+                f"trace id {trace_id!r}: {'more than 5' if len(found) > 5 else len(found)} traces start with it "
+                f"({shown}); expected a longer prefix"
+            )
+        return found[0][0]
+
+    def get_trace(self, trace_id: str) -> TraceDetail:
+        full = self.resolve_trace_id(trace_id)
+        summary = _summary(self._read(f"SELECT {_TRACE_COLUMNS} FROM traces t WHERE t.trace_id = ?", (full,))[0])
+        spans = self._read(
+            f"SELECT {_SPAN_COLUMNS} FROM spans s JOIN resources r ON r.id = s.resource_id "
+            "JOIN scopes c ON c.id = s.scope_id WHERE s.trace_id = ? ORDER BY s.start_ns, s.rowid",
+            (full,),
+        )
+        return TraceDetail(summary=summary, spans=[_span(row) for row in spans], annotations=self.annotations(full))
+
+    def model_calls(self, query: TraceQuery | None = None) -> Iterator[ModelCall]:
+        where, params = self._where(_checked(query or TraceQuery()))
+        sql = (
+            "SELECT s.trace_id, s.span_id, s.name, s.model, s.provider, s.start_ns, s.end_ns, s.input_tokens, "
+            "s.output_tokens, s.error, s.attributes FROM spans s WHERE s.is_model_call = 1"
+        )
+        if where:
+            sql += f" AND s.trace_id IN (SELECT t.trace_id FROM traces t{where})"
+        for row in self._read(sql + " ORDER BY s.start_ns", params):
+            yield ModelCall(
+                trace_id=row[0],
+                span_id=row[1],
+                name=row[2],
+                model=row[3],
+                provider=row[4],
+                start_time_ns=row[5],
+                duration_ms=(row[6] - row[5]) / 1e6,
+                input_tokens=row[7],
+                output_tokens=row[8],
+                error=bool(row[9]),
+                labels=labels_of(json.loads(row[10])),
+            )
+
+    def annotated_traces(self, name: str, query: TraceQuery | None = None) -> Iterator[AnnotatedTrace]:
+        where, params = self._where(_checked(query or TraceQuery()))
+        where = where.replace(" WHERE ", " AND ", 1) if where else ""
+        rows = self._read(
+            f"SELECT {_ANNOTATION_COLUMNS}, t.labels FROM annotations a JOIN traces t ON t.trace_id = a.trace_id "
+            f"WHERE a.name = ?{where} ORDER BY a.time_ns",
+            [name, *params],
+        )
+        for row in rows:
+            yield AnnotatedTrace(annotation=_annotation(row[:-1]), labels=json.loads(row[-1]))
+
+    def annotations(self, trace_id: str | None = None) -> list[StoredAnnotation]:
+        if trace_id is None:
+            rows = self._read(f"SELECT {_ANNOTATION_COLUMNS} FROM annotations a ORDER BY a.time_ns")
+        else:
+            rows = self._read(
+                f"SELECT {_ANNOTATION_COLUMNS} FROM annotations a WHERE a.trace_id = ? ORDER BY a.time_ns",
+                (trace_id,),
+            )
+        return [_annotation(row) for row in rows]
+
+    def pending_annotations(self) -> list[StoredAnnotation]:
+        rows = self._read("SELECT record FROM pending_annotations ORDER BY time_ns")
+        return [_annotation_from_record(json.loads(record)) for (record,) in rows]
+
+    # -- maintenance ------------------------------------------------------------------------------
+
+    def purge(self, before: datetime) -> PurgeResult:
+        return self.purge_before_ns(to_ns(before))
+
+    def purge_before_ns(self, before_ns: int, *, max_traces: int | None = None) -> PurgeResult:
+        """Delete the traces that started before `before_ns` (the oldest `max_traces` of them if given)."""
+        traces = spans = annotations = 0
+        try:
+            while max_traces is None or traces < max_traces:
+                take = _CHUNK if max_traces is None else min(_CHUNK, max_traces - traces)
+                with self._transaction() as conn:
+                    chunk = [
+                        trace_id
+                        for (trace_id,) in conn.execute(
+                            "SELECT trace_id FROM traces WHERE start_ns < ? ORDER BY start_ns LIMIT ?",
+                            (before_ns, take),
+                        )
+                    ]
+                    if not chunk:
+                        if max_traces is None:
+                            conn.execute("DELETE FROM pending_annotations WHERE time_ns < ?", (before_ns,))
+                        break
+                    counts = self._delete_traces(conn, chunk)
+                traces += len(chunk)
+                spans += counts[0]
+                annotations += counts[1]
+            with self._lock:
+                self._conn.execute("PRAGMA incremental_vacuum")
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            raise describe_error(exc, self.path) from exc
+        return PurgeResult(traces=traces, spans=spans, annotations=annotations)
+
+    def _delete_traces(self, conn: sqlite3.Connection, trace_ids: list[str]) -> tuple[int, int]:
+        marks = ",".join("?" * len(trace_ids))
+        texts = []
+        for rowid, attributes in conn.execute(
+            f"SELECT rowid, attributes FROM spans WHERE trace_id IN ({marks})", trace_ids
+        ):
+            text = searchable_text(json.loads(attributes))
+            if text:
+                texts.append((rowid, text))
+        # A contentless full-text index forgets a row when told its exact text again.
+        conn.executemany("INSERT INTO span_text (span_text, rowid, text) VALUES ('delete', ?, ?)", texts)
+        spans = conn.execute(f"DELETE FROM spans WHERE trace_id IN ({marks})", trace_ids).rowcount
+        annotations = conn.execute(f"DELETE FROM annotations WHERE trace_id IN ({marks})", trace_ids).rowcount
+        conn.execute(f"DELETE FROM trace_facets WHERE trace_id IN ({marks})", trace_ids)
+        conn.execute(f"DELETE FROM queue_items WHERE trace_id IN ({marks})", trace_ids)
+        conn.execute(f"DELETE FROM traces WHERE trace_id IN ({marks})", trace_ids)
+        return spans, annotations
+
+    def used_bytes(self) -> int:
+        """Bytes the data takes in the file (free pages not counted)."""
+        rows = self._read("SELECT * FROM pragma_page_count, pragma_freelist_count, pragma_page_size")
+        pages, free, size = rows[0]
+        return (pages - free) * size
+
+    def info(self) -> StoreInfo:
+        counts = self._read(
+            "SELECT (SELECT count(*) FROM traces), (SELECT count(*) FROM spans), (SELECT count(*) FROM annotations), "
+            "(SELECT count(*) FROM pending_annotations)"
+        )[0]
+        size = 0
+        for suffix in ("", "-wal"):
+            try:
+                size += os.path.getsize(self.path + suffix)
+            except OSError:
+                pass
+        return StoreInfo(
+            path=self.path,
+            size_bytes=size,
+            trace_count=counts[0],
+            span_count=counts[1],
+            annotation_count=counts[2],
+            pending_annotation_count=counts[3],
+            schema_version=self._read("SELECT coalesce(max(version), 0) FROM schema_version")[0][0],
+            writable=self._writable(),
+        )
+
+    def _writable(self) -> bool:
+        """Can this process write the store now? (Takes the write lock for an instant.)"""
+        try:
+            with self._lock:
+                self._conn.execute("BEGIN IMMEDIATE")
+                self._conn.execute("ROLLBACK")
+            return os.access(self.path, os.W_OK)
+        except sqlite3.Error:
+            return False
+
+
+def _checked(query: TraceQuery) -> TraceQuery:
+    if not isinstance(query.limit, int) or query.limit < 1:
+        raise StoreError(f"limit={query.limit!r}: expected a whole number >= 1")
+    if not isinstance(query.offset, int) or query.offset < 0:
+        raise StoreError(f"offset={query.offset!r}: expected a whole number >= 0")
+    return query
+
+
+def _summary(row: tuple[Any, ...]) -> TraceSummary:
+    return TraceSummary(
+        trace_id=row[0],
+        root_name=row[1],
+        root_span_id=row[2],
+        start_time_ns=row[3],
+        end_time_ns=row[4],
+        span_count=row[5],
+        model_calls=row[6],
+        input_tokens=row[7],
+        output_tokens=row[8],
+        error=bool(row[9]),
+        labels=json.loads(row[10]),
+        models=json.loads(row[11]),
+        providers=json.loads(row[12]),
+    )
+
+
+def _span(row: tuple[Any, ...]) -> StoredSpan:
+    return StoredSpan(
+        trace_id=row[0],
+        span_id=row[1],
+        parent_span_id=row[2],
+        name=row[3],
+        kind=row[4],
+        start_time_ns=row[5],
+        end_time_ns=row[6],
+        status_code=row[7],
+        status_description=row[8],
+        attributes=json.loads(row[9]),
+        events=json.loads(row[10]),
+        links=json.loads(row[11]),
+        resource={"attributes": json.loads(row[12]), "schema_url": row[13]},
+        scope={"name": row[14], "version": row[15], "schema_url": row[16], "attributes": json.loads(row[17])},
+    )
+
+
+def _annotation(row: tuple[Any, ...]) -> StoredAnnotation:
+    return StoredAnnotation(
+        annotation_id=row[0],
+        name=row[1],
+        value=json.loads(row[2]),
+        trace_id=row[3],
+        span_id=row[4],
+        score=row[5],
+        label=row[6],
+        explanation=row[7],
+        annotator=row[8],
+        annotator_kind=row[9],
+        schema_version=row[10],
+        target=json.loads(row[11]),
+        metadata=json.loads(row[12]),
+        attributes=json.loads(row[13]),
+        time_ns=row[14],
+    )
+
+
+def _annotation_record(annotation: StoredAnnotation) -> dict[str, Any]:
+    return {name: getattr(annotation, name) for name in StoredAnnotation.__dataclass_fields__}
+
+
+def _annotation_from_record(record: dict[str, Any]) -> StoredAnnotation:
+    return StoredAnnotation(**record)
+
+
+def _with_target(annotation: StoredAnnotation, trace_id: str, span_id: str) -> StoredAnnotation:
+    from dataclasses import replace
+
+    return replace(annotation, trace_id=trace_id, span_id=span_id)
