@@ -75,7 +75,7 @@ def test_demo_runs_offline_and_shows_every_part() -> None:
     # llmtap's warnings are printed inline on stdout by the demo; nothing else may reach stderr.
     unexpected = [line for line in result.stderr.splitlines() if "feature_flag='beta'" not in line]
     assert unexpected == []
-    assert elapsed < 20, elapsed
+    assert elapsed < 90, elapsed  # a hang guard only: a few seconds on a quiet machine (2 shared cores here)
 
     sections = re.split(r"^PART (\d) · ", result.stdout, flags=re.MULTILINE)
     parts = {int(number): text for number, text in zip(sections[1::2], sections[2::2], strict=True)}

@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import click
 
+from llmtap.cli.doctor import doctor
 from llmtap.cli.labels import labels
 from llmtap.cli.purge import purge
+from llmtap.version import __version__
 
 
 @click.group()
+@click.version_option(__version__, "--version", prog_name="llmtap", message="%(prog)s %(version)s")
 def main() -> None:
     """llmtap: OpenTelemetry instrumentation for LLM calls, and the loop from traces to labelled data."""
 
 
+main.add_command(doctor)
 main.add_command(labels)
 main.add_command(purge)
