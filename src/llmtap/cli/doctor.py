@@ -104,6 +104,12 @@ def settings_section(settings: Settings, environ: Mapping[str, str]) -> dict[str
 def _signal(signal: str, environ: Mapping[str, str]) -> dict[str, Any]:
     from opentelemetry import metrics, trace
 
+    from llmtap import runtime
+
+    state = runtime.current()
+    given = {"traces": state.tracer_provider, "metrics": state.meter_provider}.get(signal) if state else None
+    if given is not None:
+        return {"to": [f"the provider given to llmtap.instrument() ({type(given).__name__})"], "problem": None}
     set_here = {
         "traces": providers.global_tracer_provider_is_set,
         "metrics": providers.global_meter_provider_is_set,
@@ -124,9 +130,10 @@ def _signal(signal: str, environ: Mapping[str, str]) -> dict[str, Any]:
 
 def telemetry_section(settings: Settings, environ: Mapping[str, str]) -> dict[str, Any]:
     section: dict[str, Any] = {signal: _signal(signal, environ) for signal in providers.SIGNALS}
-    timeouts = {d.timeout_s for signal in ("traces", "metrics") for d in _destinations(signal, environ)}
+    otlp = [d for signal in ("traces", "metrics") for d in _destinations(signal, environ) if d.exporter == "otlp"]
+    timeouts = {d.timeout_s for d in otlp}
     section["otlp_export_timeout_s"] = (
-        providers.EXPORT_TIMEOUT_S if providers.EXPORT_TIMEOUT_S in timeouts else "from OTEL_EXPORTER_OTLP_TIMEOUT"
+        None if not otlp else providers.EXPORT_TIMEOUT_S if providers.EXPORT_TIMEOUT_S in timeouts else "environment"
     )
     if importlib.util.find_spec("opentelemetry.distro") is not None:
         section["launcher"] = (
@@ -185,8 +192,11 @@ SECTIONS: dict[str, Section] = {
 
 def report(*, environ: Mapping[str, str] | None = None, cwd: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """The doctor's report as a dict (the `llmtap doctor --json` shape)."""
+    from llmtap import runtime
+
     env = os.environ if environ is None else environ
-    settings = load_settings(environ=env, cwd=cwd)
+    state = runtime.current() if environ is None and cwd is None else None
+    settings = state.settings if state is not None else load_settings(environ=env, cwd=cwd)
     result: dict[str, Any] = {
         "llmtap": {"version": __version__, "python": platform.python_version(), "cwd": str(Path(cwd or Path.cwd()))}
     }
@@ -197,33 +207,41 @@ def report(*, environ: Mapping[str, str] | None = None, cwd: str | os.PathLike[s
 
 def _print(result: Mapping[str, Any]) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
     console = Console(highlight=False, soft_wrap=True)
-    echo = console.print
-    echo(f"[bold]llmtap {result['llmtap']['version']}[/] (Python {result['llmtap']['python']})")
 
-    echo("[bold]plugins[/]")
+    def echo(text: str = "", bold: str = "", rest: str = "") -> None:
+        console.print(escape(text) + (f"[bold]{escape(bold)}[/]" if bold else "") + escape(rest))
+
+    echo(bold=f"llmtap {result['llmtap']['version']}", rest=f" (Python {result['llmtap']['python']})")
+
+    echo(bold="plugins")
     for row in result["plugins"]:
         library = f"{row.get('library', '?')} {row.get('library_version') or ''}".strip()
         supported = ", ".join(row.get("supported", []))
         echo(f"  {row['name']:10} {row['distribution']} {row['version']}; {library} (supported: {supported})")
-        echo(f"  {'':10} [bold]{row['status']}[/]: {row['detail']}")
+        echo(f"  {'':10} ", row["status"], f": {row['detail']}")
 
     settings = result["settings"]
-    echo(f"[bold]settings[/] (config file: {settings['config_file']})")
+    echo(bold="settings", rest=f" (config file: {settings['config_file']})")
     width = max(map(len, settings["values"]), default=0)
     for key, item in settings["values"].items():
         echo(f"  {key:{width}}  {json.dumps(item['value']):20}  from {item['from']}")
 
     telemetry = result["telemetry"]
-    echo("[bold]telemetry[/]")
+    echo(bold="telemetry")
     for signal in providers.SIGNALS:
         echo(f"  {signal:8} {', '.join(telemetry[signal]['to']) or '-'}")
-    echo(f"  OTLP exports give up after: {telemetry['otlp_export_timeout_s']} s")
+    timeout = telemetry["otlp_export_timeout_s"]
+    if timeout == "environment":
+        echo("  OTLP exports give up after OTEL_EXPORTER_OTLP_TIMEOUT")
+    elif timeout is not None:
+        echo(f"  OTLP exports give up after {timeout:g} s")
     echo(f"  launcher: {telemetry['launcher']}")
 
     content = result["content"]
-    echo("[bold]content[/]")
+    echo(bold="content")
     echo(
         f"  capture: {'on' if content['capture'] else 'off'} (from {content['capture_from']}), "
         f"each string cut to {content['max_content_chars']} characters"
@@ -233,11 +251,11 @@ def _print(result: Mapping[str, Any]) -> None:
 
     for name in SECTIONS:  # sections other parts of llmtap added
         if name not in ("plugins", "settings", "telemetry", "content", "problems"):
-            echo(f"[bold]{name}[/]")
+            echo(bold=name)
             echo(f"  {json.dumps(result[name], default=str)}")
 
     problems = result["problems"]
-    echo(f"[bold]problems[/]: {len(problems) or 'none'}")
+    echo(bold="problems", rest=f": {len(problems) or 'none'}")
     for problem in problems:
         echo(f"  {problem['level'].upper()} {problem['message']}")
 
