@@ -43,13 +43,14 @@ _ENV_NAMES = {
     "store": "LLMTAP_STORE",
     "openai_stream_usage": "LLMTAP_OPENAI_STREAM_USAGE",
     "labels_mode": "LLMTAP_LABELS_MODE",
+    "annotations_mode": "LLMTAP_ANNOTATIONS_MODE",
 }
 # Tables later features read; accepted here so one loader knows the whole file.
 _TABLES = ("labels", "annotations", "routes", "queues", "exporters")
 _KNOWN_KEYS = frozenset(_ENV_NAMES) | frozenset(_TABLES)
 # Every `LLMTAP_*` variable llmtap reads. A variable read elsewhere must be listed here (or in `_ENV_NAMES`),
 # else a user setting it is told it is misspelled.
-OTHER_VARIABLES = frozenset({"LLMTAP_CONFIG"})
+OTHER_VARIABLES = frozenset({"LLMTAP_CONFIG", "LLMTAP_FEEDBACK_SECRET", "LLMTAP_BACKEND_LABELS"})
 
 DEFAULT = "default"
 ENVIRONMENT = "environment"
@@ -67,6 +68,7 @@ class Settings:
     store: str = DEFAULT_STORE
     openai_stream_usage: bool = False
     labels_mode: str = "warn"
+    annotations_mode: str = "strict"
     disabled_instrumentations: frozenset[str] = frozenset()
     tables: Mapping[str, Any] = field(default_factory=dict)
     source: str = "defaults"
@@ -137,6 +139,13 @@ def _parse_labels_mode(raw: Any, name: str) -> str:
     return mode
 
 
+def _parse_annotations_mode(raw: Any, name: str) -> str:
+    mode = str(raw).strip().lower()
+    if mode not in ("strict", "open"):
+        raise ConfigError(f"{name}={raw!r}: expected strict (only declared annotations) or open")
+    return mode
+
+
 _PARSERS = {
     "enabled": parse_bool,
     "capture_content": parse_bool,
@@ -145,6 +154,7 @@ _PARSERS = {
     "store": _parse_store,
     "openai_stream_usage": parse_bool,
     "labels_mode": _parse_labels_mode,
+    "annotations_mode": _parse_annotations_mode,
 }
 
 

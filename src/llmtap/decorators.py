@@ -3,7 +3,9 @@
 `retrieval`. They work on sync and async functions and on (async) generators; the span is current
 while the function's code runs (so LLM calls inside nest under it) and ends with status ERROR when an
 exception leaves it. Arguments and the return value (a generator's yielded items) are captured under
-the content policy (`LLMTAP_CAPTURE_CONTENT`), truncated like every captured content.
+the content policy (`LLMTAP_CAPTURE_CONTENT`), truncated like every captured content: a workflow's or
+agent's as its input and output (`llmtap.operations.add_input` / `add_output`), a tool's as the call's
+arguments and result, a retrieval's as its query, arguments and documents.
 """
 
 from __future__ import annotations
@@ -26,19 +28,18 @@ from llmtap.safety import report_internal_error
 F = TypeVar("F", bound=Callable[..., Any])
 
 ARGUMENTS = "llmtap.function.arguments"
-RESULT = "llmtap.function.result"
 
 
 @dataclass(frozen=True, slots=True)
 class _Kind:
     operation: str
     name_attribute: str | None
-    arguments_attribute: str
-    result_attribute: str
+    arguments_attribute: str | None  # None: the span's input (workflow, agent)
+    result_attribute: str | None  # None: the span's output
 
 
-_WORKFLOW = _Kind(operations.INVOKE_WORKFLOW, gen_ai.GEN_AI_WORKFLOW_NAME, ARGUMENTS, RESULT)
-_AGENT = _Kind(operations.INVOKE_AGENT, gen_ai.GEN_AI_AGENT_NAME, ARGUMENTS, RESULT)
+_WORKFLOW = _Kind(operations.INVOKE_WORKFLOW, gen_ai.GEN_AI_WORKFLOW_NAME, None, None)
+_AGENT = _Kind(operations.INVOKE_AGENT, gen_ai.GEN_AI_AGENT_NAME, None, None)
 _TOOL = _Kind(
     operations.EXECUTE_TOOL, gen_ai.GEN_AI_TOOL_NAME, gen_ai.GEN_AI_TOOL_CALL_ARGUMENTS, gen_ai.GEN_AI_TOOL_CALL_RESULT
 )
@@ -87,7 +88,10 @@ class _SpanScope:
                 query = arguments.get("query")
                 if self.capture_query and isinstance(query, str):
                     operations.add_query(state, span, query)
-                operations.add_content(state, span, self.kind.arguments_attribute, arguments)
+                if self.kind.arguments_attribute is None:
+                    operations.add_input(state, span, arguments)
+                else:
+                    operations.add_content(state, span, self.kind.arguments_attribute, arguments)
             return _Open(span, state)
         except Exception as exc:
             report_internal_error(f"starting a {self.kind.operation} span", exc)
@@ -107,10 +111,19 @@ class _SpanScope:
             return
         try:
             if error is None and result is not None:
-                operations.add_content(state.runtime, state.span, self.kind.result_attribute, result)
+                _record_result(self.kind, state, result)
             operations.end_operation(state.runtime, state.span, error)
         except Exception as exc:
             report_internal_error(f"ending a {self.kind.operation} span", exc)
+
+
+def _record_result(kind: _Kind, state: _Open, result: Any) -> None:
+    if kind.result_attribute is None:
+        operations.add_output(state.runtime, state.span, result)
+    elif kind is _RETRIEVAL and isinstance(result, list) and all(isinstance(item, dict) for item in result):
+        operations.add_documents(state.runtime, state.span, result)  # documents in the conventions' shape
+    else:
+        operations.add_content(state.runtime, state.span, kind.result_attribute, result)
 
 
 def _decorator(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import time
+import traceback
 from typing import Any
 
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
-from opentelemetry.semconv.attributes import error_attributes, server_attributes
+from opentelemetry.semconv.attributes import error_attributes, exception_attributes, server_attributes
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from llmtap.content import content_attributes
@@ -15,6 +16,9 @@ from llmtap.metrics import GenAIMetrics
 from llmtap.record import LLMCall
 
 STREAM_OUTCOME = "llmtap.stream.outcome"
+EXCEPTION_EVENT = "exception"
+_MAX_ERROR_MESSAGE = 1024
+_MAX_STACKTRACE = 8192
 # Key-shaped tokens some APIs echo back in error messages ("Incorrect API key provided: sk-...").
 _KEY_PATTERN = re.compile(r"\b(?:sk|sk-ant|sk-proj|sess)-[A-Za-z0-9_\-*]{6,}")
 
@@ -28,6 +32,42 @@ def scrub(text: str, secrets: tuple[str, ...]) -> str:
         if secret:
             text = text.replace(secret, "[REDACTED]")
     return _KEY_PATTERN.sub("[REDACTED]", text)
+
+
+def exception_type(exc: BaseException) -> str:
+    """The exception's fully-qualified class name (`exception.type`), as the OTel SDK writes it."""
+    cls = type(exc)
+    module = cls.__module__
+    return f"{module}.{cls.__qualname__}" if module and module != "builtins" else cls.__qualname__
+
+
+def record_failure(
+    span: Span,
+    kind: str,
+    error: BaseException | None,
+    message: str | None,
+    capture_content: bool,
+    secrets: tuple[str, ...] = (),
+) -> None:
+    """Mark `span` failed: status ERROR and an OTel `exception` event, where backends read the error type.
+
+    The one failure path of model and operation spans. `kind` is the call's `error.type`; `error` the
+    exception (None for a failure the API reported in-band, whose `message` is given). The event's
+    `exception.type` is always written; the message (also the status description) and the stack trace only
+    under content capture, scrubbed of secrets: API errors often quote the input. With content capture off
+    the status description is the error type alone.
+    """
+    event: dict[str, Any] = {exception_attributes.EXCEPTION_TYPE: exception_type(error) if error is not None else kind}
+    description = kind
+    if capture_content:
+        text = str(error) if message is None else message
+        description = scrub(text, secrets)[:_MAX_ERROR_MESSAGE]
+        event[exception_attributes.EXCEPTION_MESSAGE] = description
+        if error is not None:
+            stack = "".join(traceback.format_exception(error))
+            event[exception_attributes.EXCEPTION_STACKTRACE] = scrub(stack, secrets)[-_MAX_STACKTRACE:]
+    span.set_status(Status(StatusCode.ERROR, description))
+    span.add_event(EXCEPTION_EVENT, event)
 
 
 def _is_count(value: Any) -> bool:
@@ -91,18 +131,11 @@ class Emitter:
             span.set_attributes(self._response_attributes(call))
             failed = call.error_type
             if failed is not None:
-                span.set_status(Status(StatusCode.ERROR, self._error_description(call, failed)))
+                message = call.failure[1] if call.error is None and call.failure else None
+                record_failure(span, failed, call.error, message, self._capture_content, call.secrets)
         span.end(end_time_ns)
         if record_metrics:
             self._record_metrics(call, end - start)
-
-    def _error_description(self, call: LLMCall, failed: str) -> str:
-        """The span status description: the error's message, scrubbed of secrets. API errors often quote
-        the input, so with content capture off it is the error type alone."""
-        if not self._capture_content:
-            return failed
-        message = str(call.error) if call.error is not None else call.failure[1] if call.failure else failed
-        return scrub(message, call.secrets)[:1024]
 
     def _response_attributes(self, call: LLMCall) -> dict[str, Any]:
         attributes: dict[str, Any] = {}

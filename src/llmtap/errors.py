@@ -15,3 +15,7 @@ class LabelError(LlmtapError, ValueError):
 
 class UsageError(LlmtapError, ValueError):
     """A value given to the manual API does not fit (e.g. a negative token count)."""
+
+
+class AnnotationError(LlmtapError, ValueError):
+    """An annotation does not fit its schema, names no known target, or a feedback token is refused."""

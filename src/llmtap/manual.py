@@ -148,7 +148,14 @@ class LLMSpan:
             usage.output_tokens = checked["output_tokens"]
 
     def set_tag(self, key: str, value: Any) -> None:
-        """A label on this span only, checked like every label (`llmtap.tag.<key>`)."""
+        """A label on this span only, checked like every label (`llmtap.tag.<key>`).
+
+        When `key` names a declared annotation (`[tool.llmtap.annotations.<key>]`, e.g. `human_feedback`),
+        the value is also recorded as that annotation on this span, checked against its schema
+        (`llmtap.AnnotationError` if it does not fit, before anything is set).
+        """
+        if self._invocation is not None and _declares_annotation(key):
+            self.annotate(key, value)
         checked = _policy.current_policy().check({key: value})
         if self._invocation is None or not checked:
             return
@@ -156,6 +163,38 @@ class LLMSpan:
             self._invocation.span.set_attributes(attributes_of(checked))
         except Exception as exc:
             report_internal_error("setting a manual tag", exc)
+
+    def annotate(
+        self,
+        name: str,
+        value: Any,
+        *,
+        explanation: str | None = None,
+        annotator: str | None = None,
+        annotator_kind: str = "human",
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """`llmtap.annotate(this span, name, value, ...)`: the `Annotation`, or None when llmtap is off."""
+        if self._invocation is None:
+            return None
+        from llmtap.annotations import annotate
+
+        return annotate(
+            self._invocation.span,
+            name,
+            value,
+            explanation=explanation,
+            annotator=annotator,
+            annotator_kind=annotator_kind,
+            metadata=metadata,
+        )
+
+
+def _declares_annotation(key: str) -> bool:
+    """Whether the settings in force declare an annotation `key` (without loading the annotations package)."""
+    state = runtime.current()
+    declared = state.settings.tables.get("annotations") if state is not None else None
+    return bool(declared) and key in declared
 
 
 def _token_count(name: str, value: Any) -> int | None:

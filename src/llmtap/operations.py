@@ -16,10 +16,11 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
 from opentelemetry.semconv.attributes import error_attributes
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import Span, SpanKind
 
-from llmtap.content import content_attributes, text_attribute
-from llmtap.emitter import error_type, scrub
+from llmtap import backends
+from llmtap.content import content_attributes, dumps, text_attribute
+from llmtap.emitter import error_type, record_failure
 from llmtap.record import ERROR, stream_outcome
 from llmtap.runtime import Runtime, follow_global_provider
 
@@ -58,6 +59,9 @@ def start_operation(
     With `parent=None` the span's parent is the current span (how the decorators nest).
     """
     span_attributes: dict[str, Any] = {gen_ai.GEN_AI_OPERATION_NAME: operation}
+    kind = backends.SPAN_KINDS.get(operation)
+    if kind is not None:
+        span_attributes[backends.SPAN_KIND] = kind
     if attributes:
         span_attributes.update(attributes)
     span_name = f"{operation} {name}" if name else operation
@@ -78,25 +82,77 @@ def add_content(runtime: Runtime, span: Span, name: str, value: Any) -> None:
 
 
 def add_query(runtime: Runtime, span: Span, query: str) -> None:
-    """A retrieval's query text (`gen_ai.retrieval.query.text`, truncated and counted like every content
-    attribute) when the content policy allows."""
+    """A retrieval's query text (`gen_ai.retrieval.query.text`, also the span's input for the backends;
+    truncated and counted like every content attribute) when the content policy allows."""
     if runtime.settings.capture_content and span.is_recording():
         attributes: dict[str, Any] = {}
-        text_attribute(gen_ai.GEN_AI_RETRIEVAL_QUERY_TEXT, query, runtime.settings.max_content_chars, attributes)
+        limit = runtime.settings.max_content_chars
+        text_attribute(gen_ai.GEN_AI_RETRIEVAL_QUERY_TEXT, query, limit, attributes)
+        backends.io_attributes("input", query, limit, attributes)
         span.set_attributes(attributes)
 
 
-def end_operation(runtime: Runtime | None, span: Span, error: BaseException | None = None) -> None:
-    """End the span; an `error` sets `error.type` and status ERROR.
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else dumps(value)
 
-    The consumer stopping (a generator closed early, asyncio cancellation) is no failure. The status
-    description is the error's message scrubbed of key-shaped tokens, or with content capture off only
-    its type (errors quote arguments and queries).
+
+def add_input(runtime: Runtime, span: Span, value: Any, messages: list[Any] | None = None) -> None:
+    """A workflow's or agent's input, when the content policy allows: `gen_ai.input.messages` (the
+    conventions; `messages` when the caller has them in the message shape, else one user message holding
+    `value` as text) and the span input the backends show (`llmtap.backends`). Truncated like all content."""
+    if not runtime.settings.capture_content or not span.is_recording():
+        return
+    if messages is None:
+        messages = [{"role": "user", "parts": [{"type": "text", "content": _text(value)}]}]
+    attributes: dict[str, Any] = {}
+    limit = runtime.settings.max_content_chars
+    content_attributes(gen_ai.GEN_AI_INPUT_MESSAGES, messages, limit, attributes)
+    backends.io_attributes("input", value, limit, attributes)
+    span.set_attributes(attributes)
+
+
+def add_output(runtime: Runtime, span: Span, value: Any, messages: list[Any] | None = None) -> None:
+    """A workflow's or agent's output, like `add_input`: `gen_ai.output.messages` (`messages`, else one
+    assistant message holding `value` as text, finish reason "stop") and the backends' span output."""
+    if not runtime.settings.capture_content or not span.is_recording():
+        return
+    if messages is None:
+        part = {"type": "text", "content": _text(value)}
+        messages = [{"role": "assistant", "parts": [part], "finish_reason": "stop"}]
+    attributes: dict[str, Any] = {}
+    limit = runtime.settings.max_content_chars
+    content_attributes(gen_ai.GEN_AI_OUTPUT_MESSAGES, messages, limit, attributes)
+    backends.io_attributes("output", value, limit, attributes)
+    span.set_attributes(attributes)
+
+
+def add_documents(runtime: Runtime, span: Span, documents: list[dict[str, Any]]) -> None:
+    """A retrieval's documents in the conventions' shape (`{"id", "score", "content", "metadata"}`, each key
+    only when known; the caller leaves `content` out unless the content policy allows it) as
+    `gen_ai.retrieval.documents`; also as the span output and, when Phoenix would drop the list for a
+    missing score or id, as OpenInference's per-document keys (`llmtap.backends`). No score is invented."""
+    if not span.is_recording():
+        return
+    attributes: dict[str, Any] = {}
+    limit = runtime.settings.max_content_chars
+    content_attributes(gen_ai.GEN_AI_RETRIEVAL_DOCUMENTS, documents, limit, attributes)
+    if backends.phoenix_drops(documents):
+        backends.document_attributes(documents, limit, attributes)
+    if runtime.settings.capture_content:
+        backends.io_attributes("output", documents, limit, attributes)
+    span.set_attributes(attributes)
+
+
+def end_operation(runtime: Runtime | None, span: Span, error: BaseException | None = None) -> None:
+    """End the span; an `error` sets `error.type`, status ERROR and an `exception` event (`record_failure`).
+
+    The consumer stopping (a generator closed early, asyncio cancellation) is no failure. The error's
+    message is recorded only under content capture, scrubbed of key-shaped tokens (errors quote arguments
+    and queries).
     """
     if error is not None and stream_outcome(error) == ERROR and span.is_recording():
         kind = error_type(error)
         capture = runtime is not None and runtime.settings.capture_content
-        description = scrub(str(error), ())[:1024] if capture else kind
         span.set_attribute(error_attributes.ERROR_TYPE, kind)
-        span.set_status(Status(StatusCode.ERROR, description))
+        record_failure(span, kind, error, None, capture)
     span.end()

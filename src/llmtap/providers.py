@@ -22,6 +22,7 @@ from opentelemetry import metrics, trace
 from llmtap.errors import ConfigError
 
 if TYPE_CHECKING:  # the SDK is imported only when llmtap sets a pipeline up (keeps `import llmtap` light)
+    from opentelemetry.sdk._logs import LoggerProvider
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.trace import TracerProvider
 
@@ -63,8 +64,6 @@ def _exporter_names(environ: Mapping[str, str], signal: str) -> list[str]:
             if name not in _KNOWN_EXPORTERS:
                 raise ConfigError(f"{variable}={raw!r}: unknown exporter {name!r}; expected otlp, console or none")
         return [name for name in names if name != "none"]
-    if signal == "logs":  # llmtap exports logs only when asked by name
-        return []
     endpoints = ("OTEL_EXPORTER_OTLP_ENDPOINT", f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT")
     return ["otlp"] if any(environ.get(name, "").strip() for name in endpoints) else []
 
@@ -123,6 +122,10 @@ def _exporter(destination: Destination) -> Any:
             from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
             return ConsoleSpanExporter()
+        if destination.signal == "logs":
+            from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter
+
+            return ConsoleLogRecordExporter()
         from opentelemetry.sdk.metrics.export import ConsoleMetricExporter
 
         return ConsoleMetricExporter()
@@ -202,3 +205,19 @@ def where_telemetry_goes(traces: list[Destination], metrics_: list[Destination])
             "application's exit by a few seconds at most; OTEL_EXPORTER_OTLP_TIMEOUT changes it)"
         )
     return line
+
+
+def build_logger_provider(environ: Mapping[str, str] | None = None) -> LoggerProvider | None:
+    """A LoggerProvider exporting where `OTEL_LOGS_EXPORTER` / `OTEL_EXPORTER_OTLP_*` say, for llmtap's own
+    log records (annotations); None when no logs exporter is asked for. Not installed as the global one."""
+    destinations = plan(environ, "logs")
+    if not destinations:
+        return None
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+    from opentelemetry.sdk.resources import Resource
+
+    provider = LoggerProvider(resource=Resource.create())
+    for destination in destinations:
+        provider.add_log_record_processor(BatchLogRecordProcessor(_exporter(destination)))
+    return provider

@@ -212,3 +212,15 @@ def test_kill_switches() -> None:
 def test_capture_content_argument_must_be_a_bool() -> None:
     with pytest.raises(ConfigError, match=r"capture_content='no': expected True, False or None"):
         load_settings(environ={}, config={}, capture_content="no")  # type: ignore[arg-type]
+
+
+def test_every_llmtap_variable_the_code_reads_is_known_so_none_is_called_misspelled() -> None:
+    import re
+
+    from llmtap.config import known_variables
+
+    root = Path(__file__).resolve().parents[2]
+    named = set()
+    for source in [*root.glob("src/**/*.py"), *root.glob("instrumentors/*/src/**/*.py")]:
+        named.update(re.findall(r"\bLLMTAP_[A-Z][A-Z0-9_]*[A-Z0-9]\b", source.read_text(encoding="utf-8")))
+    assert sorted(named - known_variables()) == []

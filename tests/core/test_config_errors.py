@@ -190,7 +190,8 @@ def test_otlp_exports_are_bounded_unless_the_user_set_a_timeout() -> None:
     assert providers.EXPORT_TIMEOUT_S <= 2
     [metrics] = providers.plan({**env, "OTEL_EXPORTER_OTLP_TIMEOUT": "30"}, "metrics")
     assert (metrics.endpoint, metrics.timeout_s) == ("http://collector:4318/v1/metrics", None)
-    assert providers.plan(env, "logs") == []
+    [logs] = providers.plan(env, "logs")
+    assert (logs.endpoint, logs.timeout_s) == ("http://collector:4318/v1/logs", providers.EXPORT_TIMEOUT_S)
     with pytest.raises(llmtap.ConfigError, match=r"OTEL_EXPORTER_OTLP_PROTOCOL='http/json': unknown OTLP protocol"):
         providers.plan({**env, "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, "traces")
     with pytest.raises(llmtap.ConfigError) as caught:

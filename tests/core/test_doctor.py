@@ -72,12 +72,13 @@ def test_report_says_where_telemetry_goes(tmp_path: Path) -> None:
         "problem": None,
     }
     assert telemetry["metrics"]["to"] == ["OTLP/HTTP http://collector:4318/v1/metrics"]
-    assert telemetry["logs"]["to"] == ["not exported (no OTEL_LOGS_EXPORTER)"]
+    assert telemetry["logs"]["to"] == ["OTLP/HTTP http://collector:4318/v1/logs"]
     assert telemetry["otlp_export_timeout_s"] == 2.0
     assert telemetry["launcher"].startswith("opentelemetry-distro is installed")
 
     nothing = report(environ={}, cwd=tmp_path)
     assert nothing["telemetry"]["traces"]["to"] == ["nowhere until the application sets up a provider"]
+    assert nothing["telemetry"]["logs"]["to"] == ["not exported (no OTEL_LOGS_EXPORTER, no OTLP endpoint)"]
 
     broken = report(environ={"OTEL_METRICS_EXPORTER": "prometheus"}, cwd=tmp_path)
     assert broken["problems"] == [

@@ -32,6 +32,7 @@ def test_sync_tool_and_agent_nested_in_a_workflow(labelled: Setup) -> None:
     assert agent_span.parent.span_id == workflow_span.context.span_id
     assert dict(tool_span.attributes) == {
         "gen_ai.operation.name": "execute_tool",
+        "openinference.span.kind": "TOOL",
         "gen_ai.tool.description": "adds two numbers",
         "gen_ai.tool.type": "function",
         "gen_ai.tool.name": "add",
@@ -46,10 +47,17 @@ def test_sync_tool_and_agent_nested_in_a_workflow(labelled: Setup) -> None:
         "gen_ai.agent.id": "agent-1",
         "gen_ai.agent.version": "2",
         "gen_ai.agent.name": "calculator",
-        "llmtap.function.arguments": '{"x":41}',
+        "openinference.span.kind": "AGENT",
+        "gen_ai.input.messages": '[{"role":"user","parts":[{"type":"text","content":"{\\"x\\":41}"}]}]',
+        "input.value": '{"x":41}',
+        "input.mime_type": "application/json",
         "llmtap.tag.user_id": "u1",
         "user.id": "u1",
-        "llmtap.function.result": "42",
+        "gen_ai.output.messages": (
+            '[{"role":"assistant","parts":[{"type":"text","content":"42"}],"finish_reason":"stop"}]'
+        ),
+        "output.value": "42",
+        "output.mime_type": "application/json",
     }
     assert workflow_span.name == "invoke_workflow pipeline"
     assert tag_attributes(workflow_span) == {}
@@ -68,10 +76,15 @@ async def test_async_retrieval(labelled: Setup) -> None:
     assert span.name == "retrieval search"
     assert dict(span.attributes) == {
         "gen_ai.operation.name": "retrieval",
+        "openinference.span.kind": "RETRIEVER",
         "gen_ai.data_source.id": "docs-index",
         "gen_ai.retrieval.query.text": "capital of France",
+        "input.value": "capital of France",
+        "input.mime_type": "text/plain",
         "llmtap.function.arguments": '{"query":"capital of France"}',
         "gen_ai.retrieval.documents": '[{"id":"d1","score":0.9}]',
+        "output.value": '[{"id":"d1","score":0.9}]',
+        "output.mime_type": "application/json",
     }
 
 
@@ -90,7 +103,7 @@ def test_generator_workflow_spans_the_iteration_and_is_current_in_its_steps(labe
     assert workflow_span.name == "invoke_workflow stream"
     assert step0.parent.span_id == workflow_span.context.span_id
     assert step1.parent.span_id == workflow_span.context.span_id
-    assert workflow_span.attributes["llmtap.function.result"] == "[0,1]"
+    assert workflow_span.attributes["output.value"] == "[0,1]"
 
 
 def test_generator_result_keeps_at_most_the_first_thousand_items(labelled: Setup) -> None:
@@ -102,7 +115,7 @@ def test_generator_result_keeps_at_most_the_first_thousand_items(labelled: Setup
 
     assert sum(1 for _ in count(1500)) == 1500
     (span,) = telemetry.spans()
-    assert span.attributes["llmtap.function.result"] == "[" + ",".join(map(str, range(1000))) + "]"
+    assert span.attributes["output.value"] == "[" + ",".join(map(str, range(1000))) + "]"
 
 
 async def test_async_generator_agent_error(labelled: Setup) -> None:
@@ -169,6 +182,7 @@ def test_content_capture_off_records_no_arguments(labelled: Setup, monkeypatch: 
     (span,) = telemetry.spans()
     assert dict(span.attributes) == {
         "gen_ai.operation.name": "execute_tool",
+        "openinference.span.kind": "TOOL",
         "gen_ai.tool.type": "function",
         "gen_ai.tool.name": "secret",
     }

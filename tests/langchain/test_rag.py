@@ -115,14 +115,7 @@ def test_rag_chain_is_one_tree_with_retrieved_documents(instrumented: Telemetry)
 
 
 def test_content_policy_keeps_document_ids_scores_and_metadata_only(instrumented: Telemetry, monkeypatch) -> None:
-    import llmtap
-
-    llmtap.instrument(
-        tracer_provider=instrumented.tracer_provider,
-        meter_provider=instrumented.meter_provider,
-        config={},
-        capture_content=False,
-    )
+    instrumented.reinstrument(capture_content=False)
     model = GenericFakeChatModel(messages=iter([ANSWER]))
     assert rag_chain(model).invoke("capital of France?") == "Paris."
 

@@ -460,6 +460,13 @@ def test_bad_request_error(instrumented: Telemetry, mode: str) -> None:
     assert span.status.status_code is StatusCode.ERROR
     message = "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 3 instead."
     assert span.status.description == f"Error code: 400 - {message}"
+    # Backends take the error type from the OTel `exception` event; its message is the same scrubbed text.
+    [event] = span.events
+    assert event.name == "exception"
+    assert event.attributes["exception.type"] == "openai.BadRequestError"
+    assert event.attributes["exception.message"] == f"Error code: 400 - {message}"
+    assert event.attributes["exception.stacktrace"].startswith("Traceback (most recent call last):")
+    assert event.attributes["exception.stacktrace"].endswith(f"openai.BadRequestError: Error code: 400 - {message}\n")
     assert plain_attributes(span) == {
         **CHAT,
         **SERVER,

@@ -62,6 +62,10 @@ def test_a_failed_response_is_an_error(instrumented: Telemetry, api: LoopbackAPI
     assert span.status.status_code is StatusCode.ERROR
     assert span.status.description == "The model had an internal error."
     assert span.attributes["error.type"] == "server_error"
+    # An in-band failure has no exception object: its type and message, no stack trace.
+    assert [(event.name, dict(event.attributes)) for event in span.events] == [
+        ("exception", {"exception.type": "server_error", "exception.message": "The model had an internal error."})
+    ]
     assert span.attributes[gen_ai.GEN_AI_RESPONSE_FINISH_REASONS] == ("error",)
     (point,) = instrumented.metric_points("gen_ai.client.operation.duration")
     assert point.attributes["error.type"] == "server_error"
@@ -165,6 +169,10 @@ def test_with_content_off_an_error_quoting_the_prompt_reveals_only_its_type(
     assert "SECRET-PROMPT-TEXT" in str(caught.value)  # the app's exception is the SDK's own, unchanged
     span = content_off.only_span()
     assert span.status.description == "BadRequestError"
+    # The `exception` event carries the type alone: no message, no stack trace (it ends with the message).
+    assert [(event.name, dict(event.attributes)) for event in span.events] == [
+        ("exception", {"exception.type": "openai.BadRequestError"})
+    ]
     assert "SECRET" not in content_off.everything_exported()
     assert json.dumps(dict(span.attributes)).count("SECRET") == 0
 

@@ -33,6 +33,7 @@ class Request:
     path: str
     headers: dict[str, str]
     body: Any
+    raw: bytes = b""  # the body as sent (e.g. an OTLP protobuf request)
 
 
 Handler = Callable[[Request], Reply]
@@ -76,7 +77,7 @@ class LoopbackAPI:
                 except ValueError:
                     body = raw.decode(errors="replace")
                 path = self.path.split("?", 1)[0]
-                request = Request(self.command, path, {k.lower(): v for k, v in self.headers.items()}, body)
+                request = Request(self.command, path, {k.lower(): v for k, v in self.headers.items()}, body, raw)
                 api.requests.append(request)
                 handler = api.handlers.get((self.command, path))
                 reply = handler(request) if handler else Reply(404, {"error": {"message": f"no route {path}"}})

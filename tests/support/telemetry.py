@@ -22,6 +22,17 @@ class Telemetry(InMemoryTelemetry):
         assert len(spans) == 1, [span.name for span in spans]
         return spans[0]
 
+    def reinstrument(self, *, capture_content: bool) -> None:
+        """`llmtap.instrument()` again into this pipeline, with content capture as given."""
+        import llmtap
+
+        llmtap.instrument(
+            tracer_provider=self.tracer_provider,
+            meter_provider=self.meter_provider,
+            config={},
+            capture_content=capture_content,
+        )
+
 
 def attribute_json(span: ReadableSpan, name: str) -> Any:
     return json.loads(span.attributes[name])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 
+from llmtap.cli.annotations import annotations
 from llmtap.cli.doctor import doctor
 from llmtap.cli.labels import labels
 from llmtap.cli.purge import purge
@@ -21,4 +22,5 @@ def main() -> None:
 
 main.add_command(doctor)
 main.add_command(labels)
+main.add_command(annotations)
 main.add_command(purge)

@@ -124,7 +124,7 @@ def _signal(signal: str, environ: Mapping[str, str]) -> dict[str, Any]:
     if destinations:
         return {"to": [destination.describe() for destination in destinations], "problem": None}
     if signal == "logs":
-        return {"to": ["not exported (no OTEL_LOGS_EXPORTER)"], "problem": None}
+        return {"to": ["not exported (no OTEL_LOGS_EXPORTER, no OTLP endpoint)"], "problem": None}
     return {"to": ["nowhere until the application sets up a provider"], "problem": None}
 
 

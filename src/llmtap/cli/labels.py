@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any, NamedTuple
 
 import click
 
+from llmtap.cli.jsonl import json_lines
 from llmtap.config import load_settings, parse_tags
 from llmtap.errors import LlmtapError
 from llmtap.labels.policy import ATTRIBUTE_PREFIX, LabelPolicy, is_llm_span
@@ -31,24 +31,16 @@ class Sample(NamedTuple):
 
 def _samples_from_file(path: Path) -> Iterable[Sample]:
     """JSON lines: each a label object, or a span (`attributes` with `llmtap.tag.*` keys)."""
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                item = json.loads(line)
-            except ValueError as exc:
-                raise click.BadParameter(f"{where}: not valid JSON ({exc}); expected one object per line") from None
-            if not isinstance(item, dict):
-                raise click.BadParameter(f"{where}: {item!r} is not an object; expected one object per line")
-            attributes = item.get("attributes")
-            if isinstance(attributes, dict):
-                prefix = len(ATTRIBUTE_PREFIX)
-                labels = {k[prefix:]: v for k, v in attributes.items() if k.startswith(ATTRIBUTE_PREFIX)}
-                yield Sample(where, labels, is_llm_span(attributes))
-            else:
-                yield Sample(where, item)
+    for where, item in json_lines(path):
+        if not isinstance(item, dict):
+            raise click.BadParameter(f"{where}: {item!r} is not an object; expected one object per line")
+        attributes = item.get("attributes")
+        if isinstance(attributes, dict):
+            prefix = len(ATTRIBUTE_PREFIX)
+            labels = {k[prefix:]: v for k, v in attributes.items() if k.startswith(ATTRIBUTE_PREFIX)}
+            yield Sample(where, labels, is_llm_span(attributes))
+        else:
+            yield Sample(where, item)
 
 
 def _print_schema(policy: LabelPolicy, source: str) -> None:

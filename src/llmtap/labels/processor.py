@@ -9,6 +9,7 @@ from llmtap.labels import policy as _policy
 from llmtap.labels.baggage import incoming_labels
 from llmtap.labels.context import current_frame
 from llmtap.labels.policy import attributes_of
+from llmtap.processors import add_once
 from llmtap.safety import report_internal_error
 
 
@@ -57,15 +58,4 @@ class LabelSpanProcessor(SpanProcessor):
 
 def install(tracer_provider: object) -> bool:
     """Add the label processor to an SDK tracer provider, once per provider. False if not an SDK provider."""
-    add = getattr(tracer_provider, "add_span_processor", None)
-    if add is None:
-        return False
-    if getattr(tracer_provider, "_llmtap_label_processor", None) is not None:
-        return True
-    processor = LabelSpanProcessor()
-    add(processor)
-    try:
-        tracer_provider._llmtap_label_processor = processor  # type: ignore[attr-defined]
-    except AttributeError:
-        return False
-    return True
+    return add_once(tracer_provider, "_llmtap_label_processor", LabelSpanProcessor)

@@ -8,8 +8,12 @@ _SCORE_KEYS = ("score", "relevance_score", "similarity_score", "_score")
 
 
 def document(doc: Any, capture_content: bool) -> dict[str, Any]:
+    """The conventions' document shape: `id` (a string) and `score` only when the retriever gave them."""
     metadata = dict(getattr(doc, "metadata", None) or {})
-    entry: dict[str, Any] = {"id": getattr(doc, "id", None) or metadata.get("id")}
+    entry: dict[str, Any] = {}
+    doc_id = getattr(doc, "id", None) or metadata.get("id")
+    if doc_id is not None:
+        entry["id"] = str(doc_id)
     for key in _SCORE_KEYS:
         if isinstance(metadata.get(key), int | float):
             entry["score"] = metadata[key]

@@ -23,7 +23,7 @@ from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as ge
 from opentelemetry.trace import Span
 
 from llmtap import operations, runtime
-from llmtap.content import content_attributes, dumps
+from llmtap.content import dumps
 from llmtap.invocation import Invocation
 from llmtap.layers import ModelLayer
 from llmtap.record import COMPLETED, ERROR, LLMCall, stream_outcome
@@ -172,8 +172,9 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
         except Exception as exc:
             report_internal_error("ending a LangChain span", exc)
 
-    def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self._end(run_id, None)
+    def on_chain_end(self, outputs: Any, *, run_id: UUID, inputs: Any = None, **kwargs: Any) -> None:
+        # A streamed run's input arrives only now (its start had a placeholder).
+        self._end(run_id, None, _record_chain_result, (inputs, outputs))
 
     def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         # A consumer closing a chain's stream early, or cancelling it, is no failure (`end_operation`).
@@ -202,11 +203,15 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
         agent = (metadata or {}).get("lc_agent_name")
         if agent and (parent is None or parent.agent != agent):
             attributes = {gen_ai.GEN_AI_AGENT_NAME: agent}
-            self._start_step(operations.INVOKE_AGENT, agent, run_id, parent, tags, metadata, attributes, agent)
+            operation, name = operations.INVOKE_AGENT, agent
         else:
             name = _name(serialized, kwargs, "chain")
             attributes = {gen_ai.GEN_AI_WORKFLOW_NAME: name}
-            self._start_step(operations.INVOKE_WORKFLOW, name, run_id, parent, tags, metadata, attributes)
+            operation, agent = operations.INVOKE_WORKFLOW, None
+        started = self._start_step(operation, name, run_id, parent, tags, metadata, attributes, agent)
+        if started is not None:
+            state, run = started
+            operations.add_input(state, run.span, messages.run_value(inputs), messages.run_messages(inputs))
 
     # --- tools ----------------------------------------------------------------------------------
 
@@ -381,14 +386,16 @@ def _record_tool_result(state: Runtime, run: Run, output: Any) -> None:
     operations.add_content(state, run.span, gen_ai.GEN_AI_TOOL_CALL_RESULT, getattr(output, "content", output))
 
 
+def _record_chain_result(state: Runtime, run: Run, inputs_outputs: tuple[Any, Any]) -> None:
+    inputs, outputs = inputs_outputs
+    if inputs is not None:
+        operations.add_input(state, run.span, messages.run_value(inputs), messages.run_messages(inputs))
+    operations.add_output(state, run.span, messages.run_value(outputs), messages.run_messages(outputs, output=True))
+
+
 def _record_documents(state: Runtime, run: Run, documents_: Any) -> None:
     """Ids, scores and metadata always; the documents' text under the content policy."""
-    if not run.span.is_recording():
-        return
-    out: dict[str, Any] = {}
-    entries = documents.documents(documents_, state.settings.capture_content)
-    content_attributes(gen_ai.GEN_AI_RETRIEVAL_DOCUMENTS, entries, state.settings.max_content_chars, out)
-    run.span.set_attributes(out)
+    operations.add_documents(state, run.span, documents.documents(documents_, state.settings.capture_content))
 
 
 def _record_stopped_stream(state: Runtime, run: Run, response: Any) -> None:

@@ -114,3 +114,39 @@ def add_usage(total: Usage, more: Usage) -> None:
         value = getattr(more, name)
         if value is not None:
             setattr(total, name, (getattr(total, name) or 0) + value)
+
+
+def _is_message(value: Any) -> bool:
+    return hasattr(value, "content") and isinstance(getattr(value, "type", None), str)
+
+
+def _message_list(value: Any) -> list[Any] | None:
+    """`value` when it is a non-empty list of LangChain messages, else None."""
+    if isinstance(value, list | tuple) and value and all(_is_message(item) for item in value):
+        return list(value)
+    return None
+
+
+def run_value(value: Any, top: bool = True) -> Any:
+    """A chain's or agent's input or output for recording: its LangChain messages (at the top, in a list or
+    in a dict's values) in the semconv message shape, everything else as it is."""
+    if _is_message(value):
+        return message(value)
+    if isinstance(value, dict) and top:
+        return {key: run_value(item, top=False) for key, item in value.items()}
+    listed = _message_list(value)
+    return input_messages(listed) if listed is not None else value
+
+
+def run_messages(value: Any, output: bool = False) -> list[dict[str, Any]] | None:
+    """The conversation in a chain's or agent's input or output (a message, a list of messages, or a
+    `messages` entry such as LangGraph's state) as semconv messages; None when there is none. Output
+    messages carry the finish reason "stop"."""
+    if isinstance(value, dict):
+        value = value.get("messages")
+    if _is_message(value):
+        value = [value]
+    listed = _message_list(value)
+    if listed is None:
+        return None
+    return [message(msg, "stop" if output else None) for msg in listed]

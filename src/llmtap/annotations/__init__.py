@@ -1,0 +1,36 @@
+"""Annotations: schema-checked judgements (human, end user, LLM judge, code) on spans, traces and sessions,
+emitted as OpenTelemetry `gen_ai.evaluation.result` log records.
+
+    llmtap.annotate(llmtap.span_of(response), "human_feedback", "good", annotator_kind="end_user")
+    token = llmtap.feedback_token(llmtap.span_of(response), names=["human_feedback"])
+    llmtap.annotate_from_token(token, "human_feedback", "bad", explanation="wrong city")
+
+Nothing on the capture path imports this package; it is loaded by the first annotation.
+"""
+
+from datetime import timedelta
+
+from llmtap.annotations import pending
+from llmtap.annotations.api import annotate, check_value, schemas
+from llmtap.annotations.model import Annotation, JoinKey, Target
+from llmtap.annotations.schema import AnnotationSchema
+from llmtap.annotations.tokens import annotate_from_token, feedback_token
+
+
+def pending_annotations(older_than: timedelta = timedelta(0)) -> list[Annotation]:
+    """Annotations of this process still waiting for a span with their join key, older than `older_than`."""
+    return pending.holder().older_than(older_than)
+
+
+__all__ = [
+    "Annotation",
+    "AnnotationSchema",
+    "JoinKey",
+    "Target",
+    "annotate",
+    "annotate_from_token",
+    "check_value",
+    "feedback_token",
+    "pending_annotations",
+    "schemas",
+]
