@@ -11,8 +11,8 @@ The convention for README.md code blocks (also told to contributors in the READM
   block's own `pip install` line installs it.
 - ```` ```python ```` blocks run each as a script of their own in the same place: each is a complete program.
 - ```` ```toml ```` blocks must parse; a `[tool.llmtap]` table in one must load through llmtap's config loader.
-- `<!-- readme-test: file NAME -->` on the line before a block: the block is the file NAME of the scratch
-  directory (for the examples after it), not run by itself.
+- `<!-- readme-test: file NAME -->` on the line before a block: the block is the file NAME in the scratch
+  directory of every example after it (not of those before), not run by itself.
 - `<!-- readme-test: skip REASON -->` before a block: not run. Kept to a very few, each with its reason.
 - Any other block (```` ``` ````, ```` ```text ````) is output shown to the reader, not run.
 """
@@ -88,7 +88,7 @@ def readme_blocks(text: str) -> list[Block]:
 
 BLOCKS = readme_blocks(README.read_text(encoding="utf-8"))
 RUNNABLE = [block for block in BLOCKS if block.lang in ("bash", "python") and not block.marker]
-FILES = {block.argument: block.text for block in BLOCKS if block.marker == "file"}
+FILES = [block for block in BLOCKS if block.marker == "file"]
 
 
 def _repository_distributions() -> dict[str, set[str]]:
@@ -174,23 +174,30 @@ def collector() -> Iterator[LoopbackAPI | None]:
 
 
 @pytest.fixture(scope="module")
-def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A scratch copy of the clone: its top-level entries linked, the README's file blocks written."""
-    folder = tmp_path_factory.mktemp("readme")
-    for entry in ROOT.iterdir():
-        if entry.name not in (".git",):
-            (folder / entry.name).symlink_to(entry)
-    for name, text in FILES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    # An environment without opentelemetry-distro: a metadata-only stand-in earlier on the path hides its
-    # entry points (importlib.metadata keeps the first distribution of a name).
-    mask = folder / ".no-distro" / "opentelemetry_distro-0.dist-info"
-    mask.mkdir(parents=True)
+def no_distro(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A path entry that hides opentelemetry-distro: a metadata-only stand-in earlier on the path hides its entry
+    points (importlib.metadata keeps the first distribution of a name)."""
+    folder = tmp_path_factory.mktemp("no-distro")
+    mask = folder / "opentelemetry_distro-0.dist-info"
+    mask.mkdir()
     (mask / "METADATA").write_text("Metadata-Version: 2.1\nName: opentelemetry-distro\nVersion: 0\n")
     return folder
 
 
-def _environment(api: LoopbackAPI, folder: Path, *, distro: bool) -> dict[str, str]:
+def scratch_for(block: Block, folder: Path) -> Path:
+    """A scratch copy of the clone for `block`: the top-level entries linked, and the README's file blocks that
+    come before it written (a file block is "the file above" for the examples after it)."""
+    for entry in ROOT.iterdir():
+        if entry.name != ".git":
+            (folder / entry.name).symlink_to(entry)
+    for file in FILES:
+        if file.line < block.line:
+            (folder / file.argument).unlink(missing_ok=True)  # never write through a link into the clone
+            (folder / file.argument).write_text(file.text, encoding="utf-8")
+    return folder
+
+
+def _environment(api: LoopbackAPI, no_distro: Path, *, distro: bool) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -204,19 +211,20 @@ def _environment(api: LoopbackAPI, folder: Path, *, distro: bool) -> dict[str, s
         ANTHROPIC_BASE_URL=api.base_url,
     )
     if not distro:
-        env["PYTHONPATH"] = str(folder / ".no-distro")
+        env["PYTHONPATH"] = str(no_distro)
     return env
 
 
 @pytest.mark.parametrize("block", RUNNABLE, ids=[block.id for block in RUNNABLE])
 def test_readme_example_runs_verbatim(
-    block: Block, fake_api: LoopbackAPI, collector: LoopbackAPI | None, scratch: Path
+    block: Block, fake_api: LoopbackAPI, collector: LoopbackAPI | None, no_distro: Path, tmp_path: Path
 ) -> None:
+    scratch = scratch_for(block, tmp_path)
     if block.lang == "python":
         script = scratch / f"readme_{block.line}.py"
         script.write_text(block.text, encoding="utf-8")
         command = [sys.executable, str(script)]
-        env = _environment(fake_api, scratch, distro=True)
+        env = _environment(fake_api, no_distro, distro=True)
     else:
         lines = block.text.splitlines()
         problems = [problem for line in lines if _is_pip_line(line) for problem in check_pip_line(line)]
@@ -224,7 +232,7 @@ def test_readme_example_runs_verbatim(
         distro = any(_is_pip_line(line) and "opentelemetry-distro" in line for line in lines)
         script = "\n".join("true  # (pip line checked)" if _is_pip_line(line) else line for line in lines)
         command = ["bash", "-e", "-c", script]
-        env = _environment(fake_api, scratch, distro=distro)
+        env = _environment(fake_api, no_distro, distro=distro)
     result = subprocess.run(command, cwd=scratch, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, (
         f"{block.id} failed:\n{block.text}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
