@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 import llmtap
@@ -86,7 +88,8 @@ def test_the_in_memory_holder_is_bounded_and_reports_old_ones() -> None:
     assert holder.lookup(JoinKey("message_id", "m-4")) is None
 
 
-def test_cli_pending_reports_old_ones() -> None:
+def test_cli_pending_reports_old_ones_of_the_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLMTAP_STORE", str(tmp_path / "none.db"))  # no store file: this process's holder
     now = datetime.now(UTC)
     previous = pending.set_holder(pending.InMemoryPending())
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -104,31 +105,81 @@ def check(config_path: Path | None, sample_file: Path | None) -> None:
         raise SystemExit(1)
 
 
+def _line(created_at: datetime, annotation_id: str, name: str, value: Any, join: Any) -> str:
+    waiting = f"waiting for {join['label']}={join['value']!r}" if isinstance(join, dict) else "no join key"
+    return f"{created_at.isoformat(timespec='seconds')}  {annotation_id}  {name}={value!r}  {waiting}"
+
+
+def _from_store(path: Path, age: timedelta) -> tuple[list[tuple[str, dict[str, Any]]], int]:
+    """(line, JSON object) of each pending annotation older than `age` in the store at `path`; how many in all."""
+    from llmtap.store import open_store
+
+    cutoff = datetime.now(UTC) - age
+    store = open_store(path, create=False)
+    try:
+        waiting = store.pending_annotations()
+    finally:
+        store.close()
+    old = []
+    for stored in waiting:
+        created_at = datetime.fromtimestamp(stored.time_ns / 1e9, tz=UTC)
+        if created_at <= cutoff:
+            join = stored.target.get("join") if isinstance(stored.target, dict) else None
+            old.append((_line(created_at, stored.annotation_id, stored.name, stored.value, join), stored.as_dict()))
+    return old, len(waiting)
+
+
+def _from_process(age: timedelta) -> tuple[list[tuple[str, dict[str, Any]]], int]:
+    from llmtap.annotations import pending
+
+    holder = pending.holder()
+    old = []
+    for annotation in holder.older_than(age):
+        data = annotation.as_dict()
+        join = data["target"].get("join")
+        old.append((_line(annotation.created_at, annotation.id, annotation.name, annotation.value, join), data))
+    return old, len(holder)
+
+
 @annotations.command("pending")
 @click.option("--older-than", "older_than", default="1h", show_default=True, help="Age, e.g. 90s, 10m, 2h, 1d.")
+@click.option(
+    "--store",
+    "store_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Store file (default: LLMTAP_STORE, else .llmtap/llmtap.db).",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per pending annotation.")
-def pending_command(older_than: str, as_json: bool) -> None:
-    """Annotations still waiting for a span with their join key, older than --older-than. Exit 1 if any."""
+def pending_command(older_than: str, store_file: Path | None, as_json: bool) -> None:
+    """Annotations still waiting for a span with their join key, older than --older-than. Exit 1 if any.
+
+    They are read from the local store (where every process's annotations arrive); with no store file, from
+    this process's memory.
+    """
     from llmtap.annotations import pending
 
     try:
         age = pending.parse_age(older_than)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--older-than") from None
-    holder = pending.holder()
-    old = holder.older_than(age)
-    if as_json:
-        for annotation in old:
-            click.echo(json.dumps(annotation.as_dict(), ensure_ascii=False))
-    else:
-        for annotation in old:
-            key = annotation.target.join
-            click.echo(
-                f"{annotation.created_at.isoformat(timespec='seconds')}  {annotation.id}  {annotation.name}="
-                f"{annotation.value!r}  waiting for {key.label}={key.value!r}"
-                if key
-                else annotation.id
-            )
-        click.echo(f"{len(old)} of {len(holder)} pending annotation(s) older than {older_than} ({pending.where()})")
+    try:
+        path = store_file
+        if path is None:
+            from llmtap.store import store_path
+
+            default = store_path(load_settings())
+            path = default if default is not None and default.exists() else None
+        if path is not None:
+            old, total = _from_store(path, age)
+            where = f"in the local store {path}"
+        else:
+            old, total = _from_process(age)
+            where = pending.where()
+    except LlmtapError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line, data in old:
+        click.echo(json.dumps(data, ensure_ascii=False, default=str) if as_json else line)
+    if not as_json:
+        click.echo(f"{len(old)} of {total} pending annotation(s) older than {older_than} ({where})")
     if old:
         raise SystemExit(1)

@@ -19,7 +19,9 @@ from typing import Any, Generic, TypeVar
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
+from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 
+from llmtap.annotations import attributes as names
 from llmtap.safety import logger
 from llmtap.store.api import Store, StoredAnnotation, StoreError
 from llmtap.store.sqlite import SQLiteStore, describe_error
@@ -161,11 +163,28 @@ def annotation_from_log(log_record: Any) -> StoredAnnotation | None:
         annotator=_str_or_none(ours.get("annotator")),
         annotator_kind=_str_or_none(ours.get("annotator_kind")),
         schema_version=_str_or_none(ours.get("schema_version")),
-        target=_json_or(ours.get("target"), {}),
+        target=_json_or(ours.get("target"), None) or _target(attributes, trace_id, span_id),
         metadata=_json_or(ours.get("metadata"), {}),
         attributes={key: list(value) if isinstance(value, tuple) else value for key, value in attributes.items()},
         time_ns=log_record.timestamp or log_record.observed_timestamp or 0,
     )
+
+
+def _target(attributes: dict[str, Any], trace_id: int, span_id: int) -> dict[str, Any]:
+    """The target of a record `llmtap.annotate()` wrote (`Target.as_dict()`), from its flat attributes."""
+    kind = attributes.get(names.TARGET_KIND)
+    if kind is None:
+        return {}
+    target: dict[str, Any] = {"kind": str(kind)}
+    if trace_id:
+        target["trace_id"] = f"{trace_id:032x}"
+    if span_id:
+        target["span_id"] = f"{span_id:016x}"
+    if SESSION_ID in attributes:
+        target["session_id"] = str(attributes[SESSION_ID])
+    if names.JOIN_LABEL in attributes and names.JOIN_VALUE in attributes:
+        target["join"] = {"label": str(attributes[names.JOIN_LABEL]), "value": str(attributes[names.JOIN_VALUE])}
+    return target
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -386,6 +386,12 @@ class SQLiteStore:
             raise describe_error(exc, self.path) from exc
 
     def _insert_annotation(self, conn: sqlite3.Connection, annotation: StoredAnnotation) -> int:
+        # The same annotation may come twice: with its join key, then linked to its span by the process that
+        # saw the span (`llmtap.annotations.pending`), in either order. Stored once, linked.
+        if annotation.trace_id is not None:
+            conn.execute("DELETE FROM pending_annotations WHERE annotation_id = ?", (annotation.annotation_id,))
+        elif conn.execute("SELECT 1 FROM annotations WHERE annotation_id = ?", (annotation.annotation_id,)).fetchone():
+            return 0
         if annotation.trace_id is None:
             join = annotation.target.get("join") if isinstance(annotation.target, dict) else None
             if isinstance(join, dict) and "label" in join and "value" in join:
