@@ -300,8 +300,11 @@ def load_settings(
     cwd: str | os.PathLike[str] | None = None,
     config: Mapping[str, Any] | str | os.PathLike[str] | None = None,
     capture_content: bool | None = None,
+    strict: bool = False,
 ) -> Settings:
     """Resolve the settings. `config` (a mapping of file keys, or a TOML path) replaces the config file.
+
+    `strict=True` (for commands that check the configuration) raises `ConfigError` for any bad value.
 
     Bad values in `config` or `capture_content` (given in code) raise `ConfigError`; bad values from the
     environment or the config file are recorded in `Settings.errors` with their safe fallback applied.
@@ -310,7 +313,7 @@ def load_settings(
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
     from_code = config is not None
-    collector = _Collector(values, origins, strict=from_code)
+    collector = _Collector(values, origins, strict=from_code or strict)
     if config is None:
         try:
             table, source = read_config_file(env, Path(cwd) if cwd is not None else Path.cwd())
@@ -325,7 +328,7 @@ def load_settings(
     values["source"] = source
     _apply_file(collector, table, source, origin)
 
-    collector.strict = False  # from here on: the environment
+    collector.strict = strict  # from here on: the environment
     for key, env_name in _ENV_NAMES.items():
         raw = env.get(env_name)
         if key == "capture_content" or raw is None or not raw.strip():

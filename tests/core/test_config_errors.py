@@ -201,3 +201,13 @@ def test_otlp_exports_are_bounded_unless_the_user_set_a_timeout() -> None:
         "opentelemetry-exporter-otlp-proto-grpc is not installed; expected `pip install "
         "opentelemetry-exporter-otlp-proto-grpc`"
     )
+
+
+def test_commands_that_check_the_configuration_fail_on_a_bad_value(clean_env: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from llmtap.cli import main
+
+    clean_env.setenv("LLMTAP_LABELS_MODE", "loud")
+    result = CliRunner().invoke(main, ["labels", "check"])
+    assert (result.exit_code, result.output) == (1, "Error: LLMTAP_LABELS_MODE='loud': expected warn, strict or drop\n")
