@@ -64,6 +64,7 @@ def configure(
             logger_provider = logger_provider if logger_provider is not None else _current.logger_provider
         if labels is None:
             labels = label_policy.LabelPolicy.from_settings(settings)
+        check_annotation_schemas(settings)
         _set_up_pipeline(tracer_provider is None, meter_provider is None)
         tracer = trace.get_tracer(INSTRUMENTATION_SCOPE, __version__, tracer_provider, schema_url=_SCHEMA_URL)
         meter = metrics.get_meter(INSTRUMENTATION_SCOPE, __version__, meter_provider, schema_url=_SCHEMA_URL)
@@ -85,6 +86,14 @@ def configure(
             meter_provider=meter_provider,
         )
         return _current
+
+
+def check_annotation_schemas(settings: Settings) -> None:
+    """A malformed annotation schema is reported when llmtap is set up, not at the first annotation."""
+    if settings.tables.get("annotations"):
+        from llmtap.annotations.schema import parse_schemas
+
+        parse_schemas(settings.tables["annotations"], settings.source)
 
 
 def _set_up_pipeline(traces_wanted: bool, metrics_wanted: bool) -> None:

@@ -1,6 +1,10 @@
-"""The log record reaches an OTLP/HTTP receiver with the annotated span's trace and span ids."""
+"""The logger provider chain (given, global, from OTEL_LOGS_EXPORTER); through a real OTLP/HTTP receiver the
+record carries the annotated span's trace and span ids."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import pytest
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
@@ -115,3 +119,35 @@ def test_through_a_provider_built_from_otel_logs_exporter(
         llmtap.uninstrument()
     (record,) = _received(api)
     _check(record, telemetry, annotation)
+
+
+GLOBAL_SCRIPT = """
+from opentelemetry import _logs
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.sdk.trace import TracerProvider
+import llmtap
+
+exporter = InMemoryLogRecordExporter()
+provider = LoggerProvider()
+provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+_logs.set_logger_provider(provider)
+llmtap.instrument(tracer_provider=TracerProvider(), config={"annotations": {"ok": {"type": "boolean"}}})
+llmtap.annotate("0af7651916cd43dd8448eb211c80319c", "ok", True)
+[record] = exporter.get_finished_logs()
+print(record.log_record.event_name, format(record.log_record.trace_id, "032x"))
+"""
+
+
+def test_through_the_global_logger_provider(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "OTEL_LOGS_EXPORTER",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+        "LLMTAP_CONFIG",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    result = subprocess.run(
+        [sys.executable, "-c", GLOBAL_SCRIPT], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout == "gen_ai.evaluation.result 0af7651916cd43dd8448eb211c80319c\n"

@@ -86,6 +86,10 @@ def test_the_in_memory_holder_is_bounded_and_reports_old_ones() -> None:
     assert [a.id for a in holder.take(JoinKey("message_id", "m-3"))] == ["a3"]
     assert holder.take(JoinKey("message_id", "m-3")) == []
     assert holder.lookup(JoinKey("message_id", "m-4")) is None
+    assert holder.join_labels() == frozenset({"message_id"})
+    holder.take(JoinKey("message_id", "m-2"))
+    holder.take(JoinKey("message_id", "m-4"))
+    assert (len(holder), holder.join_labels()) == (0, frozenset())
 
 
 def test_cli_pending_reports_old_ones_of_the_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

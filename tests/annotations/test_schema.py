@@ -213,10 +213,9 @@ def test_malformed_schema_tables(table: Any, message: str) -> None:
     assert str(raised.value) == message
 
 
-def test_a_malformed_schema_is_a_config_error_at_annotate(annotating: Setup) -> None:
-    annotating(schema={"q": {"type": "stars"}})
+def test_a_malformed_schema_is_a_config_error_at_instrument(annotating: Setup) -> None:
     with pytest.raises(ConfigError) as raised:
-        llmtap.annotate("0af7651916cd43dd8448eb211c80319c", "q", 1)
+        annotating(schema={"q": {"type": "stars"}})
     assert str(raised.value) == (
         "instrument(config=...): annotations.q.type='stars': expected one of categorical, score, boolean, text"
     )

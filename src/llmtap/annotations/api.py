@@ -86,11 +86,16 @@ def check_value(
         raise AnnotationError(
             f"annotation {name!r}: annotator_kind={annotator_kind!r}: the schema allows {', '.join(schema.annotators)}"
         )
-    if schema is not None and target_kind is not None and target_kind not in schema.targets:
-        raise AnnotationError(
-            f"annotation {name!r}: target kind {target_kind!r}: the schema allows {', '.join(schema.targets)}"
-        )
+    if target_kind is not None:
+        _check_target_kind(schema, name, target_kind)
     return schema, checked
+
+
+def _check_target_kind(schema: AnnotationSchema | None, name: str, kind: str) -> None:
+    if schema is not None and kind not in schema.targets:
+        raise AnnotationError(
+            f"annotation {name!r}: target kind {kind!r}: the schema allows {', '.join(schema.targets)}"
+        )
 
 
 def _metadata(name: str, metadata: Any) -> dict[str, Any]:
@@ -126,10 +131,7 @@ def prepare(
     extra = _metadata(name, metadata)
     resolved = targets.resolve(target)
     found: Target = resolved.target
-    if schema is not None and found.kind not in schema.targets:
-        raise AnnotationError(
-            f"annotation {name!r}: target kind {found.kind!r}: the schema allows {', '.join(schema.targets)}"
-        )
+    _check_target_kind(schema, name, found.kind)
     if found.join is not None:
         ref = pending.holder().lookup(found.join)
         if ref is not None:
@@ -177,16 +179,17 @@ def _deliver(
 
 
 def _watch_joins() -> None:
+    """Resolve pending annotations on the spans of the tracer provider llmtap writes through."""
     state = runtime.current()
-    provider = state.tracer_provider if state is not None and state.tracer_provider is not None else None
-    watch.install(provider if provider is not None else trace.get_tracer_provider(), _deliver)
+    given = state.tracer_provider if state is not None else None
+    watch.install(given if given is not None else trace.get_tracer_provider(), _deliver)
 
 
 def commit(prepared: Prepared) -> Annotation:
     """Deliver a prepared annotation: emit it now; a pending one is also kept until its span appears."""
     annotation = prepared.annotation
     _deliver(annotation, prepared.live_span, prepared.response_id, prepared.settings)
-    if annotation.pending:
+    if annotation.pending and prepared.settings.enabled:
         try:
             pending.holder().add(annotation)
             _watch_joins()

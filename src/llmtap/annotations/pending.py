@@ -69,6 +69,7 @@ class InMemoryPending:
         self._lock = threading.Lock()
         self._by_id: OrderedDict[str, Annotation] = OrderedDict()
         self._by_key: dict[JoinKey, list[str]] = {}
+        self._keys_per_label: dict[str, int] = {}
         self._labels: frozenset[str] = frozenset()
 
     def add(self, annotation: Annotation) -> None:
@@ -82,8 +83,8 @@ class InMemoryPending:
             self._by_id[annotation.id] = annotation
             ids = self._by_key.setdefault(key, [])
             ids.append(annotation.id)
-            if len(ids) == 1 and key.label not in self._labels:
-                self._labels = self._labels | {key.label}
+            if len(ids) == 1:
+                self._key_added(key.label)
         if released is not None and self.released == 1:
             logger.warning(
                 "llmtap: more than %d annotations are pending on join keys no span has matched; the oldest "
@@ -104,7 +105,21 @@ class InMemoryPending:
         ids.remove(annotation_id)
         if not ids:
             del self._by_key[key]
-            self._labels = frozenset(k.label for k in self._by_key)
+            self._key_removed(key.label)
+
+    def _key_added(self, label: str) -> None:
+        count = self._keys_per_label.get(label, 0)
+        self._keys_per_label[label] = count + 1
+        if not count:
+            self._labels = self._labels | {label}
+
+    def _key_removed(self, label: str) -> None:
+        count = self._keys_per_label[label] - 1
+        if count:
+            self._keys_per_label[label] = count
+        else:
+            del self._keys_per_label[label]
+            self._labels = self._labels - {label}
 
     def lookup(self, key: JoinKey) -> SpanRef | None:
         return None
@@ -114,7 +129,7 @@ class InMemoryPending:
             ids = self._by_key.pop(key, None)
             if ids is None:
                 return []
-            self._labels = frozenset(k.label for k in self._by_key)
+            self._key_removed(key.label)
             return [self._by_id.pop(annotation_id) for annotation_id in ids]
 
     def join_labels(self) -> frozenset[str]:
