@@ -50,7 +50,7 @@ def run(api: LoopbackAPI, telemetry: Telemetry) -> None:
     telemetry.show_new_spans()
 
     after = telemetry.token_counts()
-    print("\n  gen_ai.client.token.usage recordings added by this chain (two spans carry usage, one count):")
+    print("\n  gen_ai.client.token.usage recordings added by this chain (one model span per API call, one count):")
     for key, (count, tokens) in sorted(after.items()):
         old_count, old_tokens = before.get(key, (0, 0))
         if count != old_count:

@@ -24,7 +24,8 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:  # keeps `import llmtap` (and the capture path) free of the annotations package
         from llmtap import annotations
 
-        return getattr(annotations, name)
+        value = globals()[name] = getattr(annotations, name)  # looked up once
+        return value
     raise AttributeError(f"module 'llmtap' has no attribute {name!r}")
 
 

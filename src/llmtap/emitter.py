@@ -7,15 +7,20 @@ import time
 import traceback
 from typing import Any
 
+from opentelemetry.context import Context
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
 from opentelemetry.semconv.attributes import error_attributes, exception_attributes, server_attributes
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from llmtap.content import content_attributes
+from llmtap.layers import COVERED
 from llmtap.metrics import GenAIMetrics
 from llmtap.record import LLMCall
 
 STREAM_OUTCOME = "llmtap.stream.outcome"
+# A span whose call (or step) was cancelled (`llmtap.record.is_cancellation`): no error, this instead.
+CANCELLED = "llmtap.cancelled"
+_INVOKE_WORKFLOW = gen_ai.GenAiOperationNameValues.INVOKE_WORKFLOW.value
 EXCEPTION_EVENT = "exception"
 _MAX_ERROR_MESSAGE = 1024
 _MAX_STACKTRACE = 8192
@@ -108,19 +113,17 @@ class Emitter:
         """The tracer of llmtap's spans (also the non-model operation spans of `llmtap.operations`)."""
         return self._tracer
 
-    def start(self, call: LLMCall) -> Span:
+    def start(self, call: LLMCall, context: Context | None = None, start_time: int | None = None) -> Span:
+        """Start the model span of `call` in `context` (default: the current one), at `start_time` (ns)."""
         attributes = _identity_attributes(call)
         if call.request_attributes:
             attributes.update(call.request_attributes)
-        return self._tracer.start_span(call.span_name, kind=SpanKind.CLIENT, attributes=attributes)
+        return self._tracer.start_span(
+            call.span_name, context=context, kind=SpanKind.CLIENT, attributes=attributes, start_time=start_time
+        )
 
-    def finish(
-        self, call: LLMCall, span: Span, start: float, end: float | None = None, record_metrics: bool = True
-    ) -> None:
-        """End the span of `call` (started at perf_counter `start`) and record its metrics.
-
-        `record_metrics=False` for a layer whose API call a model span below it measured (`llmtap.layers`).
-        """
+    def finish(self, call: LLMCall, span: Span, start: float, end: float | None = None) -> None:
+        """End the span of `call` (started at perf_counter `start`) and record its metrics."""
         now = time.perf_counter()
         end_time_ns = None
         if end is None:
@@ -129,13 +132,35 @@ class Emitter:
             end_time_ns = time.time_ns() - int((now - end) * 1e9)
         if span.is_recording():
             span.set_attributes(self._response_attributes(call))
-            failed = call.error_type
-            if failed is not None:
-                message = call.failure[1] if call.error is None and call.failure else None
-                record_failure(span, failed, call.error, message, self._capture_content, call.secrets)
+            self._failure(call, span)
         span.end(end_time_ns)
-        if record_metrics:
-            self._record_metrics(call, end - start)
+        self._record_metrics(call, end - start)
+
+    def finish_covered(self, call: LLMCall, span: Span) -> None:
+        """End the span of a model-call layer whose API call(s) the model span(s) below it recorded
+        (`llmtap.layers`): an `invoke_workflow {model}` span, with the layer's facts and captured content
+        but no usage, response attributes or metrics (backends sum those over spans)."""
+        if span.is_recording():
+            name = call.request_model or call.operation
+            span.update_name(f"{_INVOKE_WORKFLOW} {name}")
+            attributes: dict[str, Any] = {
+                gen_ai.GEN_AI_OPERATION_NAME: _INVOKE_WORKFLOW,
+                gen_ai.GEN_AI_WORKFLOW_NAME: name,
+                COVERED: True,
+            }
+            # The layer's facts; what the response said (`*.response.*`) is the model span's.
+            attributes.update((key, value) for key, value in call.attributes.items() if ".response." not in key)
+            self._outcome_attributes(call, attributes)
+            self._content_attributes(call, attributes)
+            span.set_attributes(attributes)
+            self._failure(call, span)
+        span.end()
+
+    def _failure(self, call: LLMCall, span: Span) -> None:
+        failed = call.error_type
+        if failed is not None:
+            message = call.failure[1] if call.error is None and call.failure else None
+            record_failure(span, failed, call.error, message, self._capture_content, call.secrets)
 
     def _response_attributes(self, call: LLMCall) -> dict[str, Any]:
         attributes: dict[str, Any] = {}
@@ -160,10 +185,20 @@ class Emitter:
                 attributes[gen_ai.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] = call.time_to_first_chunk
             if call.stream_outcome:
                 attributes[STREAM_OUTCOME] = call.stream_outcome
-        if call.error_type is not None:
-            attributes[error_attributes.ERROR_TYPE] = call.error_type
         if call.attributes:
             attributes.update(call.attributes)
+        self._outcome_attributes(call, attributes)
+        self._content_attributes(call, attributes)
+        return attributes
+
+    @staticmethod
+    def _outcome_attributes(call: LLMCall, attributes: dict[str, Any]) -> None:
+        if call.error_type is not None:
+            attributes[error_attributes.ERROR_TYPE] = call.error_type
+        elif call.cancelled:
+            attributes[CANCELLED] = True
+
+    def _content_attributes(self, call: LLMCall, attributes: dict[str, Any]) -> None:
         if call.capture_content:
             limit = self._max_chars
             if call.system_instructions:
@@ -175,7 +210,6 @@ class Emitter:
         # Tool definitions are schema, not conversation content, but may embed user text: same policy.
         if call.tool_definitions and call.capture_content:
             content_attributes(gen_ai.GEN_AI_TOOL_DEFINITIONS, call.tool_definitions, self._max_chars, attributes)
-        return attributes
 
     def _record_metrics(self, call: LLMCall, duration: float) -> None:
         attributes = _identity_attributes(call)

@@ -8,7 +8,12 @@
 
 The span has the same GenAI shape as the plugins' spans (it goes through the core's `LLMCall` record,
 `Invocation` and emitter), is current inside the block (so auto-instrumented calls nest under it),
-and ends with status ERROR if the block raises. `tags` apply to every span started inside the block.
+and ends with status ERROR if the block raises (cancellation is no error). `tags` apply to every span
+started inside the block.
+
+One API call, one model span (`llmtap.layers`): when an instrumented SDK call runs inside the block,
+the SDK's span is that call's model span (usage, response id, metrics) and this span ends as its
+parent `invoke_workflow {model_name}`, keeping its ref, tags and captured content, without usage.
 """
 
 from __future__ import annotations
@@ -239,20 +244,19 @@ class LLMTracer:
                 yield handle
                 return
             token = invocation.activate()
-            # A model-call layer (`llmtap.layers`): an instrumented SDK call made inside the block records
-            # that API call's metrics once, on its own span, and this span then records none.
-            layer = layers.ModelLayer()
-            layer_token = layers.enter(layer)
+            # A model-call layer (`llmtap.layers`): an instrumented SDK call made inside the block is that API
+            # call's model span, and this span then ends as its `invoke_workflow` parent, without usage.
+            layer_token = layers.enter(invocation.layer)
             try:
                 yield handle
             except BaseException as exc:
                 layers.leave(layer_token)
                 invocation.deactivate(token)
-                invocation.end(exc, record_metrics=not layer.covered)
+                invocation.end(exc)
                 raise
             layers.leave(layer_token)
             invocation.deactivate(token)
-            invocation.end(record_metrics=not layer.covered)
+            invocation.end()
         finally:
             if label_tokens is not None:
                 pop(label_tokens)
@@ -271,7 +275,7 @@ class LLMTracer:
             )
             if call.capture_content:
                 call.input_messages = input_messages(prompt, messages)
-            return Invocation(state.emitter, call)
+            return Invocation(state.emitter, call, layer=layers.ModelLayer())
         except Exception as exc:
             report_internal_error("starting a manual span", exc)
             return None

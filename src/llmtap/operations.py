@@ -20,8 +20,8 @@ from opentelemetry.trace import Span, SpanKind
 
 from llmtap import backends
 from llmtap.content import content_attributes, dumps, text_attribute
-from llmtap.emitter import error_type, record_failure
-from llmtap.record import ERROR, stream_outcome
+from llmtap.emitter import CANCELLED, error_type, record_failure
+from llmtap.record import ERROR, is_cancellation, stream_outcome
 from llmtap.runtime import Runtime, follow_global_provider
 
 EXECUTE_TOOL = "execute_tool"
@@ -146,7 +146,8 @@ def add_documents(runtime: Runtime, span: Span, documents: list[dict[str, Any]])
 def end_operation(runtime: Runtime | None, span: Span, error: BaseException | None = None) -> None:
     """End the span; an `error` sets `error.type`, status ERROR and an `exception` event (`record_failure`).
 
-    The consumer stopping (a generator closed early, asyncio cancellation) is no failure. The error's
+    The consumer stopping (a generator closed early, asyncio cancellation) is no failure; a cancelled step
+    gets `llmtap.cancelled=true`, as every cancelled call (`llmtap.record.is_cancellation`). The error's
     message is recorded only under content capture, scrubbed of key-shaped tokens (errors quote arguments
     and queries).
     """
@@ -155,4 +156,6 @@ def end_operation(runtime: Runtime | None, span: Span, error: BaseException | No
         capture = runtime is not None and runtime.settings.capture_content
         span.set_attribute(error_attributes.ERROR_TYPE, kind)
         record_failure(span, kind, error, None, capture)
+    elif is_cancellation(error) and span.is_recording():
+        span.set_attribute(CANCELLED, True)
     span.end()

@@ -13,6 +13,15 @@ CANCELLED = "cancelled"
 ERROR = "error"
 
 
+def is_cancellation(exc: BaseException | None) -> bool:
+    """asyncio cancellation (a timeout, a client gone, `task.cancel()`): the caller's doing, never an error.
+
+    One rule for every kind of call and span: no ERROR status and no `error.type` (on the span or a metric
+    point), and `llmtap.cancelled=true` on the span (`llmtap.emitter.CANCELLED`).
+    """
+    return isinstance(exc, asyncio.CancelledError)
+
+
 def stream_outcome(exc: BaseException | None) -> str:
     """How a stream that stopped with `exc` (None: exhausted) ended. Closing it early (`GeneratorExit`)
     and asyncio cancellation are the consumer's doing, not failures: no error is recorded for them."""
@@ -20,7 +29,7 @@ def stream_outcome(exc: BaseException | None) -> str:
         return COMPLETED
     if isinstance(exc, GeneratorExit):
         return ABANDONED
-    if isinstance(exc, asyncio.CancelledError):
+    if is_cancellation(exc):
         return CANCELLED
     return ERROR
 
@@ -72,10 +81,17 @@ class LLMCall:
 
     @property
     def error_type(self) -> str | None:
-        """`error.type` of the call: the exception's class name, or the in-band failure's type."""
+        """`error.type` of the call: the exception's class name, or the in-band failure's type. None for a
+        cancellation (`is_cancellation`)."""
         if self.error is not None:
+            if is_cancellation(self.error):
+                return None
             return type(self.error).__qualname__
         return self.failure[0] if self.failure is not None else None
+
+    @property
+    def cancelled(self) -> bool:
+        return is_cancellation(self.error) or self.stream_outcome == CANCELLED
 
     @property
     def span_name(self) -> str:

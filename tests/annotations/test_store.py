@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from llmtap.annotations import pending
 from llmtap.cli import main
 from llmtap.store import Store, open_store
 from llmtap.store.exporter import StoreLogExporter, StoreSpanExporter
-from tests.annotations.conftest import LABELS, SCHEMA
+from tests.annotations.conftest import LABELS, SCHEMA, SECRET
 
 
 @pytest.fixture
@@ -135,3 +137,37 @@ def test_cli_reports_pending_annotations_of_the_store(stored: Path) -> None:
         0,
         f"0 of 1 pending annotation(s) older than 1h (in the local store {stored})\n",
     )
+
+
+REPLAY = """
+import sys
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+from opentelemetry.sdk.trace import TracerProvider
+import llmtap
+from llmtap.store.exporter import StoreLogExporter
+
+logger_provider = LoggerProvider()
+logger_provider.add_log_record_processor(SimpleLogRecordProcessor(StoreLogExporter(sys.argv[1])))
+schema = {"human_feedback": {"type": "categorical", "values": ["good", "bad"]}}
+llmtap.instrument(tracer_provider=TracerProvider(), logger_provider=logger_provider, config={"annotations": schema})
+print(llmtap.annotate_from_token(sys.argv[2], "human_feedback", "bad").id)
+logger_provider.shutdown()
+"""
+
+
+def test_a_token_replayed_in_another_process_is_stored_once(stored: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLMTAP_FEEDBACK_SECRET", SECRET)
+    with llmtap.LLMTracer().trace_llm_call(model_name="gpt-4", prompt="Hi") as span:
+        ref = span.ref
+    token = llmtap.feedback_token(ref, names=["human_feedback"])
+    first = llmtap.annotate_from_token(token, "human_feedback", "good")
+    replay = subprocess.run(
+        [sys.executable, "-c", REPLAY, str(stored), token], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert replay.stdout.strip() == first.id  # another worker does not know the token was used ...
+    store = _read(stored)
+    try:
+        assert [(row.annotation_id, row.value) for row in store.annotations()] == [(first.id, "good")]  # ... the store
+    finally:
+        store.close()

@@ -1,12 +1,14 @@
-"""The duplicate policy (`llmtap.layers`): every API call's metrics are recorded once, by the lowest llmtap span.
+"""One API call, one model span (`llmtap.layers`): the lowest llmtap model span of a call is its only one.
 
-Any LangChain model that calls an instrumented SDK (a partner model, a custom model, an LLM) gets the
-provider span nested under its model span, and only the provider span records metrics; a model that
-calls no instrumented SDK records them on its LangChain span.
+Any LangChain model that calls an instrumented SDK (a partner model, a custom model, an LLM) gets no span
+of its own: the provider SDK's span is the model span, in the run's place in the tree, with the run's
+facts, and it alone carries usage and records metrics. A model that calls no instrumented SDK is the
+model span itself, with usage and metrics.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -18,7 +20,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_openai import ChatOpenAI
 
 import openai
-from tests.langchain.support import named, tree
+from tests.langchain.support import tree
 from tests.support import openai_wire as wire
 from tests.support.loopback import LoopbackAPI, Reply
 from tests.support.telemetry import Telemetry, attribute_json
@@ -82,60 +84,65 @@ def duration_points(telemetry: Telemetry) -> list[tuple[str, int]]:
     )
 
 
-def test_custom_chat_model_calling_the_sdk_is_counted_once(instrumented: Telemetry, api: LoopbackAPI) -> None:
+def usage_sum(telemetry: Telemetry) -> int:
+    """`gen_ai.usage.input_tokens` summed over every span, as backends bill a trace."""
+    return sum(span.attributes.get("gen_ai.usage.input_tokens", 0) for span in telemetry.spans())
+
+
+def test_custom_chat_model_calling_the_sdk_is_one_model_span(instrumented: Telemetry, api: LoopbackAPI) -> None:
     api.route("POST", "/v1/chat/completions", Reply(body=wire.chat_completion("Hi!")))
     model = HouseChatModel(base_url=f"{api.base_url}/v1")
 
-    assert model.invoke("hello").content == "Hi!"
+    with instrumented.tracer_provider.get_tracer("app").start_as_current_span("request"):
+        assert model.invoke("hello").content == "Hi!"
 
-    spans = instrumented.genai_spans()
-    assert tree(spans) == [("chat", ["chat gpt-4o-mini"])]
-    house, sdk = named(spans, "chat"), named(spans, "chat gpt-4o-mini")
-    assert sdk.parent.span_id == house.context.span_id
-    assert house.attributes["gen_ai.provider.name"] == "housechatmodel"
-    assert (house.attributes["gen_ai.usage.input_tokens"], house.attributes["gen_ai.usage.output_tokens"]) == (12, 5)
+    assert tree(instrumented.spans()) == [("request", ["chat gpt-4o-mini"])]
+    sdk = instrumented.only_span()
     assert sdk.attributes["gen_ai.provider.name"] == "openai"
+    assert (sdk.attributes["gen_ai.usage.input_tokens"], sdk.attributes["gen_ai.usage.output_tokens"]) == (12, 5)
+    assert sdk.attributes["gen_ai.response.id"] == "chatcmpl-CXtap0001"
+    assert sdk.attributes["llmtap.langchain.model_class"] == "HouseChatModel"
+    assert sdk.attributes["llmtap.langchain.ls_provider"] == "housechatmodel"
+    assert len(sdk.attributes["llmtap.langchain.run_id"]) == 36
+    assert usage_sum(instrumented) == 12
     assert token_points(instrumented) == [("openai", "input", 12, 1), ("openai", "output", 5, 1)]
     assert duration_points(instrumented) == [("openai", 1)]
 
 
-def test_custom_llm_is_current_while_its_sdk_call_runs(instrumented: Telemetry, api: LoopbackAPI) -> None:
+def test_custom_llm_calling_the_sdk_is_one_model_span(instrumented: Telemetry, api: LoopbackAPI) -> None:
     api.route("POST", "/v1/chat/completions", Reply(body=wire.chat_completion("Hi!")))
     model = HouseLLM(base_url=f"{api.base_url}/v1")
 
     assert model.invoke("hello") == "Hi!"
 
-    spans = instrumented.genai_spans()
-    assert tree(spans) == [("text_completion", ["chat gpt-4o-mini"])]
-    llm = named(spans, "text_completion")
-    assert llm.attributes["gen_ai.provider.name"] == "house"
-    assert attribute_json(llm, "gen_ai.output.messages") == [
+    sdk = instrumented.only_span()
+    assert sdk.name == "chat gpt-4o-mini"
+    assert sdk.attributes["llmtap.langchain.model_class"] == "HouseLLM"
+    assert sdk.attributes["llmtap.langchain.ls_model_type"] == "llm"
+    assert attribute_json(sdk, "gen_ai.output.messages") == [
         {"role": "assistant", "parts": [{"type": "text", "content": "Hi!"}], "finish_reason": "stop"}
     ]
     assert token_points(instrumented) == [("openai", "input", 12, 1), ("openai", "output", 5, 1)]
     assert duration_points(instrumented) == [("openai", 1)]
 
 
-def test_sync_stream_through_chat_openai_nests_the_provider_span(instrumented: Telemetry, api: LoopbackAPI) -> None:
+def test_sync_stream_through_chat_openai_is_one_model_span(instrumented: Telemetry, api: LoopbackAPI) -> None:
     chunks = wire.chat_chunks(["Bon", "jour"], usage=wire.chat_usage(9, 2))
     api.route("POST", "/v1/chat/completions", Reply(events=chunks))
     model = ChatOpenAI(model="gpt-4o-mini", api_key=KEY, base_url=f"{api.base_url}/v1", stream_usage=True)
 
     assert "".join(str(chunk.content) for chunk in model.stream("hello")) == "Bonjour"
 
-    spans = instrumented.genai_spans()
-    assert tree(spans) == [("chat gpt-4o-mini", ["chat gpt-4o-mini"])]
-    outer, inner = sorted(spans, key=lambda span: span.start_time)
-    assert inner.parent.span_id == outer.context.span_id
-    assert inner.attributes["llmtap.stream.outcome"] == "completed"
-    assert inner.attributes["gen_ai.request.stream"] is True
-    assert outer.attributes["llmtap.stream.outcome"] == "completed"
-    for span in (outer, inner):
-        assert (span.attributes["gen_ai.usage.input_tokens"], span.attributes["gen_ai.usage.output_tokens"]) == (9, 2)
-        assert span.attributes["gen_ai.response.time_to_first_chunk"] > 0
-        assert attribute_json(span, "gen_ai.output.messages") == [
-            {"role": "assistant", "parts": [{"type": "text", "content": "Bonjour"}], "finish_reason": "stop"}
-        ]
+    span = instrumented.only_span()
+    assert span.name == "chat gpt-4o-mini"
+    assert span.attributes["llmtap.stream.outcome"] == "completed"
+    assert span.attributes["gen_ai.request.stream"] is True
+    assert span.attributes["llmtap.langchain.model_class"] == "ChatOpenAI"
+    assert (span.attributes["gen_ai.usage.input_tokens"], span.attributes["gen_ai.usage.output_tokens"]) == (9, 2)
+    assert span.attributes["gen_ai.response.time_to_first_chunk"] > 0
+    assert attribute_json(span, "gen_ai.output.messages") == [
+        {"role": "assistant", "parts": [{"type": "text", "content": "Bonjour"}], "finish_reason": "stop"}
+    ]
     assert token_points(instrumented) == [("openai", "input", 9, 1), ("openai", "output", 2, 1)]
     assert duration_points(instrumented) == [("openai", 1)]
 
@@ -146,6 +153,9 @@ def test_a_model_without_an_instrumented_sdk_records_the_metrics_itself(instrume
     assert model.invoke("hello").content == "ok"
 
     assert tree(instrumented.genai_spans()) == ["chat"]
+    span = instrumented.only_span()
+    assert (span.attributes["gen_ai.usage.input_tokens"], span.attributes["gen_ai.usage.output_tokens"]) == (4, 1)
+    assert usage_sum(instrumented) == 4
     assert token_points(instrumented) == [
         ("genericfakechatmodel", "input", 4, 1),
         ("genericfakechatmodel", "output", 1, 1),
@@ -165,7 +175,7 @@ def test_the_layer_ends_with_the_model_call(instrumented: Telemetry, api: Loopba
     assert duration_points(instrumented) == [("genericfakechatmodel", 1), ("openai", 1)]
 
 
-def test_chat_anthropic_nests_the_provider_span_and_counts_once(instrumented: Telemetry, api: LoopbackAPI) -> None:
+def test_chat_anthropic_is_one_model_span_counted_once(instrumented: Telemetry, api: LoopbackAPI) -> None:
     from langchain_anthropic import ChatAnthropic
 
     from tests.support import anthropic_wire
@@ -179,32 +189,45 @@ def test_chat_anthropic_nests_the_provider_span_and_counts_once(instrumented: Te
         model="claude-sonnet-5-5", api_key="sk-ant-test-000000", base_url=api.base_url, max_tokens=64, max_retries=0
     )
 
-    assert model.invoke("Say hello in French").content == "Bonjour!"
+    assert model.invoke("Say hello in French", config={"tags": ["fr"]}).content == "Bonjour!"
 
-    spans = instrumented.genai_spans()
-    assert [span.instrumentation_scope.name for span in instrumented.spans()] == ["llmtap", "llmtap"]
-    assert tree(spans) == [("chat claude-sonnet-5-5", ["chat claude-sonnet-5-5"])]
-    outer, inner = sorted(spans, key=lambda span: span.start_time)
-    assert inner.parent.span_id == outer.context.span_id
-    assert "llmtap.langchain.run_id" in outer.attributes and "llmtap.langchain.run_id" not in inner.attributes
-    for span in (outer, inner):
-        assert span.attributes["gen_ai.provider.name"] == "anthropic"
-        assert span.attributes["gen_ai.request.max_tokens"] == 64
-        assert span.attributes["gen_ai.response.id"] == "msg_01XFDUDYJgAACzvnptvVoYEL"
-        assert span.attributes["gen_ai.usage.input_tokens"] == 28  # 20 uncached + 8 read from the cache
-        assert span.attributes["gen_ai.usage.output_tokens"] == 4
-        assert span.attributes["gen_ai.usage.cache_read.input_tokens"] == 8
-        assert span.attributes["gen_ai.usage.cache_creation.input_tokens"] == 0
+    assert [span.instrumentation_scope.name for span in instrumented.spans()] == ["llmtap"]
+    span = instrumented.only_span()
+    attributes = dict(span.attributes)
+    assert len(attributes.pop("llmtap.langchain.run_id")) == 36
+    assert json.loads(attributes.pop("gen_ai.input.messages")) == [
+        {"role": "user", "parts": [{"type": "text", "content": "Say hello in French"}]}
+    ]
+    assert json.loads(attributes.pop("gen_ai.output.messages")) == [
+        {"role": "assistant", "parts": [{"type": "text", "content": "Bonjour!"}], "finish_reason": "stop"}
+    ]
+    assert attributes == {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "anthropic",
+        "gen_ai.request.model": "claude-sonnet-5-5",
+        "server.address": "127.0.0.1",
+        "server.port": api.port,
+        "gen_ai.request.max_tokens": 64,
+        "gen_ai.response.id": "msg_01XFDUDYJgAACzvnptvVoYEL",
+        "gen_ai.response.model": "claude-sonnet-5-5",
+        "gen_ai.response.finish_reasons": ("stop",),
+        "gen_ai.usage.input_tokens": 28,  # 20 uncached + 8 read from the cache
+        "gen_ai.usage.output_tokens": 4,
+        "gen_ai.usage.cache_read.input_tokens": 8,
+        "gen_ai.usage.cache_creation.input_tokens": 0,
+        "anthropic.message.stop_reason": "end_turn",
+        "anthropic.response.service_tier": "standard",
+        "llmtap.langchain.tags": ("fr",),
+        "llmtap.langchain.model_class": "ChatAnthropic",
+        "llmtap.langchain.ls_provider": "anthropic",
+        "llmtap.langchain.ls_model_name": "claude-sonnet-5-5",
+        "llmtap.langchain.ls_model_type": "chat",
+        "llmtap.langchain.ls_max_tokens": 64,
+        "llmtap.langchain.ls_integration": "langchain_chat_model",
+    }
+    assert usage_sum(instrumented) == 28
     assert token_points(instrumented) == [("anthropic", "input", 28, 1), ("anthropic", "output", 4, 1)]
     assert duration_points(instrumented) == [("anthropic", 1)]
-    # Finish reasons: the LangChain span keeps Anthropic's raw `stop_reason` in gen_ai.response.finish_reasons,
-    # both spans' output messages carry the semconv value.
-    assert outer.attributes["gen_ai.response.finish_reasons"] == ("end_turn",)
-    assert inner.attributes["gen_ai.response.finish_reasons"] == ("stop",)
-    for span in (outer, inner):
-        assert attribute_json(span, "gen_ai.output.messages") == [
-            {"role": "assistant", "parts": [{"type": "text", "content": "Bonjour!"}], "finish_reason": "stop"}
-        ]
 
 
 @pytest.mark.parametrize(("five_minutes", "one_hour"), [(3, 0), (1, 2), (0, 3)])
@@ -231,10 +254,8 @@ def test_chat_anthropic_cache_writes_reported_by_ttl_are_counted(
         "ephemeral_5m_input_tokens": five_minutes,
         "ephemeral_1h_input_tokens": one_hour,
     }
-    spans = instrumented.genai_spans()
-    assert tree(spans) == [("chat claude-sonnet-5-5", ["chat claude-sonnet-5-5"])]
-    for span in spans:  # the LangChain span agrees with the Anthropic SDK span
-        assert span.attributes["gen_ai.usage.input_tokens"] == 18  # 10 uncached + 5 read + 3 written
-        assert span.attributes["gen_ai.usage.cache_read.input_tokens"] == 5
-        assert span.attributes["gen_ai.usage.cache_creation.input_tokens"] == 3
+    span = instrumented.only_span()  # the Anthropic SDK's: it reads the API's usage itself
+    assert span.attributes["gen_ai.usage.input_tokens"] == 18  # 10 uncached + 5 read + 3 written
+    assert span.attributes["gen_ai.usage.cache_read.input_tokens"] == 5
+    assert span.attributes["gen_ai.usage.cache_creation.input_tokens"] == 3
     assert token_points(instrumented) == [("anthropic", "input", 18, 1), ("anthropic", "output", 4, 1)]

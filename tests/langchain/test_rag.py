@@ -100,6 +100,10 @@ def test_rag_chain_is_one_tree_with_retrieved_documents(instrumented: Telemetry)
         "gen_ai.usage.reasoning.output_tokens": 1,
         "llmtap.langchain.tags": ("beta",),  # LangChain's own `seq:step:3` left out
         "llmtap.langchain.metadata.tenant": "acme",
+        "llmtap.langchain.model_class": "GenericFakeChatModel",
+        "llmtap.langchain.ls_provider": "genericfakechatmodel",
+        "llmtap.langchain.ls_model_type": "chat",
+        "llmtap.langchain.ls_integration": "langchain_chat_model",
     }
     root = named(spans, "invoke_workflow rag")
     assert root.attributes["gen_ai.workflow.name"] == "rag"

@@ -76,7 +76,7 @@ def test_model_call_wrapped_by_the_manual_api_is_the_sdk_call(client, llmtap_cap
     with llmtap.LLMTracer().trace_llm_call(model_name="router", prompt="route this") as span:
         answer(client, QUESTION, "u4")
         span.set_response("routed")
-    assert [span.name for span in llmtap_capture.spans()] == ["chat gpt-4o-mini", "chat router"]
+    assert [span.name for span in llmtap_capture.spans()] == ["chat gpt-4o-mini", "invoke_workflow router"]
     assert [call.name for call in llmtap_capture.model_calls()] == ["chat gpt-4o-mini"]
     assert llmtap_capture.model_calls(provider="custom") == []
 

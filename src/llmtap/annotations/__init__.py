@@ -38,7 +38,8 @@ def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'llmtap.annotations' has no attribute {name!r}")
-    return getattr(import_module(f"llmtap.annotations.{module}"), name)
+    value = globals()[name] = getattr(import_module(f"llmtap.annotations.{module}"), name)  # looked up once
+    return value
 
 
 def pending_annotations(older_than: timedelta = timedelta(0)) -> list[Annotation]:

@@ -122,8 +122,9 @@ def prepare(
     annotator: Any = None,
     annotator_kind: Any = "human",
     metadata: Any = None,
+    annotation_id: str | None = None,
 ) -> Prepared:
-    """Everything `annotate()` checks, without emitting anything."""
+    """Everything `annotate()` checks, without emitting anything. `annotation_id`: default a random one."""
     settings = runtime.ensure().settings
     schema, checked = check_value(settings, name, value, explanation, annotator_kind)
     if annotator is not None and not isinstance(annotator, str):
@@ -137,7 +138,7 @@ def prepare(
         if ref is not None:
             found = found.resolved(ref)
     annotation = Annotation(
-        id=os.urandom(16).hex(),  # 128 random bits, as a UUID4 has, without its slow constructor
+        id=annotation_id or os.urandom(16).hex(),  # 128 random bits, as a UUID4 has, without its slow constructor
         name=name,
         value=checked.value,
         score=checked.score,

@@ -4,11 +4,13 @@ A pending annotation is emitted at once with its join key (`llmtap.annotation.jo
 the local store or any backend can resolve it, and it is kept in the process's `PendingHolder`. When a
 span with that label value starts or ends in this process, the annotation is resolved: it lands on the
 span if that is still open, and it is emitted again with the span's trace and span ids and the SAME
-`llmtap.annotation.id` (a consumer keeps the last record per id). Nothing is dropped: an annotation the
+`llmtap.annotation.id` (the local store keeps it once, linked). Nothing is dropped: an annotation the
 in-memory holder has to let go (it is bounded) was already emitted with its join key.
 
-The holder contract (the in-memory one below; the local store can install a durable one with
-`set_holder`):
+The local store needs no holder of its own: its log exporter receives the join-key record and keeps the
+annotation pending in the database until a span with that label value is stored, across processes
+(`llmtap annotations pending` reads it there). `set_holder` is the plug-in point for a durable holder the
+application itself should consult (e.g. a shared server database), under this contract:
 
 - `add(annotation)`: keep a pending annotation (target kind `span`, `target.join` set, no span id).
   Called on the application's thread: must be quick and thread-safe, must never raise for a full

@@ -4,7 +4,8 @@ The server that answered a chat request hands `feedback_token(llmtap.span_of(res
 end with the answer; the front end sends it back with the user's rating, and the server calls
 `annotate_from_token(token, "human_feedback", "good")`. Signed (HMAC-SHA256, `itsdangerous`) with
 `LLMTAP_FEEDBACK_SECRET`; the token carries its target, the names it allows and its expiry.
-Replay protection (one use per name) is kept in this process's memory, until the token expires.
+Replay protection (one use per name) is kept in this process's memory, until the token expires; across
+processes, every use of a token for a name yields the same annotation id, which the local store keeps once.
 """
 
 from __future__ import annotations
@@ -152,6 +153,12 @@ def _read(token: Any) -> Mapping[str, Any]:
     return payload
 
 
+def _annotation_id(token_id: str, name: str) -> str:
+    """The same for every use of one token for one name, in any process: a replay that reaches another worker
+    than the first use carries the first one's id, so the local store keeps one (and a backend can tell)."""
+    return hashlib.sha256(f"{_SALT}\0{token_id}\0{name}".encode()).hexdigest()[:32]
+
+
 def annotate_from_token(
     token: str,
     name: str,
@@ -185,6 +192,7 @@ def annotate_from_token(
         annotator=payload.get("a") or annotator,
         annotator_kind="end_user",
         metadata=metadata,
+        annotation_id=_annotation_id(str(payload["i"]), name),
     )
     if not _used.claim(str(payload["i"]), name, expires, now):
         raise AnnotationError(

@@ -27,15 +27,20 @@ from llmtap import layers
 from llmtap.safety import report_internal_error
 
 if TYPE_CHECKING:
-    from llmtap_langchain.handler import LlmtapCallbackHandler, Run
+    from llmtap_langchain.handler import LlmtapCallbackHandler
+    from llmtap_langchain.runs import Run
 
 Tokens = tuple[object, Token[Any]]
 FindRun = Callable[["LlmtapCallbackHandler", Any, Any], "Run | None"]
 
 
 def enter(run: Run) -> Tokens:
-    """Make `run`'s span current and open its layer; pair with `leave` in `finally`."""
-    return otel_context.attach(trace.set_span_in_context(run.span)), layers.enter(run.layer)
+    """Make `run`'s span current and open its layer; pair with `leave` in `finally`.
+
+    A model run's span is deferred (`llmtap.layers`): until it has one, its parent's span is current, so a
+    provider SDK span started by the model's code takes its place in the tree.
+    """
+    return otel_context.attach(trace.set_span_in_context(run.context_span)), layers.enter(run.layer)
 
 
 def leave(tokens: Tokens) -> None:
@@ -159,7 +164,8 @@ def _llm_run(handler: LlmtapCallbackHandler, args: Any, kwargs: Any) -> Run | No
     managers = kwargs.get("run_managers", args[2] if len(args) > 2 else None)
     runs = [run for manager in managers or () if (run := handler.run(manager.run_id)) is not None]
     for run in runs[1:]:
-        run.layer = runs[0].layer
+        if run.invocation is not None and runs[0].invocation is not None:
+            run.invocation.layer = runs[0].invocation.layer
     return runs[0] if runs else None
 
 
@@ -241,7 +247,7 @@ def config_context_wrapper(handler: LlmtapCallbackHandler) -> Any:
             parent_run_id = getattr(config.get("callbacks"), "parent_run_id", None) if config else None
             run = handler.run(parent_run_id) if parent_run_id is not None else None
             if run is not None:
-                otel_context.attach(trace.set_span_in_context(run.span))
+                otel_context.attach(trace.set_span_in_context(run.context_span))
         except Exception as exc:
             report_internal_error("making a LangChain run's span current", exc)
         return result

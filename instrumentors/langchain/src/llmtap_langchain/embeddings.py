@@ -7,10 +7,11 @@ wrapped; an inherited one is already wrapped where it is defined.
 
 One call, one span: an embeddings span opened in this context (an `embed_query` calling
 `embed_documents`, the default `aembed_*` running the sync method in an executor, a subclass calling
-`super()`) hides the methods it calls. The span is a model call: it is current while the embeddings
-code runs and opens a model-call layer (`llmtap.layers`), so an instrumented SDK call below (the
-OpenAI embeddings endpoint behind `OpenAIEmbeddings`) nests under it and records the API call's
-metrics, once; an embeddings class reaching no instrumented SDK records them on its own span.
+`super()`) hides the methods it calls. The span is a model call with a model-call layer
+(`llmtap.layers`) open while the embeddings code runs, and deferred: an instrumented SDK call below
+(the OpenAI embeddings endpoint behind `OpenAIEmbeddings`) is the API call's one model span, with this
+call's facts (class, input count) copied onto it; an embeddings class reaching no instrumented SDK
+gets its own span, with its metrics.
 
 No text is recorded: the inputs are not messages. The span has the input count
 (`llmtap.langchain.embeddings.input_count`) and the vectors' dimension (`gen_ai.embeddings.dimension.count`).
@@ -23,6 +24,8 @@ from collections.abc import Callable
 from contextvars import ContextVar, Token
 from typing import Any
 
+from opentelemetry import context as otel_context
+from opentelemetry import trace
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
 
 from llmtap import layers, runtime
@@ -69,12 +72,11 @@ class EmbeddingsSpan:
     """The span of one embeddings call, as a context manager around the call; a no-op when another
     embeddings span of this context is open or llmtap is not instrumented. Never raises."""
 
-    __slots__ = ("args", "instance", "invocation", "kwargs", "layer", "method", "result", "tokens")
+    __slots__ = ("args", "instance", "invocation", "kwargs", "method", "result", "tokens")
 
     def __init__(self, instance: Any, method: str, args: Any, kwargs: Any) -> None:
         self.instance, self.method, self.args, self.kwargs = instance, method, args, kwargs
         self.invocation: Invocation | None = None
-        self.layer: layers.ModelLayer | None = None
         self.tokens: tuple[object, Token[Any], Token[bool]] | None = None
         self.result: Any = None
 
@@ -93,15 +95,18 @@ class EmbeddingsSpan:
     def _start(self, state: runtime.Runtime) -> None:
         call = LLMCall(provider=provider(type(self.instance)), operation=OPERATION, request_model=model(self.instance))
         call.capture_content = False
+        facts: dict[str, Any] = {models.MODEL_CLASS: type(self.instance).__name__}
         if self.method in _QUERY_METHODS:
-            call.attributes[INPUT_COUNT] = 1
+            facts[INPUT_COUNT] = 1
         else:
             texts = self.kwargs.get("texts", self.args[0] if self.args else None)
             if hasattr(texts, "__len__"):
-                call.attributes[INPUT_COUNT] = len(texts)
-        self.invocation = Invocation(state.emitter, call)
-        self.layer = layers.ModelLayer()
-        self.tokens = (self.invocation.activate(), layers.enter(self.layer), _inside.set(True))
+                facts[INPUT_COUNT] = len(texts)
+        call.attributes.update(facts)
+        layer = layers.ModelLayer(facts)
+        invocation = self.invocation = Invocation(state.emitter, call, layer=layer, deferred=True)
+        context_token = otel_context.attach(trace.set_span_in_context(invocation.context_span))
+        self.tokens = (context_token, layers.enter(layer), _inside.set(True))
 
     def returned(self, result: Any) -> Any:
         self.result = result
@@ -124,8 +129,7 @@ class EmbeddingsSpan:
                 invocation.call.attributes[gen_ai.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = len(vector)
         except Exception as exc:
             report_internal_error("recording a LangChain embeddings result", exc)
-        # Duplicate policy: a model span below (the provider SDK's) recorded this call's metrics.
-        invocation.end(error, record_metrics=not (self.layer is not None and self.layer.covered))
+        invocation.end(error)  # covered by a model span below: no span (`llmtap.layers`)
 
 
 def _sync_wrapper(method: str) -> Callable[..., Any]:

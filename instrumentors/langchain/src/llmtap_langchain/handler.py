@@ -10,42 +10,34 @@ runs (inside the context copy LangChain runs it in).
 from __future__ import annotations
 
 import functools
+import operator
 import re
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.outputs import LLMResult
+from opentelemetry import trace
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
-from opentelemetry.trace import Span
 
 from llmtap import operations, runtime
 from llmtap.content import dumps
 from llmtap.invocation import Invocation
 from llmtap.layers import ModelLayer
-from llmtap.record import COMPLETED, ERROR, LLMCall, stream_outcome
+from llmtap.record import ABANDONED, CANCELLED, COMPLETED, ERROR, LLMCall, is_cancellation, stream_outcome
 from llmtap.runtime import Runtime
 from llmtap.safety import report_internal_error
 from llmtap_langchain import documents, messages, models
 from llmtap_langchain.context import claim
+from llmtap_langchain.runs import Ended, Run, Runs
 
 TAG_ATTRIBUTE = "llmtap.langchain.tags"
 METADATA_PREFIX = "llmtap.langchain.metadata."
 RUN_ID_ATTRIBUTE = "llmtap.langchain.run_id"
-
-
-@dataclass(slots=True)
-class Run:
-    span: Span
-    invocation: Invocation | None = None  # model runs only
-    layer: ModelLayer | None = None  # model runs only: is a provider span below? (`llmtap.layers`)
-    agent: str | None = None
-    first_token: float | None = None
-    streaming: bool = False  # model runs started by `stream()` / `astream()`
-    outcome: str | None = None  # a stream the consumer stopped: abandoned or cancelled
+# A run LangChain never reported the end of, ended with its parent run (or evicted: `llmtap_langchain.runs`).
+UNFINISHED_ATTRIBUTE = "llmtap.langchain.unfinished"
 
 
 def _scalar(value: Any) -> Any:
@@ -107,8 +99,7 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
 
     def __init__(self) -> None:
         super().__init__()
-        self._runs: dict[UUID, Run] = {}
-        self._lock = threading.Lock()
+        self._runs = Runs()
 
     # --- registry -------------------------------------------------------------------------------
 
@@ -116,15 +107,12 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
         return self._runs.get(run_id)
 
     def _parent(self, parent_run_id: UUID | None) -> Run | None:
-        return self._runs.get(parent_run_id) if parent_run_id is not None else None
-
-    def _pop(self, run_id: UUID) -> Run | None:
-        with self._lock:
-            return self._runs.pop(run_id, None)
+        return self._runs.get(parent_run_id)
 
     def _add(self, run_id: UUID, run: Run) -> None:
-        with self._lock:
-            self._runs[run_id] = run
+        evicted = self._runs.add(run_id, run)
+        if evicted:
+            self._end_unfinished(evicted, None)
 
     # --- one start and one end for every run ------------------------------------------------------
 
@@ -133,7 +121,7 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
         operation: str,
         name: str,
         run_id: UUID,
-        parent: Run | None,
+        parent_run_id: UUID | None,
         tags: list[str] | None,
         metadata: dict[str, Any] | None,
         attributes: dict[str, Any],
@@ -148,16 +136,24 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
             return None
         attributes.update(_labels(tags, metadata))
         attributes[RUN_ID_ATTRIBUTE] = str(run_id)
+        parent = self._parent(parent_run_id)
         span = operations.start_operation(state, operation, name, parent and parent.span, attributes)
-        run = Run(span, agent=agent if agent is not None else (parent.agent if parent else None))
+        agent = agent if agent is not None else (parent.agent if parent else None)
+        run = Run(span, agent=agent, parent_id=parent_run_id if parent else None)
         self._add(run_id, run)
         return state, run
 
     def _end(self, run_id: UUID, error: BaseException | None, record: Record | None = None, output: Any = None) -> None:
-        """End a run's span (model runs through their invocation); `record` writes the output first."""
-        run = self._pop(run_id)
-        if run is None:
+        """End a run's span (model runs through their invocation); `record` writes the output first.
+
+        Its descendants still open (LangChain never reported their end) are ended first.
+        """
+        ended = self._runs.pop(run_id)
+        if not ended:
             return
+        run = ended.pop()
+        if ended:
+            self._end_unfinished(ended, error)
         state = runtime.current()
         if record is not None and state is not None:
             try:
@@ -171,6 +167,27 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
                 operations.end_operation(state, run.span, error)
         except Exception as exc:
             report_internal_error("ending a LangChain span", exc)
+
+    def _end_unfinished(self, runs: Ended, error: BaseException | None) -> None:
+        """End runs whose end LangChain never reported: without an error (cancelled if their parent was)."""
+        stopped = error if is_cancellation(error) else None
+        state = runtime.current()
+        for run in runs:
+            try:
+                if run.invocation is not None:
+                    run.invocation.call.attributes[UNFINISHED_ATTRIBUTE] = True
+                    if run.streaming or run.first_token is not None:
+                        run.outcome = CANCELLED if stopped is not None else ABANDONED
+                        if run.chunks and state is not None:
+                            merged = functools.reduce(operator.add, run.chunks)
+                            _record_stopped_stream(state, run, LLMResult(generations=[[merged]]))
+                    self._finish(run, stopped)
+                else:
+                    if run.step_span is not None and run.step_span.is_recording():
+                        run.step_span.set_attribute(UNFINISHED_ATTRIBUTE, True)
+                    operations.end_operation(state, run.span, stopped)
+            except Exception as exc:
+                report_internal_error("ending an unfinished LangChain span", exc)
 
     def on_chain_end(self, outputs: Any, *, run_id: UUID, inputs: Any = None, **kwargs: Any) -> None:
         # A streamed run's input arrives only now (its start had a placeholder).
@@ -208,7 +225,7 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
             name = _name(serialized, kwargs, "chain")
             attributes = {gen_ai.GEN_AI_WORKFLOW_NAME: name}
             operation, agent = operations.INVOKE_WORKFLOW, None
-        started = self._start_step(operation, name, run_id, parent, tags, metadata, attributes, agent)
+        started = self._start_step(operation, name, run_id, parent_run_id, tags, metadata, attributes, agent)
         if started is not None:
             state, run = started
             operations.add_input(state, run.span, messages.run_value(inputs), messages.run_messages(inputs))
@@ -235,8 +252,7 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
             attributes[gen_ai.GEN_AI_TOOL_DESCRIPTION] = description
         if kwargs.get("tool_call_id"):
             attributes[gen_ai.GEN_AI_TOOL_CALL_ID] = kwargs["tool_call_id"]
-        parent = self._parent(parent_run_id)
-        started = self._start_step(operations.EXECUTE_TOOL, name, run_id, parent, tags, metadata, attributes)
+        started = self._start_step(operations.EXECUTE_TOOL, name, run_id, parent_run_id, tags, metadata, attributes)
         if started is not None:
             state, run = started
             arguments = inputs if inputs is not None else input_str
@@ -264,8 +280,7 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
         provider = (metadata or {}).get("ls_vector_store_provider")
         if provider:
             attributes[gen_ai.GEN_AI_PROVIDER_NAME] = str(provider)
-        parent = self._parent(parent_run_id)
-        started = self._start_step(operations.RETRIEVAL, name, run_id, parent, tags, metadata, attributes)
+        started = self._start_step(operations.RETRIEVAL, name, run_id, parent_run_id, tags, metadata, attributes)
         if started is not None:
             state, run = started
             operations.add_query(state, run.span, query)
@@ -328,20 +343,30 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
             capture_content=capture,
             request_attributes=models.request_attributes(metadata, params),
         )
-        call.attributes.update(_labels(tags, metadata))
-        call.attributes[RUN_ID_ATTRIBUTE] = str(run_id)
+        # The framework's facts: on this run's span, or on the model span(s) below it (`llmtap.layers`).
+        facts = {RUN_ID_ATTRIBUTE: str(run_id), **_labels(tags, metadata), **models.hints(metadata, serialized)}
+        call.attributes.update(facts)
         if capture:
             call.input_messages = messages.input_messages(inputs) if operation == "chat" else messages.prompts(inputs)
             call.tool_definitions = models.tool_definitions(params)
-        invocation = operations.under(parent and parent.span, lambda: Invocation(state.emitter, call))
-        run = Run(invocation.span, invocation, ModelLayer(), parent.agent if parent else None)
+        # Deferred: a provider SDK call below makes the SDK's span this API call's model span, under this
+        # run's parent; only a run no instrumented SDK call covered gets a model span of its own.
+        context = trace.set_span_in_context(parent.span) if parent is not None else None
+        invocation = Invocation(state.emitter, call, layer=ModelLayer(facts), parent=context, deferred=True)
+        run = Run(None, invocation, parent.agent if parent else None, parent_run_id if parent else None)
         self._add(run_id, run)
         claim(run)
 
-    def on_llm_new_token(self, token: str, *, run_id: UUID, **kwargs: Any) -> None:
+    def on_llm_new_token(self, token: str, *, run_id: UUID, chunk: Any = None, **kwargs: Any) -> None:
         run = self._runs.get(run_id)
-        if run is not None and run.first_token is None:
+        if run is None:
+            return
+        if run.first_token is None:
             run.first_token = time.perf_counter()
+        if chunk is not None and run.invocation is not None and not run.invocation.covered:
+            if run.chunks is None:
+                run.chunks = []
+            run.chunks.append(chunk)  # merged only if LangChain never reports the end (`_end_unfinished`)
 
     def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
         self._end(run_id, None, _record_model_result, response)
@@ -359,10 +384,8 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
 
     def stopped(self, run: Run, error: BaseException) -> None:
         """`run` was stopped without LangChain reporting its end (a cancelled `ainvoke`): end it now."""
-        with self._lock:
-            run_id = next((key for key, value in self._runs.items() if value is run), None)
-        if run_id is not None:
-            self.on_llm_error(error, run_id=run_id)
+        if run.run_id is not None:
+            self.on_llm_error(error, run_id=run.run_id)
 
     def _finish(self, run: Run, error: BaseException | None) -> None:
         invocation = run.invocation
@@ -373,8 +396,7 @@ class LlmtapCallbackHandler(BaseCallbackHandler):
             if run.first_token is not None:
                 call.time_to_first_chunk = run.first_token - invocation.start
             call.stream_outcome = run.outcome or (COMPLETED if error is None else ERROR)
-        # Duplicate policy: a model span below (the provider SDK's) recorded this call's metrics.
-        invocation.end(error, record_metrics=not (run.layer is not None and run.layer.covered))
+        invocation.end(error)  # covered by a model span below: no span (`llmtap.layers`)
 
 
 # --- what each kind of run records when it ends -------------------------------------------------

@@ -34,6 +34,27 @@ def provider(metadata: dict[str, Any], serialized: dict[str, Any] | None) -> str
     return _PROVIDERS.get(name, name)
 
 
+MODEL_CLASS = "llmtap.langchain.model_class"
+HINT_PREFIX = "llmtap.langchain."  # + the `ls_*` metadata key
+
+
+def hints(metadata: dict[str, Any], serialized: dict[str, Any] | None) -> dict[str, Any]:
+    """What LangChain says of the model: its class and its `ls_*` hints (provider, model, type, temperature,
+    max tokens, stop), kept as they are (the model span's own attributes are the conventions' values)."""
+    found: dict[str, Any] = {}
+    ident = (serialized or {}).get("id")
+    if isinstance(ident, list) and ident and isinstance(ident[-1], str):
+        found[MODEL_CLASS] = ident[-1]
+    for key, value in metadata.items():
+        if not key.startswith("ls_") or value is None:
+            continue
+        if isinstance(value, str | bool | int | float):
+            found[HINT_PREFIX + key] = value
+        elif isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+            found[HINT_PREFIX + key] = [str(item) for item in value]
+    return found
+
+
 def model_name(metadata: dict[str, Any], params: dict[str, Any]) -> str | None:
     name = metadata.get("ls_model_name") or params.get("model") or params.get("model_name")
     return str(name) if name else None

@@ -8,7 +8,7 @@ import wrapt
 
 from llmtap.plugin import LlmtapInstrumentor
 from llmtap.safety import report_internal_error
-from llmtap_langchain import context, embeddings
+from llmtap_langchain import agents, context, embeddings
 from llmtap_langchain.handler import LlmtapCallbackHandler
 
 _CHAT_MODELS = "langchain_core.language_models.chat_models"
@@ -59,12 +59,20 @@ def patch(instrumentor: LlmtapInstrumentor) -> LlmtapCallbackHandler:
     # when (and if) it is imported. A hook left from an earlier `instrument()` sees another handler and
     # does nothing.
     wrapt.register_post_import_hook(_langgraph_hook(instrumentor, handler), _LANGGRAPH_RUNNABLE)
+    # A LangGraph agent built with a name is an agent (`llmtap_langchain.agents`).
+    for module, hook in agents.hooks(instrumentor, lambda: _current(instrumentor, handler)):
+        wrapt.register_post_import_hook(hook, module)
     return handler
+
+
+def _current(instrumentor: LlmtapInstrumentor, handler: LlmtapCallbackHandler) -> bool:
+    """A hook left from an earlier `instrument()` sees another handler and does nothing."""
+    return instrumentor._active and getattr(instrumentor, "langchain_handler", None) is handler
 
 
 def _langgraph_hook(instrumentor: LlmtapInstrumentor, handler: LlmtapCallbackHandler) -> Any:
     def hook(module: Any) -> None:
-        if not instrumentor._active or getattr(instrumentor, "langchain_handler", None) is not handler:
+        if not _current(instrumentor, handler):
             return
         try:
             if hasattr(module, "_set_config_context"):
