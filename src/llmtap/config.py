@@ -46,7 +46,7 @@ _ENV_NAMES = {
     "annotations_mode": "LLMTAP_ANNOTATIONS_MODE",
 }
 # Tables later features read; accepted here so one loader knows the whole file.
-_TABLES = ("labels", "annotations", "routes", "queues", "exporters")
+_TABLES = ("labels", "annotations", "routes", "queues", "exporters", "prices")
 _KNOWN_KEYS = frozenset(_ENV_NAMES) | frozenset(_TABLES)
 # Every `LLMTAP_*` variable llmtap reads. A variable read elsewhere must be listed here (or in `_ENV_NAMES`),
 # else a user setting it is told it is misspelled.

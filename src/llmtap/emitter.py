@@ -13,11 +13,14 @@ from opentelemetry.semconv.attributes import error_attributes, exception_attribu
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from llmtap.content import content_attributes
+from llmtap.cost.pricer import Cost, Pricer
 from llmtap.layers import COVERED
 from llmtap.metrics import GenAIMetrics
 from llmtap.record import LLMCall
 
 STREAM_OUTCOME = "llmtap.stream.outcome"
+COST = "llmtap.usage.cost"
+COST_SOURCE = "llmtap.usage.cost_source"
 # A span whose call (or step) was cancelled (`llmtap.record.is_cancellation`): no error, this instead.
 CANCELLED = "llmtap.cancelled"
 _INVOKE_WORKFLOW = gen_ai.GenAiOperationNameValues.INVOKE_WORKFLOW.value
@@ -98,15 +101,24 @@ def _identity_attributes(call: LLMCall) -> dict[str, Any]:
 class Emitter:
     """Starts and ends GenAI spans and records metrics. Shared by every provider plugin."""
 
-    __slots__ = ("_capture_content", "_max_chars", "_metrics", "_tracer")
+    __slots__ = ("_capture_content", "_cost_dimensions", "_max_chars", "_metrics", "_pricer", "_tracer")
 
     def __init__(
-        self, tracer: Tracer, metrics: GenAIMetrics, max_content_chars: int, capture_content: bool = True
+        self,
+        tracer: Tracer,
+        metrics: GenAIMetrics,
+        max_content_chars: int,
+        capture_content: bool = True,
+        pricer: Pricer | None = None,
+        cost_dimensions: tuple[str, ...] = (),
     ) -> None:
         self._tracer = tracer
         self._metrics = metrics
         self._max_chars = max_content_chars
         self._capture_content = capture_content  # the policy (a call may capture nothing for other reasons)
+        self._pricer = pricer
+        # Span attributes (labels marked `metric = true`) copied onto the cost metric's points.
+        self._cost_dimensions = cost_dimensions
 
     @property
     def tracer(self) -> Tracer:
@@ -123,18 +135,25 @@ class Emitter:
         )
 
     def finish(self, call: LLMCall, span: Span, start: float, end: float | None = None) -> None:
-        """End the span of `call` (started at perf_counter `start`) and record its metrics."""
+        """End the span of `call` (started at perf_counter `start`) and record its metrics and cost."""
         now = time.perf_counter()
         end_time_ns = None
         if end is None:
             end = now
         else:  # the call finished earlier than it is being recorded (e.g. a raw response parsed later)
             end_time_ns = time.time_ns() - int((now - end) * 1e9)
+        cost = self._pricer.price(call) if self._pricer is not None else None
         if span.is_recording():
-            span.set_attributes(self._response_attributes(call))
+            attributes = self._response_attributes(call)
+            if cost is not None:
+                attributes[COST] = cost.usd
+                attributes[COST_SOURCE] = cost.source
+            span.set_attributes(attributes)
             self._failure(call, span)
         span.end(end_time_ns)
         self._record_metrics(call, end - start)
+        if cost is not None:
+            self._record_cost(call, cost, span)
 
     def finish_covered(self, call: LLMCall, span: Span) -> None:
         """End the span of a model-call layer whose API call(s) the model span(s) below it recorded
@@ -228,3 +247,17 @@ class Emitter:
             metrics.token_usage.record(usage.input_tokens, {**attributes, gen_ai.GEN_AI_TOKEN_TYPE: "input"})
         if _is_count(usage.output_tokens):
             metrics.token_usage.record(usage.output_tokens, {**attributes, gen_ai.GEN_AI_TOKEN_TYPE: "output"})
+
+    def _record_cost(self, call: LLMCall, cost: Cost, span: Span) -> None:
+        attributes: dict[str, Any] = {gen_ai.GEN_AI_PROVIDER_NAME: call.provider}
+        if call.request_model:
+            attributes[gen_ai.GEN_AI_REQUEST_MODEL] = call.request_model
+        if call.response_model:
+            attributes[gen_ai.GEN_AI_RESPONSE_MODEL] = call.response_model
+        if self._cost_dimensions:
+            stamped = getattr(span, "attributes", None) or {}
+            for name in self._cost_dimensions:
+                value = stamped.get(name)
+                if value is not None:
+                    attributes[name] = value
+        self._metrics.cost.add(cost.usd, attributes)

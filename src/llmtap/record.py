@@ -40,6 +40,8 @@ class Usage:
     output_tokens: int | None = None
     cache_read_input_tokens: int | None = None
     cache_creation_input_tokens: int | None = None
+    # The part of the cache writes kept for 1 hour (Anthropic), priced higher than 5-minute writes.
+    cache_creation_1h_input_tokens: int | None = None
     reasoning_output_tokens: int | None = None
 
 

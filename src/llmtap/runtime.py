@@ -15,6 +15,7 @@ from opentelemetry.trace import TracerProvider
 
 from llmtap import providers
 from llmtap.config import Settings, load_settings
+from llmtap.cost.pricer import Pricer
 from llmtap.emitter import Emitter
 from llmtap.labels import policy as label_policy
 from llmtap.metrics import GenAIMetrics
@@ -69,7 +70,14 @@ def configure(
         tracer = trace.get_tracer(INSTRUMENTATION_SCOPE, __version__, tracer_provider, schema_url=_SCHEMA_URL)
         meter = metrics.get_meter(INSTRUMENTATION_SCOPE, __version__, meter_provider, schema_url=_SCHEMA_URL)
         labels.bind_meter(meter)
-        emitter = Emitter(tracer, GenAIMetrics(meter), settings.max_content_chars, settings.capture_content)
+        emitter = Emitter(
+            tracer,
+            GenAIMetrics(meter),
+            settings.max_content_chars,
+            settings.capture_content,
+            pricer=Pricer.from_settings(settings),
+            cost_dimensions=labels.metric_attributes,
+        )
         from llmtap.labels.processor import install as install_label_processor
 
         global _follows_global

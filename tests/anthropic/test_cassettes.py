@@ -14,6 +14,7 @@ import llmtap
 from tests.anthropic.conftest import API_KEY, cassettes
 from tests.anthropic.make_cassettes import WEATHER_TOOL
 from tests.support.anthropic_wire import MODEL
+from tests.support.cost import with_cost
 from tests.support.telemetry import Telemetry, attribute_json
 
 
@@ -49,8 +50,8 @@ TOOL_CALL_PARTS = [
 def assert_plain_span(span: object, telemetry: Telemetry) -> None:
     assert span.name == f"chat {MODEL}"
     assert span.kind is SpanKind.CLIENT
-    attributes = dict(span.attributes)
-    assert {key: attributes[key] for key in attributes if not key.startswith("gen_ai.") or "messages" not in key} == {
+    attributes = {key: value for key, value in span.attributes.items() if "messages" not in key}
+    assert attributes == with_cost({
         "gen_ai.operation.name": "chat",
         "gen_ai.provider.name": "anthropic",
         "gen_ai.request.model": MODEL,
@@ -69,7 +70,7 @@ def assert_plain_span(span: object, telemetry: Telemetry) -> None:
         "anthropic.response.service_tier": "standard",
         "anthropic.request.id": "req_011CSHoEeqs5C35K2UUqR7Fy",
         "gen_ai.system_instructions": '[{"type":"text","content":"You are terse."}]',
-    }
+    })
     assert attribute_json(span, "gen_ai.input.messages") == [
         {"role": "user", "parts": [{"type": "text", "content": "Say hello"}]}
     ]
@@ -257,7 +258,7 @@ STREAM_REQUEST = {"max_tokens": 256, "messages": [{"role": "user", "content": "C
 def assert_stream_span(span: object, outcome: str = "completed") -> None:
     attributes = dict(span.attributes)
     assert attributes.pop("gen_ai.response.time_to_first_chunk") > 0
-    assert {key: value for key, value in attributes.items() if "messages" not in key} == {
+    assert {key: value for key, value in attributes.items() if "messages" not in key} == with_cost({
         "gen_ai.operation.name": "chat",
         "gen_ai.provider.name": "anthropic",
         "gen_ai.request.model": MODEL,
@@ -277,7 +278,7 @@ def assert_stream_span(span: object, outcome: str = "completed") -> None:
         "anthropic.request.id": "req_011CSHoEeqs5C35K2UUqR7Fy",
         "anthropic.response.service_tier": "standard",
         "anthropic.message.stop_reason": "end_turn",
-    }
+    })
     assert attribute_json(span, "gen_ai.input.messages") == [
         {"role": "user", "parts": [{"type": "text", "content": "Count to three"}]}
     ]
@@ -355,7 +356,7 @@ def test_structured_output_parse(instrumented: Telemetry) -> None:
     assert message.parsed_output == Capital(city="Paris", country="France")
     span = instrumented.only_span()
     assert span.name == f"chat {MODEL}"
-    assert dict(span.attributes) == {
+    assert dict(span.attributes) == with_cost({
         "gen_ai.operation.name": "chat",
         "gen_ai.provider.name": "anthropic",
         "gen_ai.request.model": MODEL,
@@ -378,7 +379,7 @@ def test_structured_output_parse(instrumented: Telemetry) -> None:
             '[{"role":"assistant","parts":[{"type":"text","content":"{\\"city\\":\\"Paris\\",\\"country\\":'
             '\\"France\\"}"}],"finish_reason":"stop"}]'
         ),
-    }
+    })
     assert llmtap.span_of(message) == (format(span.context.trace_id, "032x"), format(span.context.span_id, "016x"))
 
 

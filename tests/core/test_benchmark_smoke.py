@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import genai_prices
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
@@ -80,6 +81,12 @@ ANTHROPIC = Benchmark(
         "anthropic.request.id": "req_011CSHoEeqs5C35K2UUqR7Fy",
         "anthropic.response.service_tier": "standard",
         "anthropic.message.stop_reason": "end_turn",
+        "llmtap.usage.cost": float(
+            genai_prices.calc_price(
+                genai_prices.Usage(input_tokens=23, output_tokens=12), "claude-sonnet-5-5", provider_id="anthropic"
+            ).total_price
+        ),
+        "llmtap.usage.cost_source": f"genai-prices@{genai_prices.__version__}",
     },
     every_floor_attribute=True,
 )
@@ -101,7 +108,9 @@ def test_quick_benchmark_prints_every_row(benchmark: Benchmark, tmp_path: Path) 
         env=env,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stderr == ""
+    # The benchmark's streams carry no usage (as OpenAI's do unless asked): they get no cost, and say so once.
+    stderr = [line for line in done.stderr.splitlines() if not line.startswith("llmtap: no cost recorded for ")]
+    assert stderr == []
     lines = done.stdout.splitlines()
     table = [line for line in lines if line and line.split("  ")[0].strip() in benchmark.rows]
     assert [line.split("  ")[0].strip() for line in table] == benchmark.rows
@@ -124,3 +133,22 @@ def test_quick_benchmark_prints_every_row(benchmark: Benchmark, tmp_path: Path) 
     for row in result["rows"]:
         assert row["blocks"] == 2
         assert row["off_us"] > 0 and row["on_us"] > 0
+
+
+def test_quick_cost_benchmark_prints_every_row() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_cost.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line.split("  ")[0].strip() for line in done.stdout.splitlines()[1:] if not line.startswith("llmtap:")]
+    assert rows == [
+        "uninstrumented chat call",
+        "price, genai-prices model",
+        "price, tiered (Anthropic long context)",
+        "price, config override",
+        "price, unknown model",
+        "first priced call in a process (ms)",
+    ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,17 +64,14 @@ EXPECTED = {
 def test_demo_runs_offline_and_shows_every_part() -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("LLMTAP_", "OTEL_", "ANTHROPIC_"))}
     env["PYTHONPATH"] = str(ROOT)
-    started = time.monotonic()
     result = subprocess.run(
         ["bash", "scripts/demo.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
-    elapsed = time.monotonic() - started
 
     assert result.returncode == 0, result.stderr
     # llmtap's warnings are printed inline on stdout by the demo; nothing else may reach stderr.
     unexpected = [line for line in result.stderr.splitlines() if "feature_flag='beta'" not in line]
     assert unexpected == []
-    assert elapsed < 90, elapsed  # a hang guard only: a few seconds on a quiet machine (2 shared cores here)
 
     sections = re.split(r"^PART (\d) · ", result.stdout, flags=re.MULTILINE)
     parts = {int(number): text for number, text in zip(sections[1::2], sections[2::2], strict=True)}

@@ -12,6 +12,7 @@ import llmtap
 import openai
 from tests.labels.conftest import Setup, tag_attributes
 from tests.support import anthropic_wire, openai_wire
+from tests.support.cost import with_cost
 from tests.support.loopback import LoopbackAPI, Reply
 from tests.support.telemetry import Telemetry, attribute_json
 
@@ -47,7 +48,7 @@ def test_seed_example(labelled: Setup) -> None:
     assert recorded.name == "chat gpt-4"
     assert recorded.kind is SpanKind.CLIENT
     assert recorded.status.status_code is StatusCode.UNSET
-    assert dict(recorded.attributes) == {
+    assert dict(recorded.attributes) == with_cost({
         "gen_ai.operation.name": "chat",
         "gen_ai.provider.name": "custom",
         "gen_ai.request.model": "gpt-4",
@@ -62,7 +63,7 @@ def test_seed_example(labelled: Setup) -> None:
         '"content":"What is the capital of France?"}]}]',
         "gen_ai.output.messages": '[{"role":"assistant","parts":[{"type":"text",'
         '"content":"Paris is the capital of France."}],"finish_reason":"stop"}]',
-    }
+    })
     assert [point.sum for point in telemetry.metric_points("gen_ai.client.token.usage")] == [8, 7]
     assert llmtap.current_tags() == {}
 
@@ -185,7 +186,7 @@ def test_set_response_records_an_sdk_object_exactly_as_its_plugin(instrumented: 
             span.set_response(response)
     manual_spans = instrumented.genai_spans()
     assert [_without_transport(span) for span in manual_spans] == [_without_transport(span) for span in plugin_spans]
-    assert _without_transport(manual_spans[0]) == {
+    assert _without_transport(manual_spans[0]) == with_cost({
         "gen_ai.operation.name": "chat",
         "gen_ai.provider.name": "openai",
         "gen_ai.request.model": "gpt-4o-mini",
@@ -201,8 +202,8 @@ def test_set_response_records_an_sdk_object_exactly_as_its_plugin(instrumented: 
         "gen_ai.usage.reasoning.output_tokens": 0,
         "openai.response.service_tier": "default",
         "openai.response.system_fingerprint": "fp_560af6e559",
-    }
-    assert _without_transport(manual_spans[2]) == {
+    })
+    assert _without_transport(manual_spans[2]) == with_cost({
         "gen_ai.operation.name": "chat",
         "gen_ai.provider.name": "anthropic",
         "gen_ai.request.model": "claude-sonnet-5-5",
@@ -219,7 +220,7 @@ def test_set_response_records_an_sdk_object_exactly_as_its_plugin(instrumented: 
         "anthropic.message.stop_reason": "end_turn",
         "anthropic.request.id": "req_011",
         "anthropic.response.service_tier": "standard",
-    }
+    })
     # the metrics too are recorded under the response's provider: one point per call, plugin (with a
     # server address) and manual (without)
     assert sorted(

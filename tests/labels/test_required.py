@@ -101,7 +101,10 @@ def test_required_label_from_set_tag_baggage_or_env_is_enough(
         "service-account",
     ]
     assert dropped(telemetry) == {}
-    assert caplog.records == []
+    # The manual span set no usage: it gets no cost, and says so once; nothing about labels is logged.
+    assert [record.getMessage() for record in caplog.records] == [
+        "llmtap: no cost recorded for custom/llama-3: the response reported no token usage"
+    ]
 
 
 def test_drop_mode_counts_unknown_keys_and_bad_values_in_the_metric(labelled: Setup) -> None:

@@ -118,9 +118,12 @@ def test_bad_mode_from_the_environment_is_logged_and_turns_llmtap_off(
         ({"a": {"required": "yes"}}, "cfg: labels.a.required='yes': expected true or false"),
         (
             {"a": {"kind": "int"}},
-            "cfg: labels.a: unknown field 'kind'; expected one of description, propagate, required",
+            "cfg: labels.a: unknown field 'kind'; expected one of description, metric, propagate, required",
         ),
-        ({"a": "int"}, "cfg: labels.a='int': expected a table with type, values, required, propagate, description"),
+        (
+            {"a": "int"},
+            "cfg: labels.a='int': expected a table with description, metric, propagate, required, type, values",
+        ),
     ],
 )
 def test_schema_errors_name_the_bad_value(table: dict, message: str) -> None:

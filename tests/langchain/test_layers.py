@@ -22,6 +22,7 @@ from langchain_openai import ChatOpenAI
 import openai
 from tests.langchain.support import tree
 from tests.support import openai_wire as wire
+from tests.support.cost import with_cost
 from tests.support.loopback import LoopbackAPI, Reply
 from tests.support.telemetry import Telemetry, attribute_json
 
@@ -201,7 +202,7 @@ def test_chat_anthropic_is_one_model_span_counted_once(instrumented: Telemetry, 
     assert json.loads(attributes.pop("gen_ai.output.messages")) == [
         {"role": "assistant", "parts": [{"type": "text", "content": "Bonjour!"}], "finish_reason": "stop"}
     ]
-    assert attributes == {
+    assert attributes == with_cost({
         "gen_ai.operation.name": "chat",
         "gen_ai.provider.name": "anthropic",
         "gen_ai.request.model": "claude-sonnet-5-5",
@@ -224,7 +225,7 @@ def test_chat_anthropic_is_one_model_span_counted_once(instrumented: Telemetry, 
         "llmtap.langchain.ls_model_type": "chat",
         "llmtap.langchain.ls_max_tokens": 64,
         "llmtap.langchain.ls_integration": "langchain_chat_model",
-    }
+    })
     assert usage_sum(instrumented) == 28
     assert token_points(instrumented) == [("anthropic", "input", 28, 1), ("anthropic", "output", 4, 1)]
     assert duration_points(instrumented) == [("anthropic", 1)]

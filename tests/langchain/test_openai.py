@@ -5,6 +5,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_openai import ChatOpenAI
 
 from tests.langchain.support import named, tree
+from tests.support.cost import with_cost
 from tests.support.loopback import LoopbackAPI, Reply
 from tests.support.telemetry import Telemetry
 
@@ -63,7 +64,7 @@ def test_chat_openai_in_a_chain_is_one_model_span_the_sdk_span_with_the_runs_fac
     run_id = attributes.pop("llmtap.langchain.run_id")
     assert len(run_id) == 36
     attributes.pop("gen_ai.input.messages"), attributes.pop("gen_ai.output.messages")
-    assert attributes == {
+    assert attributes == with_cost({
         # the SDK's record of the API call
         "gen_ai.operation.name": "chat",
         "gen_ai.provider.name": "openai",
@@ -89,7 +90,7 @@ def test_chat_openai_in_a_chain_is_one_model_span_the_sdk_span_with_the_runs_fac
         "llmtap.langchain.ls_model_type": "chat",
         "llmtap.langchain.ls_temperature": 0.2,
         "llmtap.langchain.ls_integration": "langchain_chat_model",
-    }
+    })
     # usage is on one span of the trace only
     assert sum(s.attributes.get("gen_ai.usage.input_tokens", 0) for s in instrumented.spans()) == 12
 

@@ -8,6 +8,7 @@ import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
 from tests.support.cassettes import call_openai, cassette, operation_count, token_usage
+from tests.support.cost import with_cost
 from tests.support.telemetry import Telemetry, attribute_json
 
 MODES = ["sync", "async"]
@@ -37,7 +38,7 @@ def test_embeddings(instrumented: Telemetry, mode: str) -> None:
     assert span.name == "embeddings text-embedding-3-small"
     assert span.kind is SpanKind.CLIENT
     assert span.status.status_code is StatusCode.UNSET
-    assert dict(span.attributes) == {
+    assert dict(span.attributes) == with_cost({
         "gen_ai.operation.name": "embeddings",
         "gen_ai.provider.name": "openai",
         "gen_ai.request.model": "text-embedding-3-small",
@@ -46,7 +47,7 @@ def test_embeddings(instrumented: Telemetry, mode: str) -> None:
         "gen_ai.embeddings.dimension.count": 8,
         "gen_ai.response.model": "text-embedding-3-small",
         "gen_ai.usage.input_tokens": 11,
-    }
+    })
     assert token_usage(instrumented) == {"input": (1, 11)}
     assert operation_count(instrumented) == 1
 
@@ -76,7 +77,7 @@ def test_legacy_completion(instrumented: Telemetry, mode: str) -> None:
         }
     ]
     del attributes["gen_ai.input.messages"], attributes["gen_ai.output.messages"]
-    assert attributes == {
+    assert attributes == with_cost({
         **INSTRUCT,
         **SERVER,
         "gen_ai.request.temperature": 0.7,
@@ -86,7 +87,7 @@ def test_legacy_completion(instrumented: Telemetry, mode: str) -> None:
         "gen_ai.response.finish_reasons": ("stop",),
         "gen_ai.usage.input_tokens": 10,
         "gen_ai.usage.output_tokens": 9,
-    }
+    })
     assert token_usage(instrumented) == {"input": (1, 10), "output": (1, 9)}
     assert operation_count(instrumented) == 1
     assert operation_count(instrumented, "gen_ai.client.operation.time_to_first_chunk") == 0

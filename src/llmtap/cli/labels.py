@@ -50,7 +50,11 @@ def _print_schema(policy: LabelPolicy, source: str) -> None:
         return
     for key, spec in sorted(policy.specs.items()):
         kind = f"enum[{', '.join(map(str, spec.values))}]" if spec.type == "enum" else spec.type
-        flags = [flag for flag, on in (("required", spec.required), ("propagate", spec.propagate)) if on]
+        flags = [flag for flag, on in (
+            ("required", spec.required),
+            ("propagate", spec.propagate),
+            ("metric", spec.metric),
+        ) if on]
         line = f"  {key}: {kind}"
         if flags:
             line += f" ({', '.join(flags)})"

@@ -79,6 +79,7 @@ class LabelPolicy:
         "counter",
         "env_attributes",
         "env_labels",
+        "metric_attributes",
         "mode",
         "propagated",
         "required",
@@ -93,6 +94,7 @@ class LabelPolicy:
         self.propagated = frozenset(key for key, spec in self.specs.items() if spec.propagate)
         # (key, `llmtap.tag.<key>`) of the labels every LLM span must carry.
         self.required = tuple((key, ATTRIBUTE_PREFIX + key) for key, spec in self.specs.items() if spec.required)
+        self.metric_attributes = tuple(ATTRIBUTE_PREFIX + key for key, spec in self.specs.items() if spec.metric)
         self.counter = LabelCounter()
         self.settings: Settings | None = None
         self._warned: set[str] = set()

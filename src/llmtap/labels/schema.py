@@ -13,7 +13,7 @@ from llmtap.errors import ConfigError
 LabelValue = str | int | float | bool
 
 TYPES = ("string", "enum", "int", "float", "bool")
-_FIELDS = frozenset({"type", "values", "required", "propagate", "description"})
+_FIELDS = frozenset({"type", "values", "required", "propagate", "metric", "description"})
 
 
 class LabelProblem(ValueError):
@@ -27,6 +27,8 @@ class LabelSpec:
     values: tuple[LabelValue, ...] = ()
     required: bool = False
     propagate: bool = False
+    # A dimension of llmtap's metrics (the cost counter): keep such labels low in cardinality.
+    metric: bool = False
     description: str = ""
 
     def normalise(self, value: Any) -> LabelValue:
@@ -112,7 +114,7 @@ def _flag(raw: Any, where: str) -> bool:
 def parse_spec(key: str, table: Any, source: str) -> LabelSpec:
     where = f"{source}: labels.{key}"
     if not isinstance(table, Mapping):
-        raise ConfigError(f"{where}={table!r}: expected a table with type, values, required, propagate, description")
+        raise ConfigError(f"{where}={table!r}: expected a table with {', '.join(sorted(_FIELDS))}")
     unknown = sorted(set(table) - _FIELDS)
     if unknown:
         raise ConfigError(f"{where}: unknown field {unknown[0]!r}; expected one of {', '.join(sorted(_FIELDS))}")
@@ -136,6 +138,7 @@ def parse_spec(key: str, table: Any, source: str) -> LabelSpec:
         values=values,
         required=_flag(table.get("required", False), f"{where}.required"),
         propagate=_flag(table.get("propagate", False), f"{where}.propagate"),
+        metric=_flag(table.get("metric", False), f"{where}.metric"),
         description=description,
     )
 

@@ -162,11 +162,13 @@ def usage_of(usage: Any) -> Usage:
     if input_tokens is not None:
         input_tokens += (cache_read or 0) + (cache_creation or 0)
     details = getattr(usage, "output_tokens_details", None)
+    by_ttl = getattr(usage, "cache_creation", None)
     return Usage(
         input_tokens=input_tokens,
         output_tokens=getattr(usage, "output_tokens", None),
         cache_read_input_tokens=cache_read,
         cache_creation_input_tokens=cache_creation,
+        cache_creation_1h_input_tokens=getattr(by_ttl, "ephemeral_1h_input_tokens", None),
         reasoning_output_tokens=getattr(details, "thinking_tokens", None),
     )
 
@@ -258,6 +260,7 @@ class MessagesStreamState:
             "output_tokens",
             "cache_read_input_tokens",
             "cache_creation_input_tokens",
+            "cache_creation",
             "output_tokens_details",
             "service_tier",
         ):
