@@ -100,10 +100,10 @@ def instrument(
     with _lock:
         try:
             labels = LabelPolicy.from_settings(settings)
-            runtime.check_annotation_schemas(settings)
+            runtime.check_tables(settings)
         except LlmtapError as exc:
-            # The label and annotation schemas (and the process labels, in strict mode) given in code raise at
-            # the call; from the environment or a file they are logged and llmtap stays off.
+            # Label and annotation schemas and prices (and process labels in strict mode) given in code raise
+            # at the call; from the environment or a file they are logged and llmtap stays off.
             from_code = settings.from_code and (isinstance(exc, ConfigError) or "LLMTAP_TAGS" not in os.environ)
             if from_code and isinstance(exc, ConfigError | LabelError):
                 raise

@@ -65,7 +65,7 @@ def configure(
             logger_provider = logger_provider if logger_provider is not None else _current.logger_provider
         if labels is None:
             labels = label_policy.LabelPolicy.from_settings(settings)
-        check_annotation_schemas(settings)
+        pricer = check_tables(settings)
         _set_up_pipeline(tracer_provider is None, meter_provider is None)
         tracer = trace.get_tracer(INSTRUMENTATION_SCOPE, __version__, tracer_provider, schema_url=_SCHEMA_URL)
         meter = metrics.get_meter(INSTRUMENTATION_SCOPE, __version__, meter_provider, schema_url=_SCHEMA_URL)
@@ -75,7 +75,7 @@ def configure(
             GenAIMetrics(meter),
             settings.max_content_chars,
             settings.capture_content,
-            pricer=Pricer.from_settings(settings),
+            pricer=pricer,
             cost_dimensions=labels.metric_attributes,
         )
         from llmtap.labels.processor import install as install_label_processor
@@ -96,12 +96,14 @@ def configure(
         return _current
 
 
-def check_annotation_schemas(settings: Settings) -> None:
-    """A malformed annotation schema is reported when llmtap is set up, not at the first annotation."""
+def check_tables(settings: Settings) -> Pricer:
+    """The config tables checked before anything is set up (`ConfigError` naming the bad key): the annotation
+    schemas (reported now, not at the first annotation) and the price overrides, returned as the pricer."""
     if settings.tables.get("annotations"):
         from llmtap.annotations.schema import parse_schemas
 
         parse_schemas(settings.tables["annotations"], settings.source)
+    return Pricer.from_settings(settings)
 
 
 def _set_up_pipeline(traces_wanted: bool, metrics_wanted: bool) -> None:
