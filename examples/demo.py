@@ -1,7 +1,7 @@
 """Offline demo of llmtap: every part of it, against a local fake of the OpenAI and Anthropic APIs.
 
 No API key, no network: a loopback server answers in the exact wire format of the public APIs (the fake
-lives with the tests, in tests/support). Run it with `bash scripts/demo.sh`. The parts, in order:
+lives with the tests, in tests/support). Run it with `PYTHONPATH=. .venv/bin/python examples/demo.py`. The parts:
 
     demo_openai.py     1. OpenAI: chat, tool calls, streams (read fully / abandoned), async, Responses API, error
     demo_anthropic.py  2. Anthropic: system prompt, streamed tool use, thinking and cache-token usage

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The demo: OpenAI, Anthropic and LangChain apps, labels, the manual API and decorators, instrumented by llmtap
-# against a local fake of the APIs (no keys, no network); prints the exported spans and metrics (examples/demo.py).
+# The main job: `llmtap demo` — a small support-assistant app (LangChain RAG, OpenAI tool calls, Claude) played
+# offline against recorded API responses (no keys, no network), recorded by llmtap into .llmtap/demo.db, then the
+# traces, one trace in full and stats by prompt version. Arguments go to `llmtap demo` (e.g. --store PATH).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-PYTHONPATH=. .venv/bin/python examples/demo.py "$@"
+.venv/bin/llmtap demo "$@"

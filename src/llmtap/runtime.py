@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -83,6 +84,7 @@ def configure(
         global _follows_global
         _follows_global = tracer_provider is None
         install_label_processor(tracer_provider if tracer_provider is not None else trace.get_tracer_provider())
+        _configure_routing(settings, tracer_provider if tracer_provider is not None else trace.get_tracer_provider())
         if _follows_global and not providers.global_tracer_provider_is_set():
             _watch_global_provider()
         label_policy.activate(labels)
@@ -120,6 +122,15 @@ def _set_up_pipeline(traces_wanted: bool, metrics_wanted: bool) -> None:
         providers.setup_meter_provider()
     if set_up_traces:
         report_once(logging.INFO, providers.where_telemetry_goes(traces, metrics_))
+def _configure_routing(settings: Settings | None, tracer_provider: object = None) -> None:
+    """Routing rules in force, and their processor on the provider; imported only when routes exist."""
+    if settings is not None and settings.tables.get("routes"):
+        from llmtap import routing
+
+        routing.configure(settings)
+        routing.install(tracer_provider)
+    elif "llmtap.routing" in sys.modules:
+        sys.modules["llmtap.routing"].configure(None)
 
 
 def _on_global_provider_set(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
@@ -159,6 +170,9 @@ def follow_global_provider() -> None:
         from llmtap.labels.processor import install as install_label_processor
 
         install_label_processor(provider)
+        routing = sys.modules.get("llmtap.routing")
+        if routing is not None and routing.current() is not None:
+            routing.install(provider)
 
 
 def current_settings() -> Settings:
@@ -195,4 +209,5 @@ def reset() -> None:
     with _lock:
         _current = None
         label_policy.activate(None)
+        _configure_routing(None)
         _stop_watching_global_provider()

@@ -1,4 +1,4 @@
-"""`examples/demo.py` (what `bash scripts/demo.sh` runs): offline, quiet on stderr, every part's spans printed."""
+"""`examples/demo.py` (the tour of every capture feature): offline, quiet on stderr, every part's spans printed."""
 
 from __future__ import annotations
 

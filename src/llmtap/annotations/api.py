@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +22,18 @@ from llmtap.safety import report_internal_error
 
 _compiled: tuple[Settings | None, dict[str, AnnotationSchema]] = (None, {})
 _compile_lock = threading.Lock()
+# Called with each delivered annotation (routing re-evaluates its trace); must return quickly.
+_listeners: list[Callable[[Annotation], None]] = []
+
+
+def add_listener(callback: Callable[[Annotation], None]) -> None:
+    if callback not in _listeners:
+        _listeners.append(callback)
+
+
+def remove_listener(callback: Callable[[Annotation], None]) -> None:
+    if callback in _listeners:
+        _listeners.remove(callback)
 
 
 def schemas(settings: Settings | None = None) -> dict[str, AnnotationSchema]:
@@ -175,6 +187,8 @@ def _deliver(
         emit.emit(annotation, attributes)
         if live_span is not None and live_span.is_recording():
             live_span.set_attributes(emit.span_attributes(annotation, text_value=text_value, with_content=with_content))
+        for listener in list(_listeners):
+            listener(annotation)
     except Exception as exc:
         report_internal_error("emitting an annotation", exc)
 

@@ -7,10 +7,16 @@ from __future__ import annotations
 
 import click
 
+from llmtap.cli.annotate import annotate
 from llmtap.cli.annotations import annotations
+from llmtap.cli.demo import demo
 from llmtap.cli.doctor import doctor
 from llmtap.cli.labels import labels
 from llmtap.cli.purge import purge
+from llmtap.cli.routes import routes
+from llmtap.cli.show import show
+from llmtap.cli.stats import stats
+from llmtap.cli.traces import traces
 from llmtap.version import __version__
 
 
@@ -23,4 +29,10 @@ def main() -> None:
 main.add_command(doctor)
 main.add_command(labels)
 main.add_command(annotations)
+main.add_command(annotate)
 main.add_command(purge)
+main.add_command(traces)
+main.add_command(show)
+main.add_command(stats)
+main.add_command(demo)
+main.add_command(routes)

@@ -296,6 +296,34 @@ class Store(Protocol):
 
     def info(self) -> StoreInfo: ...
 
+    # -- routing: every write idempotent ----------------------------------------------------------
+
+    def enqueue(self, queue: str, trace_id: str, *, span_id: str | None = None, rule: str | None = None) -> bool:
+        """Put the trace in a review queue (pending); False if it was there already."""
+
+    def add_to_dataset(
+        self,
+        dataset: str,
+        trace_id: str,
+        *,
+        span_id: str | None = None,
+        data: Mapping[str, Any] | None = None,
+        description: str | None = None,
+    ) -> bool:
+        """Add the trace (or one span) to a dataset, created on first use; False if already in it."""
+
+    def dataset_items(self, dataset: str) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
+        """(trace id, span id, data) of each item of a dataset, oldest first."""
+
+    def queue_item_traces(self, queue: str) -> list[tuple[str, str, str | None]]:
+        """(trace id, state, rule) of each item of a queue, oldest first."""
+
+    def record_delivery(self, target: str, trace_id: str, rule: str) -> bool:
+        """Note that a routing target received the trace; False if it had already."""
+
+    def tag_trace(self, trace_id: str, labels: Mapping[str, str]) -> None:
+        """Add labels to a stored trace."""
+
     def close(self) -> None: ...
 
 

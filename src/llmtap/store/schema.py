@@ -145,6 +145,18 @@ CREATE TABLE dataset_items (
 );
 """
 
-# v1: spans, trace summaries, facets, full text; v2: annotations; v3: queue items and datasets.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+_V4 = """
+-- Which routing targets (exporter:<name>, tag:<key>) have received a trace: each at most once.
+CREATE TABLE route_deliveries (
+    target TEXT NOT NULL,
+    trace_id TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    time_ns INTEGER NOT NULL,
+    PRIMARY KEY (target, trace_id)
+) WITHOUT ROWID;
+"""
+
+# v1: spans, trace summaries, facets, full text; v2: annotations; v3: queue items and datasets;
+# v4: routing deliveries.
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -33,6 +33,7 @@ from llmtap.store.api import (
     to_ns,
 )
 from llmtap.store.convert import SpanRow, dumps, labels_of, searchable_text
+from llmtap.store.routing_tables import RoutingTables
 
 BUSY_TIMEOUT_S = 10.0
 _HEX = re.compile(r"[0-9a-f]{1,32}")
@@ -121,7 +122,7 @@ def _make_private(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
-class SQLiteStore:
+class SQLiteStore(RoutingTables):
     """A store in one SQLite file. Thread-safe; several processes may write the same file at once."""
 
     def __init__(self, path: Path, *, create: bool = True) -> None:

@@ -1,0 +1,160 @@
+"""Routing cost: rule evaluation per trace with 20 rules, and back-fill throughput over stored traces.
+
+    .venv/bin/python benchmarks/bench_routing.py                  # ~1 minute
+    .venv/bin/python benchmarks/bench_routing.py --traces 100000  # back-fill over 100,000 stored traces
+    .venv/bin/python benchmarks/bench_routing.py --quick          # smoke (figures not meaningful)
+
+Rows:
+- `20 rules, 12-span trace`: what the routing thread does per trace (`Runner.outcomes`: the trace's
+  variables, then 20 typical rules — labels, annotations, spans.exists, thresholds — on one CEL context),
+  for a 12-span trace (workflow, retrieval, 4 model calls with usage, cost and 2 KB prompts, tool calls)
+  with 2 annotations; the same for a 3-span trace; and with only the rules that do not read `spans`/`root`
+  (those variables are then not built: handing a list of span maps to CEL is the main cost).
+- `back-fill`: `llmtap routes run` over N stored traces (2 spans each), traces per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from click.testing import CliRunner
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+from llmtap.cli import main
+from llmtap.config import load_settings
+from llmtap.routing import Runner, load
+from llmtap.routing.variables import AnnotationFacts, SpanFacts
+from llmtap.store.exporter import StoreSpanExporter
+
+RULES = [
+    "trace.error",
+    'annotations.human_feedback == "bad"',
+    'has(labels.feature) && labels.feature == "checkout" && trace.duration_ms > 5000.0',
+    'spans.exists(s, s.operation == "execute_tool" && s.status == "ERROR")',
+    "trace.input_tokens + trace.output_tokens > 20000",
+    "trace.cost > 0.05",
+    'root.name == "invoke_workflow answer" && trace.model_calls > 3',
+    'spans.exists(s, s.model.startsWith("gpt-4o") && s.duration_ms > 2000.0)',
+    '"human_feedback" in annotations && annotations.human_feedback == "good"',
+    'has(labels.user_tier) && labels.user_tier == "enterprise"',
+    "trace.span_count > 50",
+    'spans.all(s, s.status != "ERROR")',
+    'spans.exists(s, s.error_type == "RateLimitError")',
+    "size(annotation_history) > 1",
+    'spans.filter(s, s.operation == "chat").size() >= 2',
+    'has(labels.prompt_version) && labels.prompt_version == "v2"',
+    "trace.duration_ms > 30000.0",
+    'root.status == "ERROR"',
+    'spans.exists(s, s.provider == "anthropic")',
+    'spans.exists(s, has(s.attributes.retrieval_documents_count) && s.attributes.retrieval_documents_count == 0)',
+]
+
+
+def _trace() -> tuple[list[SpanFacts], list[AnnotationFacts]]:
+    trace_id = "5b8efff798038103d269b633813fc60c"
+    labels = {"llmtap.tag.feature": "checkout", "llmtap.tag.user_tier": "free", "llmtap.tag.prompt_version": "v2"}
+    root = SpanFacts(trace_id, "a" * 16, None, "invoke_workflow answer", "INTERNAL", 0, 4_000_000_000, "UNSET", labels)
+    spans = [root]
+    start = 1_000_000
+    for index in range(11):
+        kind, name, attributes = "INTERNAL", "execute_tool lookup", {"gen_ai.operation.name": "execute_tool"}
+        if index % 3 == 0:
+            kind, name = "CLIENT", "chat gpt-4o-mini"
+            attributes = {
+                "gen_ai.operation.name": "chat",
+                "gen_ai.provider.name": "openai",
+                "gen_ai.request.model": "gpt-4o-mini",
+                "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+                "gen_ai.usage.input_tokens": 1200,
+                "gen_ai.usage.output_tokens": 300,
+                "llmtap.usage.cost": 0.00036,
+                "gen_ai.input.messages": '[{"role":"user","parts":[{"type":"text","content":"' + "x" * 2000 + '"}]}]',
+            }
+        elif index == 10:
+            name, attributes = "retrieval docs", {"gen_ai.operation.name": "retrieval", "retrieval_documents_count": 4}
+        end = start + 300_000_000
+        span_id = f"{index + 1:016x}"
+        spans.append(SpanFacts(trace_id, span_id, "a" * 16, name, kind, start, end, "UNSET", {**labels, **attributes}))
+        start += 300_000_000
+    annotations = [AnnotationFacts("human_feedback", "good", 1), AnnotationFacts("human_feedback", "bad", 2)]
+    return spans, annotations
+
+
+def _median_us(run: Callable[[], object], calls: int, blocks: int) -> float:
+    """Median over blocks of the process CPU time per call (less noisy than wall time on a busy machine)."""
+    samples = []
+    for _ in range(blocks):
+        begin = time.process_time()
+        for _ in range(calls):
+            run()
+        samples.append((time.process_time() - begin) / calls * 1e6)
+    return statistics.median(samples)
+
+
+def _runner(rules: list[str]) -> Runner:
+    routes = [{"name": f"r{i}", "when": rule, "actions": [f"dataset:d{i}"]} for i, rule in enumerate(rules)]
+    return load(load_settings(config={"routes": routes}))
+
+
+def _backfill(count: int) -> float:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "llmtap.db"
+        provider = TracerProvider()
+        provider.add_span_processor(BatchSpanProcessor(StoreSpanExporter(path), max_queue_size=100_000))
+        tracer = provider.get_tracer("bench")
+        for index in range(count):
+            with tracer.start_as_current_span("invoke_workflow answer", attributes={"llmtap.tag.feature": "checkout"}):
+                with tracer.start_as_current_span("chat gpt-4o-mini", attributes={"gen_ai.operation.name": "chat"}):
+                    pass
+            if index % 5000 == 4999:
+                provider.force_flush()
+        provider.shutdown()
+        config = Path(folder) / "llmtap.toml"
+        config.write_text(
+            "".join(
+                f'[[routes]]\nname = "r{i}"\nwhen = {json.dumps(rule)}\nactions = ["dataset:d{i}"]\n'
+                for i, rule in enumerate(RULES)
+            )
+        )
+        begin = time.perf_counter()
+        result = CliRunner().invoke(
+            main, ["routes", "run", "--since", "1d", "--config", str(config), "--store", str(path), "--json"]
+        )
+        elapsed = time.perf_counter() - begin
+        assert result.exit_code == 0, result.output
+        return count / elapsed
+
+
+def main_() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--traces", type=int, default=5000, help="stored traces for the back-fill row")
+    args = parser.parse_args()
+    calls, blocks, traces = (20, 3, 200) if args.quick else (500, 9, args.traces)
+    spans, annotations = _trace()
+    every = _runner(RULES)
+    no_spans = [rule for rule in RULES if "spans." not in rule and "root." not in rule]
+    light = _runner(no_spans)
+    small = spans[:3]
+    rows = [
+        ("20 rules, 12-span trace", lambda: every.outcomes(spans, annotations)),
+        ("20 rules, 3-span trace", lambda: every.outcomes(small, annotations)),
+        (f"{len(no_spans)} rules not reading spans, 12-span trace", lambda: light.outcomes(spans, annotations)),
+    ]
+    print(f"{'per trace: variables + rules (CPU µs)':52} {'value':>10}")
+    for name, run in rows:
+        print(f"{name:52} {_median_us(run, calls, blocks):10.1f}")
+    matched = [outcome.rule.name for outcome in every.outcomes(spans, annotations) if outcome.matched]
+    print(f"{'rules matched on the 12-span trace':52} {len(matched):10d}")
+    print(f"{f'back-fill, {traces} traces (traces/s)':52} {_backfill(traces):10.0f}")
+
+
+if __name__ == "__main__":
+    main_()

@@ -1,0 +1,150 @@
+"""What the store-reading commands share: `--store`, the trace filters, `--json`, the rich console."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from llmtap.errors import LlmtapError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from llmtap.store import Store, TraceQuery
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def store_option(function: F) -> F:
+    return click.option(
+        "--store",
+        "store_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Store file (default: LLMTAP_STORE, else .llmtap/llmtap.db).",
+    )(function)
+
+
+def json_option(function: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON (a documented, stable shape).")(function)
+
+
+@contextmanager
+def opened_store(path: Path | None) -> Iterator[Store]:
+    """The store at `path` (default: `LLMTAP_STORE`) for reading; a missing or unusable one is a clear error."""
+    from llmtap.store import open_store, store_path
+
+    target = path if path is not None else store_path()
+    if target is None:
+        raise click.ClickException("LLMTAP_STORE=off: the local store is disabled; pass --store PATH to read one")
+    if not Path(target).exists():
+        raise click.ClickException(
+            f"no llmtap store at {target}: run an instrumented application first (or `llmtap demo`), "
+            "or pass --store PATH"
+        )
+    try:
+        store = open_store(target, create=False)
+    except LlmtapError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        yield store
+    except LlmtapError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.close()
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    pairs = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r}: expected KEY=VALUE", param_hint=option)
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def _time(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    from llmtap.store import parse_time
+
+    try:
+        return parse_time(text, option)
+    except LlmtapError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
+
+
+_FILTERS = [
+    click.option("--label", "labels", multiple=True, metavar="K=V", help="Only traces with this label (repeatable)."),
+    click.option("--model", help="Only traces calling this model (requested or responding)."),
+    click.option("--provider", help="Only traces calling this provider (openai, anthropic, ...)."),
+    click.option("--errors", is_flag=True, help="Only traces with an error."),
+    click.option("--min-latency", type=click.FloatRange(min=0), metavar="MS", help="Only traces lasting >= MS ms."),
+    click.option("--min-tokens", type=click.IntRange(min=0), metavar="N", help="Only traces using >= N tokens."),
+    click.option("--since", metavar="WHEN", help="Only traces started at or after WHEN (2025-11-01, ISO time, 2h)."),
+    click.option("--until", metavar="WHEN", help="Only traces started before WHEN."),
+    click.option("--search", metavar="TEXT", help="Only traces whose prompts or completions hold these words."),
+]
+
+
+def trace_filters(annotation_option: str = "--annotation") -> Callable[[F], F]:
+    """The filter options of `llmtap traces`, shared by `llmtap stats` (where `--annotation` names the annotation
+    to measure, so its annotation filter is `--annotated`)."""
+
+    def decorate(function: F) -> F:
+        function = click.option(
+            annotation_option,
+            "annotation_filters",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="Only traces annotated so (repeatable; NAME=a,b for either value).",
+        )(function)
+        for option in reversed(_FILTERS):
+            function = option(function)
+        return function
+
+    return decorate
+
+
+def build_query(options: dict[str, Any], *, limit: int = 50, offset: int = 0) -> TraceQuery:
+    """A `TraceQuery` from the options `trace_filters` added (taken out of `options`)."""
+    from llmtap.store import TraceQuery
+
+    return TraceQuery(
+        labels=_pairs(options.pop("labels"), "--label"),
+        model=options.pop("model"),
+        provider=options.pop("provider"),
+        errors=options.pop("errors"),
+        min_latency_ms=options.pop("min_latency"),
+        min_tokens=options.pop("min_tokens"),
+        since=_time(options.pop("since"), "--since"),
+        until=_time(options.pop("until"), "--until"),
+        search=options.pop("search"),
+        annotations=_pairs(options.pop("annotation_filters"), "--annotation"),
+        limit=limit,
+        offset=offset,
+    )
+
+
+def print_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def console() -> Console:
+    """A rich console on stdout (colours only on a terminal; width of the terminal, else COLUMNS, else 120)."""
+    from rich.console import Console
+
+    width = shutil.get_terminal_size((120, 24)).columns
+    return Console(highlight=False, width=width, soft_wrap=False)
+
+
+def screenful() -> int:
+    """How many traces (two lines each) fit on the terminal (10 when not on one)."""
+    return max(1, (shutil.get_terminal_size((120, 26)).lines - 6) // 2)

@@ -1,0 +1,213 @@
+"""`llmtap show TRACE_ID`: one stored trace in full — the span tree, its annotations, then the conversation
+(chat turns, tool calls with arguments and results, retrieved documents with scores)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as genai
+
+from llmtap.cli.common import console, json_option, opened_store, print_json, store_option
+from llmtap.cli.traces import duration, labels_text, short_time
+from llmtap.labels.policy import ATTRIBUTE_PREFIX, is_llm_span
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from llmtap.store import StoredSpan, TraceDetail
+
+_DOCUMENTS = "gen_ai.retrieval.documents"
+_QUERY = "gen_ai.retrieval.query.text"
+_ROLE_STYLES = {"system": "magenta", "user": "green", "assistant": "cyan", "tool": "yellow"}
+
+
+def _labels(span: StoredSpan) -> dict[str, Any]:
+    prefix = len(ATTRIBUTE_PREFIX)
+    return {key[prefix:]: value for key, value in span.attributes.items() if key.startswith(ATTRIBUTE_PREFIX)}
+
+
+def _json(span: StoredSpan, name: str) -> Any:
+    raw = span.attributes.get(name)
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return raw
+
+
+def _node(span: StoredSpan, parent_labels: dict[str, Any]) -> Text:
+    from rich.text import Text
+
+    attributes = span.attributes
+    text = Text()
+    text.append(span.name, style="bold red" if span.status_code == "ERROR" else "bold")
+    text.append(f"  {duration(span.duration_ms)}", style="dim")
+    model = attributes.get(genai.GEN_AI_RESPONSE_MODEL)
+    if model and model != attributes.get(genai.GEN_AI_REQUEST_MODEL):
+        text.append(f"  → {model}", style="blue")
+    tokens_in = attributes.get(genai.GEN_AI_USAGE_INPUT_TOKENS)
+    tokens_out = attributes.get(genai.GEN_AI_USAGE_OUTPUT_TOKENS)
+    if tokens_in is not None or tokens_out is not None:
+        text.append(
+            f"  tokens {tokens_in if tokens_in is not None else '?'}/{tokens_out if tokens_out is not None else '?'}"
+        )
+    if span.status_code == "ERROR":
+        reason = attributes.get("error.type") or span.status_description or "error"
+        text.append(f"  ✗ {reason}", style="red")
+    own = {key: value for key, value in _labels(span).items() if parent_labels.get(key) != value}
+    if own:
+        text.append(f"  {labels_text(own)}", style="dim")
+    return text
+
+
+def render_tree(out: Console, detail: TraceDetail) -> None:
+    from rich.tree import Tree
+
+    spans = detail.spans
+    ids = {span.span_id for span in spans}
+    children: dict[str | None, list[StoredSpan]] = {}
+    for span in spans:
+        parent = span.parent_span_id if span.parent_span_id in ids else None
+        children.setdefault(parent, []).append(span)
+    summary = detail.summary
+    root = Tree(
+        f"[bold]trace {summary.trace_id}[/bold]  {short_time(summary.as_dict()['start_time'])} UTC  "
+        f"{duration(summary.duration_ms)}  tokens {summary.input_tokens}/{summary.output_tokens}"
+        + ("  [bold red]error[/bold red]" if summary.error else "")
+    )
+
+    def add(branch: Tree, parent: str | None, inherited: dict[str, Any]) -> None:
+        for span in sorted(children.get(parent, []), key=lambda item: item.start_time_ns):
+            node = branch.add(_node(span, inherited))
+            add(node, span.span_id, {**inherited, **_labels(span)})
+
+    add(root, None, {})
+    out.print(root)
+
+
+def render_annotations(out: Console, detail: TraceDetail) -> None:
+    from rich.table import Table
+
+    if not detail.annotations:
+        out.print("[dim]no annotations[/dim]")
+        return
+    names = {span.span_id: span.name for span in detail.spans}
+    table = Table(title="annotations", title_justify="left", header_style="bold", box=None, pad_edge=False)
+    for column in ("name", "value", "by", "on", "explanation"):
+        table.add_column(column)
+    for annotation in detail.annotations:
+        by = " ".join(part for part in (annotation.annotator_kind, annotation.annotator) if part)
+        target = names.get(annotation.span_id or "", "the trace")
+        table.add_row(annotation.name, str(annotation.value), by, target, annotation.explanation or "")
+    out.print(table)
+
+
+def _parts(message: dict[str, Any]) -> list[str]:
+    lines = []
+    for part in message.get("parts", ()):
+        kind = part.get("type")
+        if kind == "text":
+            lines.append(str(part.get("content", "")))
+        elif kind == "tool_call":
+            arguments = part.get("arguments")
+            arguments = arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+            lines.append(f"→ tool call {part.get('name')}({arguments})  [{part.get('id')}]")
+        elif kind == "tool_call_response":
+            response = part.get("response")
+            response = response if isinstance(response, str) else json.dumps(response, ensure_ascii=False)
+            lines.append(f"← tool result [{part.get('id')}] {response}")
+        elif kind == "reasoning":
+            lines.append(f"(reasoning) {part.get('content', '')}")
+        else:
+            lines.append(f"({kind})")
+    return lines
+
+
+def _turn(table: Table, role: str, lines: list[str], note: str = "") -> None:
+    from rich.text import Text
+
+    text = Text("\n".join(lines))
+    if note:
+        text.append(f"  ({note})", style="dim")
+    table.add_row(Text(role, style=f"bold {_ROLE_STYLES.get(role, 'white')}"), text)
+
+
+def _turns() -> Table:
+    from rich.table import Table
+
+    table = Table.grid(padding=(0, 1))
+    table.add_column(justify="right", width=10, no_wrap=True)
+    table.add_column(overflow="fold")
+    return table
+
+
+def render_conversation(out: Console, detail: TraceDetail) -> None:
+    """Each model call's messages as chat turns, tool steps and retrievals, in the order they started."""
+    shown = False
+    for span in sorted(detail.spans, key=lambda item: item.start_time_ns):
+        attributes = span.attributes
+        turns = _turns()
+        if _DOCUMENTS in attributes or attributes.get(genai.GEN_AI_OPERATION_NAME) == "retrieval":
+            documents = _json(span, _DOCUMENTS) or []
+            out.print(f"[bold]{span.name}[/bold]")
+            if attributes.get(_QUERY):
+                _turn(turns, "query", [str(attributes[_QUERY])])
+            for document in documents:
+                score = document.get("score")
+                head = f"{document.get('id')}" + (f"  score {score}" if score is not None else "")
+                _turn(turns, "document", [head, *([document["content"]] if document.get("content") else [])])
+            out.print(turns)
+            shown = True
+        elif attributes.get(genai.GEN_AI_OPERATION_NAME) == "execute_tool":
+            out.print(f"[bold]{span.name}[/bold]")
+            if genai.GEN_AI_TOOL_CALL_ARGUMENTS in attributes:
+                _turn(turns, "arguments", [str(attributes[genai.GEN_AI_TOOL_CALL_ARGUMENTS])])
+            if genai.GEN_AI_TOOL_CALL_RESULT in attributes:
+                _turn(turns, "result", [str(attributes[genai.GEN_AI_TOOL_CALL_RESULT])])
+            out.print(turns)
+            shown = True
+        elif is_llm_span(attributes) and (genai.GEN_AI_INPUT_MESSAGES in attributes or span.status_code == "ERROR"):
+            if any(child.parent_span_id == span.span_id and is_llm_span(child.attributes) for child in detail.spans):
+                continue  # a framework's span around an SDK call: the SDK's span below shows the same turn
+            out.print(f"[bold]{span.name}[/bold]")
+            for part in _json(span, genai.GEN_AI_SYSTEM_INSTRUCTIONS) or []:
+                _turn(turns, "system", [str(part.get("content", ""))])
+            for message in _json(span, genai.GEN_AI_INPUT_MESSAGES) or []:
+                _turn(turns, str(message.get("role")), _parts(message))
+            for message in _json(span, genai.GEN_AI_OUTPUT_MESSAGES) or []:
+                _turn(turns, str(message.get("role", "assistant")), _parts(message), message.get("finish_reason") or "")
+            if span.status_code == "ERROR":
+                _turn(turns, "error", [str(attributes.get("error.type") or span.status_description)])
+            out.print(turns)
+            shown = True
+    if not shown:
+        out.print("[dim]no conversation captured (content capture was off, or no model call)[/dim]")
+
+
+def render_trace(out: Console, detail: TraceDetail) -> None:
+    render_tree(out, detail)
+    out.print()
+    render_annotations(out, detail)
+    out.print()
+    out.rule("conversation", align="left")
+    render_conversation(out, detail)
+
+
+@click.command()
+@click.argument("trace_id")
+@store_option
+@json_option
+def show(trace_id: str, store_file: Path | None, as_json: bool) -> None:
+    """One trace in full: span tree, annotations, conversation. A unique prefix of TRACE_ID is enough."""
+    with opened_store(store_file) as store:
+        detail = store.get_trace(trace_id)
+    if as_json:
+        print_json(detail.as_dict())
+        return
+    render_trace(console(), detail)

@@ -1,0 +1,109 @@
+"""Evaluating rules on one trace: which match, which are sampled in, and why (`explain`)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import cel
+
+from llmtap.routing.rules import Action, Rule
+
+
+def sampled(rule_name: str, trace_id: str, rate: float) -> bool:
+    """Deterministic by trace id (and rule), so every process decides the same for a trace."""
+    if rate >= 1.0:
+        return True
+    if rate <= 0.0:
+        return False
+    digest = hashlib.sha256(f"{rule_name}\x00{trace_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < rate
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One rule on one trace."""
+
+    rule: Rule
+    matched: bool  # the condition held
+    sampled: bool  # the trace is in the rule's sample
+    error: str | None = None  # the condition could not be evaluated on this trace (no match)
+
+    @property
+    def selected(self) -> bool:
+        return self.matched and self.sampled and self.rule.enabled
+
+    @property
+    def actions(self) -> tuple[Action, ...]:
+        return self.rule.actions if self.selected else ()
+
+
+def context(variables: Mapping[str, Any]) -> Any:
+    """The variables as a CEL context, converted once and shared by every rule evaluated on the trace."""
+    return cel.Context(dict(variables))
+
+
+def evaluate_rule(rule: Rule, variables: Any, trace_id: str) -> Outcome:
+    """`variables`: a `context()` (fast, for many rules) or a mapping."""
+    if isinstance(variables, Mapping):
+        variables = context(variables)
+    try:
+        result = rule.program.execute(variables)
+    except Exception as exc:  # a missing label or annotation key, a type this trace's data has
+        return Outcome(rule, False, sampled(rule.name, trace_id, rule.sample), f"{type(exc).__name__}: {exc}")
+    return Outcome(rule, result is True, sampled(rule.name, trace_id, rule.sample))
+
+
+def evaluate(rules: Sequence[Rule], variables: Mapping[str, Any], trace_id: str) -> list[Outcome]:
+    shared = context(variables)
+    return [evaluate_rule(rule, shared, trace_id) for rule in rules]
+
+
+# --- explain ----------------------------------------------------------------------------------------
+
+_STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+
+
+def clauses(expression: str) -> list[str]:
+    """The top-level `&&` / `||` operands of a condition (outside parentheses and strings)."""
+    masked = _STRING.sub(lambda match: "_" * len(match.group()), expression)
+    parts, depth, start, index = [], 0, 0, 0
+    while index < len(masked):
+        char = masked[index]
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif depth == 0 and masked.startswith(("&&", "||"), index):
+            parts.append(expression[start:index].strip())
+            start = index + 2
+            index += 1
+        index += 1
+    parts.append(expression[start:].strip())
+    return [part for part in parts if part]
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    source: str
+    value: Any  # the clause's value on the trace, or None with `error`
+    error: str | None = None
+
+
+def explain(rule: Rule, variables: Mapping[str, Any], trace_id: str) -> tuple[Outcome, list[Clause]]:
+    """The rule's outcome and the value of each top-level clause of its condition."""
+    outcome = evaluate_rule(rule, variables, trace_id)
+    parts = clauses(rule.when)
+    if len(parts) < 2:
+        return outcome, [Clause(rule.when, outcome.matched if outcome.error is None else None, outcome.error)]
+    details = []
+    shared = context(variables)
+    for part in parts:
+        try:
+            details.append(Clause(part, cel.compile(part).execute(shared)))
+        except Exception as exc:
+            details.append(Clause(part, None, f"{type(exc).__name__}: {exc}"))
+    return outcome, details

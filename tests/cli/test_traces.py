@@ -1,0 +1,124 @@
+"""`llmtap traces` through its real entry point: the JSON contract exactly, every filter, paging, the table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from llmtap.cli import main
+from tests.cli.conftest import TRACE_A, TRACE_B, TRACE_C
+
+SUMMARY_A = {
+    "trace_id": TRACE_A,
+    "start_time": "2025-11-27T09:00:00.000000Z",
+    "duration_ms": 400.0,
+    "root_name": "invoke_workflow support_turn",
+    "labels": {"prompt_version": "v1", "user_id": "u-1"},
+    "error": False,
+    "input_tokens": 100,
+    "output_tokens": 20,
+    "models": ["gpt-4o-mini"],
+    "providers": ["openai"],
+    "span_count": 3,
+    "model_calls": 1,
+}
+SUMMARY_B = {
+    "trace_id": TRACE_B,
+    "start_time": "2025-11-27T09:00:01.000000Z",
+    "duration_ms": 900.0,
+    "root_name": "invoke_workflow support_turn",
+    "labels": {"prompt_version": "v2", "user_id": "u-2"},
+    "error": True,
+    "input_tokens": 60,
+    "output_tokens": 12,
+    "models": ["gpt-4o-mini", "claude-haiku-4-5"],
+    "providers": ["openai", "anthropic"],
+    "span_count": 4,
+    "model_calls": 2,
+}
+SUMMARY_C = {
+    "trace_id": TRACE_C,
+    "start_time": "2025-11-27T09:00:02.000000Z",
+    "duration_ms": 300.0,
+    "root_name": "chat gpt-4o-mini",
+    "labels": {"prompt_version": "v2", "user_id": "u-3"},
+    "error": False,
+    "input_tokens": 50,
+    "output_tokens": 10,
+    "models": ["gpt-4o-mini"],
+    "providers": ["openai"],
+    "span_count": 1,
+    "model_calls": 1,
+}
+
+
+def run(*args: str, columns: int = 160) -> str:
+    result = CliRunner().invoke(main, list(args), env={"COLUMNS": str(columns), "LINES": "40"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_json_is_the_documented_shape_newest_first(store_file: Path) -> None:
+    assert json.loads(run("traces", "--store", str(store_file), "--json")) == [SUMMARY_C, SUMMARY_B, SUMMARY_A]
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (["--label", "prompt_version=v2"], [TRACE_C, TRACE_B]),
+        (["--label", "prompt_version=v2", "--label", "user_id=u-2"], [TRACE_B]),
+        (["--model", "claude-haiku-4-5"], [TRACE_B]),
+        (["--provider", "openai"], [TRACE_C, TRACE_B, TRACE_A]),
+        (["--errors"], [TRACE_B]),
+        (["--min-latency", "400"], [TRACE_B, TRACE_A]),
+        (["--min-tokens", "100"], [TRACE_A]),
+        (["--since", "2025-11-27T09:00:01Z"], [TRACE_C, TRACE_B]),
+        (["--until", "2025-11-27T09:00:01Z"], [TRACE_A]),
+        (["--search", "frame size"], [TRACE_C]),
+        (["--annotation", "user_feedback=thumbs_up"], [TRACE_C, TRACE_B]),
+        (["--annotation", "user_feedback=thumbs_down", "--label", "prompt_version=v2"], []),
+        (["--limit", "1", "--page", "2"], [TRACE_B]),
+        (["--limit", "2", "--page", "2"], [TRACE_A]),
+    ],
+)
+def test_filters_and_paging(store_file: Path, filters: list[str], expected: list[str]) -> None:
+    found = json.loads(run("traces", "--store", str(store_file), "--json", *filters))
+    assert [item["trace_id"] for item in found] == expected
+
+
+def test_table(store_file: Path) -> None:
+    lines = [line.rstrip() for line in run("traces", "--store", str(store_file), "--limit", "2").splitlines()]
+    assert lines == [
+        "traces 1-2 of 3, newest first",
+        "trace     start (UTC)          root                          duration  tokens         models",
+        "c3c3c3c3  2025-11-27 09:00:02  chat gpt-4o-mini                300 ms   50/10         gpt-4o-mini",
+        "          prompt_version=v2 user_id=u-3",
+        "b2b2b2b2  2025-11-27 09:00:01  invoke_workflow support_turn    900 ms   60/12  error  gpt-4o-mini "
+        "claude-haiku-4-5",
+        "          prompt_version=v2 user_id=u-2",
+        "next page: llmtap traces --page 2 (same filters)",
+        "a trace in full: llmtap show TRACE_ID (a unique prefix is enough)",
+    ]
+
+
+def test_default_limit_is_a_screenful(store_file: Path) -> None:
+    result = CliRunner().invoke(main, ["traces", "--store", str(store_file)], env={"COLUMNS": "160", "LINES": "10"})
+    assert result.output.splitlines()[0] == "traces 1-2 of 3, newest first"  # (10 lines - 6) / 2 lines a trace
+
+
+def test_bad_input_is_named(store_file: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["traces", "--store", str(store_file), "--label", "prompt_version"])
+    assert result.exit_code == 2
+    assert "Error: Invalid value for --label: 'prompt_version': expected KEY=VALUE" in result.output
+    result = runner.invoke(main, ["traces", "--store", str(store_file), "--since", "yesterday"])
+    assert result.exit_code == 2
+    assert "--since='yesterday': expected a date or time" in result.output
+    missing = tmp_path / "none.db"
+    result = runner.invoke(main, ["traces", "--store", str(missing)])
+    assert result.exit_code == 1
+    assert f"Error: no llmtap store at {missing}: run an instrumented application first" in result.output
+    assert not missing.exists()
