@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +66,7 @@ def test_demo_runs_offline_and_shows_every_part() -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("LLMTAP_", "OTEL_", "ANTHROPIC_"))}
     env["PYTHONPATH"] = str(ROOT)
     result = subprocess.run(
-        ["bash", "scripts/demo.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "examples/demo.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
 
     assert result.returncode == 0, result.stderr
