@@ -39,8 +39,6 @@ from opentelemetry.sdk.trace.export import (
 )
 from opentelemetry.trace import SpanKind
 
-import llmtap
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -106,6 +104,8 @@ class Pipeline:
     providers: list[str]
 
     def instrument(self) -> None:
+        import llmtap  # here, not at the top: the peers' workers (benchmarks/peers) run without llmtap
+
         llmtap.instrument(
             providers=self.providers,
             tracer_provider=self.tracer_provider,
@@ -115,6 +115,8 @@ class Pipeline:
 
     @staticmethod
     def uninstrument() -> None:
+        import llmtap
+
         llmtap.uninstrument()
 
 

@@ -16,11 +16,13 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from llmtap import redaction
+from llmtap.content import DEFAULT_MAX_ATTRIBUTE_CHARS
 from llmtap.errors import ConfigError
 
 DEFAULT_MAX_CONTENT_CHARS = 16384
@@ -39,11 +41,16 @@ _ENV_NAMES = {
     "enabled": "LLMTAP_ENABLED",
     "capture_content": "LLMTAP_CAPTURE_CONTENT",
     "max_content_chars": "LLMTAP_MAX_CONTENT_CHARS",
+    "max_attribute_chars": "LLMTAP_MAX_ATTRIBUTE_CHARS",
+    "redact": "LLMTAP_REDACT",
     "tags": "LLMTAP_TAGS",
     "store": "LLMTAP_STORE",
+    "store_max_age_days": "LLMTAP_STORE_MAX_AGE_DAYS",
+    "store_max_size_mb": "LLMTAP_STORE_MAX_SIZE_MB",
     "openai_stream_usage": "LLMTAP_OPENAI_STREAM_USAGE",
     "labels_mode": "LLMTAP_LABELS_MODE",
     "annotations_mode": "LLMTAP_ANNOTATIONS_MODE",
+    "backend_labels": "LLMTAP_BACKEND_LABELS",
 }
 # Tables later features read; accepted here so one loader knows the whole file.
 _TABLES = ("labels", "annotations", "routes", "queues", "exporters", "prices")
@@ -64,11 +71,20 @@ class Settings:
     enabled: bool = True
     capture_content: bool = True
     max_content_chars: int = DEFAULT_MAX_CONTENT_CHARS
+    max_attribute_chars: int = DEFAULT_MAX_ATTRIBUTE_CHARS
+    # Content redaction (`llmtap.redaction`): pattern sets, the app's patterns, the callable given in code.
+    redact: tuple[str, ...] = redaction.DEFAULT_SETS
+    redact_patterns: tuple[str, ...] = ()
+    redact_hook: Callable[[str], str] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     store: str = DEFAULT_STORE
+    store_max_age_days: int = 0  # retention of the local store, applied in the background (0: no limit)
+    store_max_size_mb: int = 0
     openai_stream_usage: bool = False
     labels_mode: str = "warn"
     annotations_mode: str = "strict"
+    # Labels also where Phoenix, Langfuse and MLflow read filterable metadata (`llmtap.backends`).
+    backend_labels: bool = False
     disabled_instrumentations: frozenset[str] = frozenset()
     tables: Mapping[str, Any] = field(default_factory=dict)
     source: str = "defaults"
@@ -150,11 +166,16 @@ _PARSERS = {
     "enabled": parse_bool,
     "capture_content": parse_bool,
     "max_content_chars": parse_nonnegative_int,
+    "max_attribute_chars": parse_nonnegative_int,
+    "redact": redaction.parse_sets,
     "tags": parse_tags,
     "store": _parse_store,
+    "store_max_age_days": parse_nonnegative_int,
+    "store_max_size_mb": parse_nonnegative_int,
     "openai_stream_usage": parse_bool,
     "labels_mode": _parse_labels_mode,
     "annotations_mode": _parse_annotations_mode,
+    "backend_labels": parse_bool,
 }
 
 
@@ -245,7 +266,13 @@ def _apply_file(collector: _Collector, table: Mapping[str, Any], source: str, or
                 )
             )
             continue
-        if key in _TABLES:
+        if key == "redact":  # a table of its own settings: `sets` and `patterns`
+            try:
+                collector.values.update(redaction.parse_table(raw, source))
+                collector.origins[key] = origin
+            except ConfigError as exc:
+                collector.fail(exc)
+        elif key in _TABLES:
             if not isinstance(raw, Mapping | list):
                 collector.fail(ConfigError(f"{source}: {key}={raw!r}: expected a table"))
                 continue
@@ -301,6 +328,7 @@ def load_settings(
     config: Mapping[str, Any] | str | os.PathLike[str] | None = None,
     capture_content: bool | None = None,
     strict: bool = False,
+    redact: Callable[[str], str] | None = None,
 ) -> Settings:
     """Resolve the settings. `config` (a mapping of file keys, or a TOML path) replaces the config file.
 
@@ -356,6 +384,9 @@ def load_settings(
             raise ConfigError(f"capture_content={capture_content!r}: expected True, False or None")
         values["capture_content"] = capture_content
         origins["capture_content"] = CODE
+    if redact is not None:
+        values["redact_hook"] = redaction.check_hook(redact)
+        origins["redact"] = CODE
     return replace(
         Settings(),
         **values,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 import traceback
 from typing import Any
@@ -12,11 +11,14 @@ from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as ge
 from opentelemetry.semconv.attributes import error_attributes, exception_attributes, server_attributes
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
+from llmtap.attribute_types import typed
 from llmtap.content import content_attributes
 from llmtap.cost.pricer import Cost, Pricer
 from llmtap.layers import COVERED
 from llmtap.metrics import GenAIMetrics
 from llmtap.record import LLMCall
+from llmtap.redaction import scrub
+from llmtap.safety import report_internal_error
 
 STREAM_OUTCOME = "llmtap.stream.outcome"
 COST = "llmtap.usage.cost"
@@ -27,19 +29,10 @@ _INVOKE_WORKFLOW = gen_ai.GenAiOperationNameValues.INVOKE_WORKFLOW.value
 EXCEPTION_EVENT = "exception"
 _MAX_ERROR_MESSAGE = 1024
 _MAX_STACKTRACE = 8192
-# Key-shaped tokens some APIs echo back in error messages ("Incorrect API key provided: sk-...").
-_KEY_PATTERN = re.compile(r"\b(?:sk|sk-ant|sk-proj|sess)-[A-Za-z0-9_\-*]{6,}")
 
 
 def error_type(exc: BaseException) -> str:
     return type(exc).__qualname__
-
-
-def scrub(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[REDACTED]")
-    return _KEY_PATTERN.sub("[REDACTED]", text)
 
 
 def exception_type(exc: BaseException) -> str:
@@ -55,25 +48,25 @@ def record_failure(
     error: BaseException | None,
     message: str | None,
     capture_content: bool,
-    secrets: tuple[str, ...] = (),
 ) -> None:
     """Mark `span` failed: status ERROR and an OTel `exception` event, where backends read the error type.
 
     The one failure path of model and operation spans. `kind` is the call's `error.type`; `error` the
     exception (None for a failure the API reported in-band, whose `message` is given). The event's
     `exception.type` is always written; the message (also the status description) and the stack trace only
-    under content capture, scrubbed of secrets: API errors often quote the input. With content capture off
-    the status description is the error type alone.
+    under content capture, scrubbed of every known credential and key pattern (`llmtap.redaction.scrub`): API
+    errors often quote the input and the key. With content capture off the status description is the error
+    type alone.
     """
     event: dict[str, Any] = {exception_attributes.EXCEPTION_TYPE: exception_type(error) if error is not None else kind}
     description = kind
     if capture_content:
         text = str(error) if message is None else message
-        description = scrub(text, secrets)[:_MAX_ERROR_MESSAGE]
+        description = scrub(text)[:_MAX_ERROR_MESSAGE]
         event[exception_attributes.EXCEPTION_MESSAGE] = description
         if error is not None:
             stack = "".join(traceback.format_exception(error))
-            event[exception_attributes.EXCEPTION_STACKTRACE] = scrub(stack, secrets)[-_MAX_STACKTRACE:]
+            event[exception_attributes.EXCEPTION_STACKTRACE] = scrub(stack)[-_MAX_STACKTRACE:]
     span.set_status(Status(StatusCode.ERROR, description))
     span.add_event(EXCEPTION_EVENT, event)
 
@@ -129,7 +122,7 @@ class Emitter:
         """Start the model span of `call` in `context` (default: the current one), at `start_time` (ns)."""
         attributes = _identity_attributes(call)
         if call.request_attributes:
-            attributes.update(call.request_attributes)
+            typed(call.request_attributes, attributes)
         return self._tracer.start_span(
             call.span_name, context=context, kind=SpanKind.CLIENT, attributes=attributes, start_time=start_time
         )
@@ -144,11 +137,14 @@ class Emitter:
             end_time_ns = time.time_ns() - int((now - end) * 1e9)
         cost = self._pricer.price(call) if self._pricer is not None else None
         if span.is_recording():
-            attributes = self._response_attributes(call)
-            if cost is not None:
-                attributes[COST] = cost.usd
-                attributes[COST_SOURCE] = cost.source
-            span.set_attributes(attributes)
+            try:  # whatever the response held, the span ends and is exported with what could be written
+                attributes = self._response_attributes(call)
+                if cost is not None:
+                    attributes[COST] = cost.usd
+                    attributes[COST_SOURCE] = cost.source
+                span.set_attributes(attributes)
+            except Exception as exc:
+                report_internal_error("writing a span's attributes", exc)
             self._failure(call, span)
         span.end(end_time_ns)
         self._record_metrics(call, end - start)
@@ -170,7 +166,10 @@ class Emitter:
             # The layer's facts; what the response said (`*.response.*`) is the model span's.
             attributes.update((key, value) for key, value in call.attributes.items() if ".response." not in key)
             self._outcome_attributes(call, attributes)
-            self._content_attributes(call, attributes)
+            try:  # whatever the content held, the span ends
+                self._content_attributes(call, attributes)
+            except Exception as exc:
+                report_internal_error("writing a span's attributes", exc)
             span.set_attributes(attributes)
             self._failure(call, span)
         span.end()
@@ -179,7 +178,7 @@ class Emitter:
         failed = call.error_type
         if failed is not None:
             message = call.failure[1] if call.error is None and call.failure else None
-            record_failure(span, failed, call.error, message, self._capture_content, call.secrets)
+            record_failure(span, failed, call.error, message, self._capture_content)
 
     def _response_attributes(self, call: LLMCall) -> dict[str, Any]:
         attributes: dict[str, Any] = {}
@@ -228,7 +227,9 @@ class Emitter:
                 content_attributes(gen_ai.GEN_AI_OUTPUT_MESSAGES, call.output_messages, limit, attributes)
         # Tool definitions are schema, not conversation content, but may embed user text: same policy.
         if call.tool_definitions and call.capture_content:
-            content_attributes(gen_ai.GEN_AI_TOOL_DEFINITIONS, call.tool_definitions, self._max_chars, attributes)
+            content_attributes(
+                gen_ai.GEN_AI_TOOL_DEFINITIONS, call.tool_definitions, self._max_chars, attributes, names=False
+            )
 
     def _record_metrics(self, call: LLMCall, duration: float) -> None:
         attributes = _identity_attributes(call)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.metrics import MeterProvider
 from opentelemetry.trace import TracerProvider
@@ -16,14 +16,19 @@ from llmtap import runtime
 from llmtap.config import did_you_mean, load_settings
 from llmtap.errors import ConfigError, LabelError, LlmtapError
 from llmtap.labels.policy import LabelPolicy
-from llmtap.plugin import LlmtapInstrumentor
 from llmtap.problems import check_settings, report_once, turned_off
 from llmtap.safety import report_internal_error
+
+if TYPE_CHECKING:  # the plugin base class (and the OTel instrumentation package) come with the plugins
+    from llmtap.plugin import LlmtapInstrumentor
 
 ENTRY_POINT_GROUP = "llmtap.instrumentors"
 
 _lock = threading.Lock()
 _instrumented: dict[str, LlmtapInstrumentor] = {}
+# The keywords code passed to `instrument()` (those not None), kept for later calls: a setting given in
+# code stays until code changes it (a library calling a bare `instrument()` again changes nothing).
+_given: dict[str, Any] = {}
 
 
 def available_plugins() -> dict[str, Any]:
@@ -84,19 +89,45 @@ def instrument(
     logger_provider: Any = None,
     capture_content: bool | None = None,
     config: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    redact: Callable[[str], str] | None = None,
 ) -> None:
     """Instrument every installed llmtap plugin whose library is importable (or those named).
 
-    Idempotent: calling it again applies new settings but never patches twice.
+    Idempotent: calling it again never patches twice. Every keyword given (not None) is remembered
+    until `uninstrument()`: a later call without it keeps it, a later call with it replaces it.
+
+    `redact`: a callable applied to every string of captured content after llmtap's own redaction
+    (`llmtap.redaction`); it returns the text to export.
     """
     _check_provider_arguments(tracer_provider, meter_provider)
-    settings = load_settings(config=config, capture_content=capture_content)
+    if providers is not None and not isinstance(providers, str) and isinstance(providers, Iterable):
+        providers = tuple(providers)  # kept for later calls: an iterator would be used up
+    passed = {
+        "providers": providers,
+        "tracer_provider": tracer_provider,
+        "meter_provider": meter_provider,
+        "logger_provider": logger_provider,
+        "capture_content": capture_content,
+        "config": config,
+        "redact": redact,
+    }
+    with _lock:
+        given = {**_given, **{key: value for key, value in passed.items() if value is not None}}
+    settings = load_settings(
+        config=given.get("config"), capture_content=given.get("capture_content"), redact=given.get("redact")
+    )
     available = available_plugins()
-    wanted = _check_providers(providers, available)
+    wanted = _check_providers(given.get("providers"), available)
+    with _lock:
+        _given.clear()
+        _given.update(given)
     check_settings(settings)
     _warn_missing_libraries(wanted, available)
     if not settings.enabled or "*" in settings.disabled_instrumentations:  # `*`: every instrumentation off
         return
+    tracer_provider = given.get("tracer_provider")
+    meter_provider = given.get("meter_provider")
+    logger_provider = given.get("logger_provider")
     with _lock:
         try:
             labels = LabelPolicy.from_settings(settings)
@@ -150,4 +181,5 @@ def uninstrument() -> None:
             if plugin.is_instrumented_by_opentelemetry:
                 plugin.uninstrument()
         _instrumented.clear()
+        _given.clear()
         runtime.reset()

@@ -30,7 +30,7 @@ from llmtap.errors import UsageError
 from llmtap.invocation import Invocation
 from llmtap.labels import policy as _policy
 from llmtap.labels.context import pop, push
-from llmtap.labels.policy import attributes_of
+from llmtap.labels.policy import stamp_label
 from llmtap.record import LLMCall, Usage
 from llmtap.refs import SpanRef, span_of
 from llmtap.responses import Converter, converter_for
@@ -165,7 +165,7 @@ class LLMSpan:
         if self._invocation is None or not checked:
             return
         try:
-            self._invocation.span.set_attributes(attributes_of(checked))
+            stamp_label(self._invocation.span, checked)
         except Exception as exc:
             report_internal_error("setting a manual tag", exc)
 

@@ -9,6 +9,7 @@ anything attached.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -19,10 +20,11 @@ from opentelemetry.semconv.attributes import error_attributes
 from opentelemetry.trace import Span, SpanKind
 
 from llmtap import backends
-from llmtap.content import content_attributes, dumps, text_attribute
+from llmtap.content import content_attributes, json_text, text_attribute
 from llmtap.emitter import CANCELLED, error_type, record_failure
 from llmtap.record import ERROR, is_cancellation, stream_outcome
 from llmtap.runtime import Runtime, follow_global_provider
+from llmtap.safety import report_internal_error
 
 EXECUTE_TOOL = "execute_tool"
 RETRIEVAL = "retrieval"
@@ -72,15 +74,33 @@ def start_operation(
     )
 
 
+def _never_raises(write: Callable[..., None]) -> Callable[..., None]:
+    """Content writers never raise: whatever the application's data, the span still ends."""
+
+    @functools.wraps(write)
+    def guarded(*args: Any, **kwargs: Any) -> None:
+        try:
+            write(*args, **kwargs)
+        except Exception as exc:
+            report_internal_error(f"writing content ({write.__name__})", exc)
+
+    return guarded
+
+
 def add_content(runtime: Runtime, span: Span, name: str, value: Any) -> None:
-    """Write captured content (JSON, truncated like every content attribute) when the policy allows."""
+    """Write captured content (JSON, redacted and bounded like every content attribute) when the policy
+    allows. Never raises: the span still ends."""
     if not runtime.settings.capture_content or not span.is_recording():
         return
-    attributes: dict[str, Any] = {}
-    content_attributes(name, value, runtime.settings.max_content_chars, attributes)
-    span.set_attributes(attributes)
+    try:
+        attributes: dict[str, Any] = {}
+        content_attributes(name, value, runtime.settings.max_content_chars, attributes)
+        span.set_attributes(attributes)
+    except Exception as exc:
+        report_internal_error(f"writing {name}", exc)
 
 
+@_never_raises
 def add_query(runtime: Runtime, span: Span, query: str) -> None:
     """A retrieval's query text (`gen_ai.retrieval.query.text`, also the span's input for the backends;
     truncated and counted like every content attribute) when the content policy allows."""
@@ -92,10 +112,7 @@ def add_query(runtime: Runtime, span: Span, query: str) -> None:
         span.set_attributes(attributes)
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else dumps(value)
-
-
+@_never_raises
 def add_input(runtime: Runtime, span: Span, value: Any, messages: list[Any] | None = None) -> None:
     """A workflow's or agent's input, when the content policy allows: `gen_ai.input.messages` (the
     conventions; `messages` when the caller has them in the message shape, else one user message holding
@@ -103,7 +120,7 @@ def add_input(runtime: Runtime, span: Span, value: Any, messages: list[Any] | No
     if not runtime.settings.capture_content or not span.is_recording():
         return
     if messages is None:
-        messages = [{"role": "user", "parts": [{"type": "text", "content": _text(value)}]}]
+        messages = [{"role": "user", "parts": [{"type": "text", "content": json_text(value)}]}]
     attributes: dict[str, Any] = {}
     limit = runtime.settings.max_content_chars
     content_attributes(gen_ai.GEN_AI_INPUT_MESSAGES, messages, limit, attributes)
@@ -111,13 +128,14 @@ def add_input(runtime: Runtime, span: Span, value: Any, messages: list[Any] | No
     span.set_attributes(attributes)
 
 
+@_never_raises
 def add_output(runtime: Runtime, span: Span, value: Any, messages: list[Any] | None = None) -> None:
     """A workflow's or agent's output, like `add_input`: `gen_ai.output.messages` (`messages`, else one
     assistant message holding `value` as text, finish reason "stop") and the backends' span output."""
     if not runtime.settings.capture_content or not span.is_recording():
         return
     if messages is None:
-        part = {"type": "text", "content": _text(value)}
+        part = {"type": "text", "content": json_text(value)}
         messages = [{"role": "assistant", "parts": [part], "finish_reason": "stop"}]
     attributes: dict[str, Any] = {}
     limit = runtime.settings.max_content_chars
@@ -126,6 +144,7 @@ def add_output(runtime: Runtime, span: Span, value: Any, messages: list[Any] | N
     span.set_attributes(attributes)
 
 
+@_never_raises
 def add_documents(runtime: Runtime, span: Span, documents: list[dict[str, Any]]) -> None:
     """A retrieval's documents in the conventions' shape (`{"id", "score", "content", "metadata"}`, each key
     only when known; the caller leaves `content` out unless the content policy allows it) as

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+
+from llmtap.content import MAX_DEPTH
 
 
 def text(content: str) -> dict[str, Any]:
@@ -14,12 +17,35 @@ def reasoning(content: str) -> dict[str, Any]:
     return {"type": "reasoning", "content": content}
 
 
+_JSON_TOKENS = re.compile(r'[\[\]{}]|"(?:[^"\\]|\\.)*"')
+
+
+def _nested_deeper_than(text: str, limit: int) -> bool:
+    """Whether the JSON text nests deeper than `limit` (an iterative scan; strings skipped)."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    for token in _JSON_TOKENS.finditer(text):
+        char = token.group()[0]
+        if char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
 def parse_arguments(arguments: Any) -> Any:
-    """Tool-call arguments as an object when they are a JSON string, else as given."""
+    """Tool-call arguments as an object when they are a JSON string, else as given. Arguments nested
+    deeper than content is ever written (`llmtap.content.MAX_DEPTH`) stay a string: the JSON parser
+    recurses."""
     if isinstance(arguments, str):
+        if _nested_deeper_than(arguments, MAX_DEPTH):
+            return arguments
         try:
             return json.loads(arguments)
-        except ValueError:
+        except (ValueError, RecursionError):
             return arguments
     return arguments
 

@@ -30,6 +30,7 @@ class LlmtapInstrumentor(BaseInstrumentor):
 
     _active = False
     _patched = False
+    _generation = 0  # counts restores: hooks registered by an earlier patching stay inert
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return self.supported
@@ -83,6 +84,27 @@ class LlmtapInstrumentor(BaseInstrumentor):
             except Exception as exc:
                 report_internal_error(f"restoring {attribute}", exc)
         self._patched = False
+        self._generation += 1
+
+    def when_imported(self, module: str, patch: Callable[[Any], None]) -> None:
+        """Run `patch(module object)` when the application imports `module` (now, if it already has).
+
+        For modules of the library that the library itself imports only on first use (stream helpers and
+        the like): `instrument()` must not import them, as importing some costs more than the rest of
+        llmtap. Wrappers `patch` installs are restored by uninstrument like the others; a hook left from
+        before an uninstrument does nothing.
+        """
+        generation = self._generation
+
+        def hook(imported: Any) -> None:
+            if not self._active or self._generation != generation:
+                return
+            try:
+                patch(imported)
+            except Exception as exc:
+                report_internal_error(f"patching {module}", exc)
+
+        wrapt.register_post_import_hook(hook, module)
 
     def wrap(self, module: str, name: str, wrapper: Callable[..., Any]) -> None:
         """Wrap `module.name` (`name` may be `Class.method`) with a wrapt function wrapper."""

@@ -78,8 +78,6 @@ class LLMCall:
     failure: tuple[str, str] | None = None
     # Any further attributes (provider-specific, llmtap.*) by name.
     attributes: dict[str, Any] = field(default_factory=dict)
-    # Strings that must never be exported (e.g. the client's API key), scrubbed from error text.
-    secrets: tuple[str, ...] = ()
 
     @property
     def error_type(self) -> str | None:

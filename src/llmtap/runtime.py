@@ -14,7 +14,7 @@ from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.metrics import MeterProvider
 from opentelemetry.trace import TracerProvider
 
-from llmtap import providers
+from llmtap import content, providers, redaction
 from llmtap.config import Settings, load_settings
 from llmtap.cost.pricer import Pricer
 from llmtap.emitter import Emitter
@@ -67,8 +67,24 @@ def configure(
         if labels is None:
             labels = label_policy.LabelPolicy.from_settings(settings)
         pricer = check_tables(settings)
-        _set_up_pipeline(tracer_provider is None, meter_provider is None)
-        tracer = trace.get_tracer(INSTRUMENTATION_SCOPE, __version__, tracer_provider, schema_url=_SCHEMA_URL)
+        from llmtap.store import wiring as store_wiring  # set-up only: the capture path never imports the store
+
+        nothing_configured = (
+            tracer_provider is None
+            and not providers.global_tracer_provider_is_set()
+            and not store_wiring.traces_configured()
+        )
+        # With nothing configured the local store records the spans, and says so itself (one INFO line).
+        store_is_default = nothing_configured and store_wiring.store_path(settings) is not None
+        _set_up_pipeline(tracer_provider is None, meter_provider is None, announce=not store_is_default)
+        tracer = store_wiring.wire(
+            settings,
+            tracer_provider,
+            nothing_configured=nothing_configured,
+            name=INSTRUMENTATION_SCOPE,
+            version=__version__,
+            schema_url=_SCHEMA_URL,
+        ) or trace.get_tracer(INSTRUMENTATION_SCOPE, __version__, tracer_provider, schema_url=_SCHEMA_URL)
         meter = metrics.get_meter(INSTRUMENTATION_SCOPE, __version__, meter_provider, schema_url=_SCHEMA_URL)
         labels.bind_meter(meter)
         emitter = Emitter(
@@ -79,15 +95,15 @@ def configure(
             pricer=pricer,
             cost_dimensions=labels.metric_attributes,
         )
-        from llmtap.labels.processor import install as install_label_processor
-
         global _follows_global
         _follows_global = tracer_provider is None
-        install_label_processor(tracer_provider if tracer_provider is not None else trace.get_tracer_provider())
+        _install_label_processor(tracer_provider if tracer_provider is not None else trace.get_tracer_provider())
         _configure_routing(settings, tracer_provider if tracer_provider is not None else trace.get_tracer_provider())
         if _follows_global and not providers.global_tracer_provider_is_set():
             _watch_global_provider()
         label_policy.activate(labels)
+        content.configure(settings.max_attribute_chars)
+        redaction.activate(redaction.Redactor(settings.redact, settings.redact_patterns, settings.redact_hook))
         _current = Runtime(
             settings=settings,
             emitter=emitter,
@@ -108,7 +124,7 @@ def check_tables(settings: Settings) -> Pricer:
     return Pricer.from_settings(settings)
 
 
-def _set_up_pipeline(traces_wanted: bool, metrics_wanted: bool) -> None:
+def _set_up_pipeline(traces_wanted: bool, metrics_wanted: bool, *, announce: bool = True) -> None:
     """Build what `OTEL_*` asks for where the application set no provider, and say where telemetry goes.
 
     Both signals are checked before either is installed, so a bad setting leaves nothing half set up."""
@@ -120,8 +136,10 @@ def _set_up_pipeline(traces_wanted: bool, metrics_wanted: bool) -> None:
         providers.setup_tracer_provider()
     if set_up_metrics:
         providers.setup_meter_provider()
-    if set_up_traces:
+    if set_up_traces and announce:
         report_once(logging.INFO, providers.where_telemetry_goes(traces, metrics_))
+
+
 def _configure_routing(settings: Settings | None, tracer_provider: object = None) -> None:
     """Routing rules in force, and their processor on the provider; imported only when routes exist."""
     if settings is not None and settings.tables.get("routes"):
@@ -167,12 +185,23 @@ def follow_global_provider() -> None:
     global _followed
     if provider is not _followed:
         _followed = provider
-        from llmtap.labels.processor import install as install_label_processor
+        _install_label_processor(provider)
+        from llmtap.store import wiring as store_wiring
 
-        install_label_processor(provider)
+        store_wiring.follow(provider)
         routing = sys.modules.get("llmtap.routing")
         if routing is not None and routing.current() is not None:
             routing.install(provider)
+
+
+def _install_label_processor(provider: object) -> None:
+    """The label processor on an SDK tracer provider. The OTel SDK is imported only when the application
+    uses it: the API's proxy provider (no pipeline yet) takes no processor."""
+    if getattr(provider, "add_span_processor", None) is None:
+        return
+    from llmtap.labels.processor import install
+
+    install(provider)
 
 
 def current_settings() -> Settings:
@@ -209,5 +238,10 @@ def reset() -> None:
     with _lock:
         _current = None
         label_policy.activate(None)
+        redaction.activate(None)
+        content.configure(content.DEFAULT_MAX_ATTRIBUTE_CHARS)
         _configure_routing(None)
         _stop_watching_global_provider()
+        wiring = sys.modules.get("llmtap.store.wiring")
+        if wiring is not None:
+            wiring.reset()

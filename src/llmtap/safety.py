@@ -16,11 +16,13 @@ def report_internal_error(where: str, exc: BaseException) -> None:
         if key in _already_logged:
             return
         _already_logged.add(key)
+        from llmtap.redaction import scrub  # (imports this module)
+
         logger.warning(
             "llmtap: internal error in %s (%s: %s); the application's call is unaffected",
             where,
             type(exc).__qualname__,
-            exc,
+            scrub(str(exc)),
             exc_info=exc,
         )
     except Exception:

@@ -9,6 +9,7 @@ into a record (`SDK.route`); everything else here is shared.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import time
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from llmtap import runtime
+from llmtap import credentials, runtime
 from llmtap.calls import atraced_call, traced_call
 from llmtap.invocation import Invocation
 from llmtap.record import LLMCall
@@ -61,11 +62,6 @@ def _server(client: Any, call: LLMCall) -> None:
     call.server_port = url.port or (443 if url.scheme == "https" else 80)
 
 
-def _secrets(client: Any) -> tuple[str, ...]:
-    key = getattr(client, "api_key", None)
-    return (key,) if isinstance(key, str) and key else ()
-
-
 def _plan(sdk: SDK, client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
     state = runtime.current()
     if state is None:
@@ -77,7 +73,7 @@ def _plan(sdk: SDK, client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) 
             return None
         call = route.call
         _server(client, call)
-        call.secrets = _secrets(client)
+        credentials.learn_client(client)  # its key, token and auth headers are never exported
         invocation = Invocation(state.emitter, call)
     except Exception as exc:
         report_internal_error("starting a span", exc)
@@ -362,15 +358,20 @@ def patch_sdk(instrumentor: Any, package: str, route: Callable[[Any, Any, Any], 
     wrap(f"{package}._streaming", "AsyncStream.close", async_close_wrapper(itself))
     wrap(f"{package}._streaming", "AsyncStream.__aexit__", async_exit_wrapper(itself))
 
-    for helper in helpers:
-        module, stream, async_stream = helper.module, helper.stream, helper.async_stream
-        wrap(module, f"{stream}.close", close_wrapper(helper_raw_stream))
-        wrap(module, f"{stream}.__exit__", exit_wrapper(helper_raw_stream))
-        wrap(module, f"{stream}.{helper.final}", produces_wrapper(helper_raw_stream))
-        wrap(module, f"{stream}Manager.__enter__", produces_wrapper(manager_raw_stream))
-        wrap(module, f"{stream}Manager.__exit__", exit_wrapper(manager_raw_stream))
-        wrap(module, f"{async_stream}.close", async_close_wrapper(helper_raw_stream))
-        wrap(module, f"{async_stream}.__aexit__", async_exit_wrapper(helper_raw_stream))
-        wrap(module, f"{async_stream}.{helper.final}", async_produces_wrapper(helper_raw_stream))
-        wrap(module, f"{async_stream}Manager.__aenter__", async_produces_wrapper(manager_raw_stream))
-        wrap(module, f"{async_stream}Manager.__aexit__", async_exit_wrapper(manager_raw_stream))
+    for helper in helpers:  # patched when the application imports them (some are costly to import)
+        instrumentor.when_imported(helper.module, functools.partial(_patch_helper, instrumentor, helper))
+
+
+def _patch_helper(instrumentor: Any, helper: Helper, _module: Any) -> None:
+    wrap = instrumentor.wrap
+    module, stream, async_stream = helper.module, helper.stream, helper.async_stream
+    wrap(module, f"{stream}.close", close_wrapper(helper_raw_stream))
+    wrap(module, f"{stream}.__exit__", exit_wrapper(helper_raw_stream))
+    wrap(module, f"{stream}.{helper.final}", produces_wrapper(helper_raw_stream))
+    wrap(module, f"{stream}Manager.__enter__", produces_wrapper(manager_raw_stream))
+    wrap(module, f"{stream}Manager.__exit__", exit_wrapper(manager_raw_stream))
+    wrap(module, f"{async_stream}.close", async_close_wrapper(helper_raw_stream))
+    wrap(module, f"{async_stream}.__aexit__", async_exit_wrapper(helper_raw_stream))
+    wrap(module, f"{async_stream}.{helper.final}", async_produces_wrapper(helper_raw_stream))
+    wrap(module, f"{async_stream}Manager.__aenter__", async_produces_wrapper(manager_raw_stream))
+    wrap(module, f"{async_stream}Manager.__aexit__", async_exit_wrapper(manager_raw_stream))

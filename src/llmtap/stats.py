@@ -88,6 +88,8 @@ class CallGroup:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    cost: float | None = None  # USD, summed over the priced calls (None: none was priced)
+    priced_calls: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -95,6 +97,8 @@ class CallGroup:
             "calls": self.calls,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
+            "cost_usd": None if self.cost is None else round(self.cost, 8),
+            "priced_calls": self.priced_calls,
             "errors": self.errors,
             "error_rate": round(self.errors / self.calls, 6),
             "latency_ms": {"p50": round(self.p50_ms, 3), "p95": round(self.p95_ms, 3), "p99": round(self.p99_ms, 3)},
@@ -125,6 +129,7 @@ def call_groups(calls: Iterable[ModelCall], by: str) -> list[CallGroup]:
     groups = []
     for key, members in grouped.items():
         latencies = sorted(call.duration_ms for call in members)
+        costs = [call.cost for call in members if call.cost is not None]
         groups.append(
             CallGroup(
                 key=key,
@@ -135,6 +140,8 @@ def call_groups(calls: Iterable[ModelCall], by: str) -> list[CallGroup]:
                 p50_ms=percentile(latencies, 50),
                 p95_ms=percentile(latencies, 95),
                 p99_ms=percentile(latencies, 99),
+                cost=sum(costs) if costs else None,
+                priced_calls=len(costs),
             )
         )
     if by.startswith("label."):  # label values in order (v1, v2, ...); models and providers by most calls

@@ -66,7 +66,7 @@ def test_an_annotation_on_a_span_is_stored_field_for_field(stored: Path) -> None
         detail = store.get_trace(ref.trace_id)
     finally:
         store.close()
-    assert (row.annotation_id, row.name, row.value, row.score, row.label, row.explanation) == (
+    assert (row.id, row.name, row.value, row.score, row.label, row.explanation) == (
         annotation.id,
         "human_feedback",
         "bad",
@@ -79,7 +79,7 @@ def test_an_annotation_on_a_span_is_stored_field_for_field(stored: Path) -> None
         ref.span_id,
         "u-9",
         "end_user",
-        "2",
+        2,  # an int, as `Annotation.schema_version`
     )
     assert row.target == {"kind": "span", "trace_id": ref.trace_id, "span_id": ref.span_id}
     assert row.metadata == {"n": 2}
@@ -90,7 +90,7 @@ def test_a_join_key_resolved_in_process_is_stored_once(stored: Path) -> None:
     annotation = llmtap.annotate({"join": {"label": "message_id", "value": "m-1"}}, "human_feedback", "good")
     store = _read(stored)
     try:
-        assert [row.annotation_id for row in store.pending_annotations()] == [annotation.id]
+        assert [row.id for row in store.pending_annotations()] == [annotation.id]
     finally:
         store.close()
     with llmtap.tags(message_id="m-1"), llmtap.LLMTracer().trace_llm_call(model_name="gpt-4", prompt="Hi") as span:
@@ -101,7 +101,7 @@ def test_a_join_key_resolved_in_process_is_stored_once(stored: Path) -> None:
         [row] = store.annotations()
     finally:
         store.close()
-    assert (row.annotation_id, row.trace_id, row.span_id) == (annotation.id, ref.trace_id, ref.span_id)
+    assert (row.id, row.trace_id, row.span_id) == (annotation.id, ref.trace_id, ref.span_id)
     assert row.target == {
         "kind": "span",
         "trace_id": ref.trace_id,
@@ -121,7 +121,7 @@ def test_a_join_key_on_a_span_stored_before_is_resolved_by_the_store(stored: Pat
         assert store.pending_annotations() == []
     finally:
         store.close()
-    assert (row.annotation_id, row.trace_id, row.span_id) == (annotation.id, ref.trace_id, ref.span_id)
+    assert (row.id, row.trace_id, row.span_id) == (annotation.id, ref.trace_id, ref.span_id)
 
 
 def test_cli_reports_pending_annotations_of_the_store(stored: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from llmtap.cli import main
-from tests.cli.conftest import TRACE_A, TRACE_B, TRACE_C
+from tests.cli.conftest import TRACE_A, TRACE_B, TRACE_C, cost
 from tests.cli.test_traces import SUMMARY_C
 
 
@@ -60,6 +60,8 @@ def test_json_is_the_documented_shape(store_file: Path) -> None:
                     "llmtap.tag.user_id": "u-3",
                     "gen_ai.usage.input_tokens": 50,
                     "gen_ai.usage.output_tokens": 10,
+                    "llmtap.usage.cost": cost(50, 10),
+                    "llmtap.usage.cost_source": "genai-prices@0.2.3",
                     "gen_ai.input.messages": json.dumps(
                         [{"role": "user", "parts": [{"type": "text", "content": "Which frame size fits 172 cm?"}]}]
                     ),

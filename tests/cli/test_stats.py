@@ -8,6 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from llmtap.cli import main
+from tests.cli.conftest import cost
 
 Z2 = 1.959963984540054**2
 
@@ -32,6 +33,8 @@ def test_by_model(store_file: Path) -> None:
                 "calls": 3,
                 "input_tokens": 210,
                 "output_tokens": 42,
+                "cost_usd": round(cost(100, 20) + cost(60, 12) + cost(50, 10), 8),
+                "priced_calls": 3,
                 "errors": 0,
                 "error_rate": 0.0,
                 "latency_ms": {"p50": 200.0, "p95": 290.0, "p99": 298.0},
@@ -41,6 +44,8 @@ def test_by_model(store_file: Path) -> None:
                 "calls": 1,
                 "input_tokens": 0,
                 "output_tokens": 0,
+                "cost_usd": None,
+                "priced_calls": 0,
                 "errors": 1,
                 "error_rate": 1.0,
                 "latency_ms": {"p50": 400.0, "p95": 400.0, "p99": 400.0},
@@ -57,6 +62,8 @@ def test_by_provider_with_filters(store_file: Path) -> None:
             "calls": 1,
             "input_tokens": 50,
             "output_tokens": 10,
+            "cost_usd": round(cost(50, 10), 8),
+            "priced_calls": 1,
             "errors": 0,
             "error_rate": 0.0,
             "latency_ms": {"p50": 300.0, "p95": 300.0, "p99": 300.0},
@@ -112,9 +119,10 @@ def test_tables(store_file: Path) -> None:
     assert result.exit_code == 0, result.output
     assert [line.rstrip() for line in result.output.splitlines()] == [
         "model calls by label.prompt_version",
-        "label.prompt_version  calls  tokens in  tokens out   errors  p50 ms  p95 ms  p99 ms",
-        "v1                        1        100          20        0     200     200     200",
-        "v2                        3        110          22  1 (33%)     300     390     398",
+        "label.prompt_version  calls  tokens in  tokens out     cost $   errors  p50 ms  p95 ms  p99 ms",
+        "v1                        1        100          20   0.000027        0     200     200     200",
+        "v2                        3        110          22  0.000030*  1 (33%)     300     390     398",
+        "* cost of the priced calls only: the group has calls with no known price or usage",
         "",
         "annotation user_feedback by label.prompt_version (share of each value, Wilson 95% CI)",
         "label.prompt_version  n  thumbs_down           thumbs_up",

@@ -92,15 +92,15 @@ ANTHROPIC = Benchmark(
 )
 
 
-@pytest.mark.parametrize("benchmark", [OPENAI, ANTHROPIC], ids=lambda benchmark: benchmark.sdk)
-def test_quick_benchmark_prints_every_row(benchmark: Benchmark, tmp_path: Path) -> None:
-    pytest.importorskip(benchmark.sdk)
-    pytest.importorskip("httpx2")
+def _quick(
+    script: str, tmp_path: Path, *options: str, env_prefixes: tuple[str, ...] = ("LLMTAP_", "OTEL_")
+) -> tuple[list[str], dict[str, Any]]:
+    """Run a benchmark's quick mode with --json; its printed lines and its JSON. Environment settings that
+    would change what is measured (`env_prefixes`) are cleared; the rest is inherited."""
     out = tmp_path / "bench.json"
-    # Environment settings that would change what is measured are cleared; the rest is inherited.
-    env = {key: value for key, value in os.environ.items() if not key.startswith(benchmark.env_prefixes)}
+    env = {key: value for key, value in os.environ.items() if not key.startswith(env_prefixes)}
     done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / benchmark.script), "--quick", "--json", str(out)],
+        [sys.executable, str(BENCHMARKS / script), "--quick", "--json", str(out), *options],
         capture_output=True,
         text=True,
         timeout=300,
@@ -111,13 +111,19 @@ def test_quick_benchmark_prints_every_row(benchmark: Benchmark, tmp_path: Path) 
     # The benchmark's streams carry no usage (as OpenAI's do unless asked): they get no cost, and say so once.
     stderr = [line for line in done.stderr.splitlines() if not line.startswith("llmtap: no cost recorded for ")]
     assert stderr == []
-    lines = done.stdout.splitlines()
+    return done.stdout.splitlines(), json.loads(out.read_text())
+
+
+@pytest.mark.parametrize("benchmark", [OPENAI, ANTHROPIC], ids=lambda benchmark: benchmark.sdk)
+def test_quick_benchmark_prints_every_row(benchmark: Benchmark, tmp_path: Path) -> None:
+    pytest.importorskip(benchmark.sdk)
+    pytest.importorskip("httpx2")
+    lines, result = _quick(benchmark.script, tmp_path, env_prefixes=benchmark.env_prefixes)
     table = [line for line in lines if line and line.split("  ")[0].strip() in benchmark.rows]
     assert [line.split("  ")[0].strip() for line in table] == benchmark.rows
     for prefix in benchmark.lines:
-        assert any(line.startswith(prefix) for line in lines), (prefix, done.stdout)
+        assert any(line.startswith(prefix) for line in lines), (prefix, lines)
 
-    result = json.loads(out.read_text())
     assert [row["name"] for row in result["rows"]] == benchmark.rows
     assert [row["chunks"] for row in result["rows"]] == benchmark.chunks
     assert result["header"]["quick"] is True
@@ -133,6 +139,43 @@ def test_quick_benchmark_prints_every_row(benchmark: Benchmark, tmp_path: Path) 
     for row in result["rows"]:
         assert row["blocks"] == 2
         assert row["off_us"] > 0 and row["on_us"] > 0
+
+
+def test_quick_peers_benchmark_without_peer_venvs(tmp_path: Path) -> None:
+    """`--peers ''`: only the bare SDKs and llmtap (the peers' venvs take minutes to build: not in CI)."""
+    pytest.importorskip("httpx2")
+    lines, result = _quick("bench_peers.py", tmp_path, "--peers", "")
+
+    workloads = [
+        "chat",
+        "chat stream 50 chunks",
+        "chat, two tool calls",
+        "async chat",
+        "anthropic message",
+        "anthropic stream 50 deltas",
+    ]
+    assert [line.split("  ")[0] for line in lines if line.split("  ")[0] in workloads][:6] == workloads
+    assert list(result["rows"]) == workloads
+    assert result["rounds"] == 2
+    for workload in workloads:
+        assert list(result["rows"][workload]["added_us"]) == ["llmtap"]
+        assert len(result["blocks"][workload]["bare"]) == 2
+        (span,) = result["probes"][workload]["llmtap"]["spans"]
+        assert span[0] in ("chat gpt-4o-mini", "chat claude-sonnet-5-5")
+        assert result["probes"][workload]["llmtap"]["content"] is True
+        assert result["probes"][workload]["bare"]["spans"] == []
+
+
+def test_quick_startup_benchmark(tmp_path: Path) -> None:
+    lines, result = _quick("bench_startup.py", tmp_path)
+
+    assert any(line.startswith("                  both / the SDK imports") for line in lines), lines
+    assert result["runs"] == 1
+    assert sorted(result["raw"]) == ["llmtap after", "llmtap before", "sdks"]
+    assert sorted(result["raw"]["llmtap after"][0]) == ["import", "instrument", "sdks"]
+    for clock in ("wall", "cpu"):
+        assert result[clock]["sdks_ms"] > 0
+        assert result[clock]["after_llmtap_ms"] > 0
 
 
 def test_quick_cost_benchmark_prints_every_row() -> None:

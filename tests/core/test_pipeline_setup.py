@@ -153,6 +153,7 @@ def test_with_no_exporter_configured_a_provider_set_later_gets_the_spans() -> No
             **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LLMTAP_"))},
             "OPENAI_API_KEY": "sk-pipeline-SECRET-0123456789",
             "OPENAI_BASE_URL": f"{api.base_url}/v1",
+            "LLMTAP_STORE": "off",  # the local store's part of this case: tests/store/test_wiring.py
         }
         result = subprocess.run(
             [sys.executable, "-c", APP_SETS_ITS_PROVIDER_LATER], env=env, capture_output=True, text=True, timeout=120

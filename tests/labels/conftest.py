@@ -35,6 +35,7 @@ def labelled(telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         "LLMTAP_MAX_CONTENT_CHARS",
         "LLMTAP_TAGS",
         "LLMTAP_LABELS_MODE",
+        "LLMTAP_BACKEND_LABELS",
     ):
         monkeypatch.delenv(name, raising=False)
 

@@ -65,7 +65,7 @@ def test_purge_command_deletes_traces_started_before_the_date(store_file: tuple[
     assert json.loads(result.stdout) == {"traces": 2, "spans": 4, "annotations": 2}
     store = open_store(path)
     assert [summary.trace_id for summary in store.query_traces()] == [ids[3]]
-    assert [a.annotation_id for a in store.annotations()] == ["a3"]
+    assert [a.id for a in store.annotations()] == ["a3"]
     assert [summary.trace_id for summary in store.query_traces(TraceQuery(search="apples"))] == [ids[3]]
     assert store.query_traces(TraceQuery(search="topic1")) == []
     info = store.info()

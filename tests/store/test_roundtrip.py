@@ -7,15 +7,21 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
+from opentelemetry import trace
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode
 
 from llmtap.store import StoredAnnotation, TraceQuery, open_store
-from llmtap.store.exporter import StoreSpanExporter
+from llmtap.store import sqlite as store_sqlite
+from llmtap.store.exporter import StoreLogExporter, StoreSpanExporter
 
 ATTRIBUTES = {
     "gen_ai.operation.name": "chat",
@@ -170,7 +176,11 @@ def test_a_span_exported_twice_is_stored_and_counted_once(tmp_path: Path) -> Non
     assert store.info().span_count == 2
 
 
-def test_filters(tmp_path: Path) -> None:
+@pytest.mark.parametrize("few", [2000, 0], ids=["filters-as-id-lists", "filters-trace-by-trace"])
+def test_filters(tmp_path: Path, few: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A filter matching few traces is applied as a list of ids, one matching many trace by trace (newest first);
+    # both ways give the same answer. (`_FEW` is the boundary: 0 makes every filter take the second way.)
+    monkeypatch.setattr(store_sqlite, "_FEW", few)
     provider, _ = _pipeline(tmp_path / "llmtap.db")
     _emit(provider)
     tracer = provider.get_tracer("other")
@@ -190,6 +200,8 @@ def test_filters(tmp_path: Path) -> None:
             "response model": TraceQuery(model="gpt-4o-mini-2024-07-18"),
             "provider": TraceQuery(provider="openai"),
             "errors": TraceQuery(errors=True),
+            "slow": TraceQuery(min_latency_ms=0),
+            "too slow": TraceQuery(min_latency_ms=60_000),
             "tokens": TraceQuery(min_tokens=17),
             "too many tokens": TraceQuery(min_tokens=18),
             "search": TraceQuery(search="tour eiffel"),
@@ -208,6 +220,8 @@ def test_filters(tmp_path: Path) -> None:
         "response model": [chat.trace_id],
         "provider": [chat.trace_id],
         "errors": [chat.trace_id],
+        "slow": [plain.trace_id, chat.trace_id],
+        "too slow": [],
         "tokens": [chat.trace_id],
         "too many tokens": [],
         "search": [chat.trace_id],
@@ -218,6 +232,18 @@ def test_filters(tmp_path: Path) -> None:
     }
     assert store.count_traces(TraceQuery(labels={"user_id": "u-1"})) == 1
     assert store.get_trace(chat.trace_id[:5]).trace_id == chat.trace_id
+    [call] = store.model_calls(TraceQuery(labels={"user_id": "u-1"}))
+    assert (call.trace_id, call.name, call.model, call.provider, call.input_tokens, call.output_tokens, call.error) == (
+        chat.trace_id,
+        "chat gpt-4o-mini",
+        "gpt-4o-mini",
+        "openai",
+        12,
+        5,
+        True,
+    )
+    assert call.labels == {"user_id": "u-1", "beta": "true", "tier": "3"}
+    assert list(store.model_calls(TraceQuery(labels={"user_id": "u-2"}))) == []
 
 
 def test_annotations_round_trip_and_pending_join_keys_resolve_when_the_span_arrives(tmp_path: Path) -> None:
@@ -231,8 +257,8 @@ def test_annotations_round_trip_and_pending_join_keys_resolve_when_the_span_arri
         explanation="helpful",
         annotator="web",
         annotator_kind="end_user",
-        schema_version="1",
-        target={"join": {"label": "user_id", "value": "u-1"}},
+        schema_version=1,
+        target={"kind": "span", "join": {"label": "user_id", "value": "u-1"}},
         metadata={"page": "/chat", "n": 2},
         attributes={"gen_ai.evaluation.name": "human_feedback"},
         time_ns=1_700_000_000_000_000_000,
@@ -256,7 +282,14 @@ def test_annotations_round_trip_and_pending_join_keys_resolve_when_the_span_arri
     )
     assert store.write_annotations([direct]) == 1
     assert store.pending_annotations() == []
-    resolved = StoredAnnotation(**{**waiting.__dict__, "trace_id": trace_id, "span_id": root_id})
+    resolved = StoredAnnotation(
+        **{
+            **waiting.__dict__,
+            "trace_id": trace_id,
+            "span_id": root_id,
+            "target": {**waiting.target, "trace_id": trace_id, "span_id": root_id},
+        }
+    )
     assert store.get_trace(trace_id).annotations == [direct, resolved]
     assert store.annotations() == [direct, resolved]
     assert [t.trace_id for t in store.query_traces(TraceQuery(annotations={"human_feedback": "good"}))] == [trace_id]
@@ -265,3 +298,81 @@ def test_annotations_round_trip_and_pending_join_keys_resolve_when_the_span_arri
     [annotated] = store.annotated_traces("human_feedback")
     assert annotated.annotation == resolved
     assert annotated.labels == {"user_id": "u-1", "beta": "true", "tier": "3"}
+
+
+def test_annotation_log_records_round_trip_through_the_log_exporter(tmp_path: Path) -> None:
+    """Records as `llmtap.annotate()` emits them: semconv `gen_ai.evaluation.*` plus `llmtap.annotation.*`."""
+    path = tmp_path / "llmtap.db"
+    provider, memory = _pipeline(path)
+    _emit(provider)
+    provider.shutdown()
+    root = min(memory.get_finished_spans(), key=lambda span: span.start_time)
+    logs = LoggerProvider()
+    logs.add_log_record_processor(BatchLogRecordProcessor(StoreLogExporter(path)))
+    logger = logs.get_logger("llmtap")
+    span_context = SpanContext(root.context.trace_id, root.context.span_id, is_remote=False)
+    logger.emit(
+        timestamp=1_764_201_600_000_000_000,
+        context=trace.set_span_in_context(NonRecordingSpan(span_context)),
+        severity_number=SeverityNumber.INFO,
+        event_name="gen_ai.evaluation.result",
+        attributes={
+            "gen_ai.evaluation.name": "helpfulness",
+            "gen_ai.evaluation.score.value": 0.75,
+            "gen_ai.evaluation.score.label": "mostly",
+            "gen_ai.evaluation.explanation": "answered, a bit long",
+            "llmtap.annotation.id": "ann-9",
+            "llmtap.annotation.value": "mostly",
+            "llmtap.annotation.annotator": "judge-1",
+            "llmtap.annotation.annotator_kind": "llm",
+            "llmtap.annotation.schema_version": 2,
+            "llmtap.annotation.target.kind": "span",
+            "llmtap.annotation.metadata": '{"model": "gpt-4o", "run": 3}',
+        },
+    )
+    logger.emit(event_name="app.other", attributes={"x": 1})  # not an annotation: ignored
+    logger.emit(  # a join key no stored span has: kept pending
+        timestamp=1_764_201_600_000_000_001,
+        context=trace.set_span_in_context(trace.INVALID_SPAN),
+        event_name="gen_ai.evaluation.result",
+        attributes={
+            "gen_ai.evaluation.name": "thumbs",
+            "llmtap.annotation.id": "ann-10",
+            "llmtap.annotation.value": True,
+            "gen_ai.evaluation.score.label": "true",
+            "llmtap.annotation.annotator_kind": "end_user",
+            "llmtap.annotation.target.kind": "span",
+            "llmtap.annotation.join.label": "message_id",
+            "llmtap.annotation.join.value": "m-1",
+        },
+    )
+    logs.shutdown()
+    trace_id, span_id = format(root.context.trace_id, "032x"), format(root.context.span_id, "016x")
+    store = open_store(path)
+    [stored] = store.annotations()
+    assert stored.as_dict() == {
+        "annotation_id": "ann-9",
+        "name": "helpfulness",
+        "value": "mostly",
+        "trace_id": trace_id,
+        "span_id": span_id,
+        "score": 0.75,
+        "label": "mostly",
+        "explanation": "answered, a bit long",
+        "annotator": "judge-1",
+        "annotator_kind": "llm",
+        "schema_version": 2,
+        "target": {"kind": "span", "trace_id": trace_id, "span_id": span_id},
+        "metadata": {"model": "gpt-4o", "run": 3},
+        "attributes": stored.attributes,
+        "time_ns": 1_764_201_600_000_000_000,
+        "time": "2025-11-27T00:00:00.000000Z",
+    }
+    assert stored.attributes["llmtap.annotation.annotator"] == "judge-1"
+    [pending] = store.pending_annotations()
+    assert (pending.id, pending.value, pending.trace_id, pending.target) == (
+        "ann-10",
+        True,
+        None,
+        {"kind": "span", "join": {"label": "message_id", "value": "m-1"}},
+    )

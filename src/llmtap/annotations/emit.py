@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 from typing import Any
 
@@ -48,7 +49,14 @@ def _environment_provider() -> Any:
 
 
 def logger_provider() -> Any:
-    """The logger provider annotations are emitted through (see the module docstring)."""
+    """The logger provider annotations are emitted through (see the module docstring); when spans are recorded
+    into the local store, it records the annotations there too (`llmtap.store.wiring.logs_through`)."""
+    store_wiring = sys.modules.get("llmtap.store.wiring")  # loaded when `instrument()` wired the store
+    chosen = _chosen_logger_provider()
+    return chosen if store_wiring is None else store_wiring.logs_through(chosen)
+
+
+def _chosen_logger_provider() -> Any:
     state = runtime.current()
     if state is not None and state.logger_provider is not None:
         return state.logger_provider

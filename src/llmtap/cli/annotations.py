@@ -125,7 +125,7 @@ def _from_store(path: Path, age: timedelta) -> tuple[list[tuple[str, dict[str, A
         created_at = datetime.fromtimestamp(stored.time_ns / 1e9, tz=UTC)
         if created_at <= cutoff:
             join = stored.target.get("join") if isinstance(stored.target, dict) else None
-            old.append((_line(created_at, stored.annotation_id, stored.name, stored.value, join), stored.as_dict()))
+            old.append((_line(created_at, stored.id, stored.name, stored.value, join), stored.as_dict()))
     return old, len(waiting)
 
 

@@ -101,6 +101,9 @@ def settings_section(settings: Settings, environ: Mapping[str, str]) -> dict[str
     return {"config_file": settings.source, "values": values}
 
 
+_NOWHERE = "nowhere until the application sets up a provider"
+
+
 def _signal(signal: str, environ: Mapping[str, str]) -> dict[str, Any]:
     from opentelemetry import metrics, trace
 
@@ -125,11 +128,16 @@ def _signal(signal: str, environ: Mapping[str, str]) -> dict[str, Any]:
         return {"to": [destination.describe() for destination in destinations], "problem": None}
     if signal == "logs":
         return {"to": ["not exported (no OTEL_LOGS_EXPORTER, no OTLP endpoint)"], "problem": None}
-    return {"to": ["nowhere until the application sets up a provider"], "problem": None}
+    return {"to": [_NOWHERE], "problem": None}
 
 
 def telemetry_section(settings: Settings, environ: Mapping[str, str]) -> dict[str, Any]:
     section: dict[str, Any] = {signal: _signal(signal, environ) for signal in providers.SIGNALS}
+    from llmtap.store.api import store_path
+
+    path = store_path(settings)
+    if path is not None and section["traces"]["to"] == [_NOWHERE]:  # nothing configured: the local store
+        section["traces"]["to"] = [f"the local store {path.absolute()} (`llmtap traces` lists them)"]
     otlp = [d for signal in ("traces", "metrics") for d in _destinations(signal, environ) if d.exporter == "otlp"]
     timeouts = {d.timeout_s for d in otlp}
     section["otlp_export_timeout_s"] = (
@@ -180,12 +188,19 @@ def problems_section(settings: Settings, environ: Mapping[str, str]) -> list[dic
     return problems
 
 
+def store_section(settings: Settings, environ: Mapping[str, str]) -> dict[str, Any]:
+    from llmtap.store.report import store_report
+
+    return store_report(settings, environ)
+
+
 # name -> section builder; a part of llmtap adds its section here.
 SECTIONS: dict[str, Section] = {
     "plugins": plugins_section,
     "settings": settings_section,
     "telemetry": telemetry_section,
     "content": content_section,
+    "store": store_section,
     "problems": problems_section,
 }
 

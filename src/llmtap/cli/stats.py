@@ -21,6 +21,13 @@ def _ms(value: float) -> str:
     return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
 
 
+def _usd(cost: float | None, priced: int, calls: int) -> str:
+    """The group's cost; `*` when some of its calls had no price (the sum covers the priced ones)."""
+    if cost is None:
+        return "-"
+    return f"{cost:.6f}" + ("*" if priced < calls else "")
+
+
 def _percent(value: float) -> str:
     return f"{100 * value:.0f}%"
 
@@ -31,7 +38,7 @@ def render_calls(out: Console, by: str, groups: list[CallGroup]) -> None:
     out.print(f"model calls by {by}")
     table = Table(header_style="bold", box=None, pad_edge=False)
     table.add_column(by, style="cyan")
-    for column in ("calls", "tokens in", "tokens out", "errors", "p50 ms", "p95 ms", "p99 ms"):
+    for column in ("calls", "tokens in", "tokens out", "cost $", "errors", "p50 ms", "p95 ms", "p99 ms"):
         table.add_column(column, justify="right")
     for group in groups:
         errors = f"{group.errors} ({_percent(group.errors / group.calls)})" if group.errors else "0"
@@ -40,12 +47,15 @@ def render_calls(out: Console, by: str, groups: list[CallGroup]) -> None:
             str(group.calls),
             str(group.input_tokens),
             str(group.output_tokens),
+            _usd(group.cost, group.priced_calls, group.calls),
             f"[red]{errors}[/red]" if group.errors else errors,
             _ms(group.p50_ms),
             _ms(group.p95_ms),
             _ms(group.p99_ms),
         )
     out.print(table)
+    if any(group.cost is not None and group.priced_calls < group.calls for group in groups):
+        out.print("* cost of the priced calls only: the group has calls with no known price or usage")
 
 
 def render_annotations(out: Console, name: str, by: str, kind: str, groups: list[AnnotationGroup]) -> None:

@@ -14,6 +14,7 @@ logged once per key, in every mode: `strict` raises only from the entry points t
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Mapping
@@ -23,7 +24,9 @@ from opentelemetry.metrics import Meter
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
 from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 from opentelemetry.semconv._incubating.attributes.user_attributes import USER_ID
+from opentelemetry.trace import Span
 
+from llmtap import backends
 from llmtap.config import Settings
 from llmtap.errors import LabelError
 from llmtap.labels.accounting import BAD_VALUE, MISSING_REQUIRED, UNKNOWN_KEY, LabelCounter
@@ -76,6 +79,7 @@ class LabelPolicy:
         "_lock",
         "_warned",
         "active",
+        "backend_labels",
         "counter",
         "env_attributes",
         "env_labels",
@@ -97,6 +101,7 @@ class LabelPolicy:
         self.metric_attributes = tuple(ATTRIBUTE_PREFIX + key for key, spec in self.specs.items() if spec.metric)
         self.counter = LabelCounter()
         self.settings: Settings | None = None
+        self.backend_labels = False  # `LLMTAP_BACKEND_LABELS`: labels also as backends' metadata
         self._warned: set[str] = set()
         self._lock = threading.Lock()
         self.env_labels: dict[str, LabelValue] = {}
@@ -115,6 +120,7 @@ class LabelPolicy:
         policy.env_labels = policy.check(settings.tags)
         policy.env_attributes = attributes_of(policy.env_labels)
         policy.settings = settings
+        policy.backend_labels = settings.backend_labels
         return policy
 
     def problem(self, key: str, value: Any) -> tuple[LabelValue | None, str | None]:
@@ -196,3 +202,13 @@ def activate(policy: LabelPolicy | None) -> None:
 def current_policy() -> LabelPolicy:
     """The policy in force; before llmtap is set up there is no schema and labels are kept as given."""
     return _active
+
+
+def stamp_label(span: Span, labels: Mapping[str, LabelValue]) -> None:
+    """Labels set on one span after it started (`LLMSpan.set_tag`): `llmtap.tag.<key>` and, when
+    `LLMTAP_BACKEND_LABELS` is on, the backends' metadata, merged with what the span already has."""
+    span.set_attributes(attributes_of(labels))
+    if current_policy().backend_labels:
+        metadata = (getattr(span, "attributes", None) or {}).get(backends.METADATA)
+        existing = json.loads(metadata) if isinstance(metadata, str) else None
+        span.set_attributes(backends.label_attributes(labels, existing if isinstance(existing, dict) else None))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
+from llmtap import backends
 from llmtap.labels import policy as _policy
 from llmtap.labels.baggage import incoming_labels
 from llmtap.labels.context import current_frame
@@ -29,13 +30,16 @@ class LabelSpanProcessor(SpanProcessor):
         try:
             if policy.env_attributes:
                 span.set_attributes(policy.env_attributes)
-            attributes = current_frame().attributes
-            if attributes:
-                span.set_attributes(attributes)
-            if policy.propagated:
-                incoming = incoming_labels(policy, parent_context)
-                if incoming:
-                    span.set_attributes(attributes_of(incoming))
+            frame = current_frame()
+            if frame.attributes:
+                span.set_attributes(frame.attributes)
+            incoming = incoming_labels(policy, parent_context) if policy.propagated else None
+            if incoming:
+                span.set_attributes(attributes_of(incoming))
+            if policy.backend_labels:
+                labels = {**policy.env_labels, **frame.labels, **(incoming or {})}
+                if labels:
+                    span.set_attributes(backends.label_attributes(labels))
         except Exception as exc:
             report_internal_error("stamping labels on a span", exc)
 

@@ -172,9 +172,11 @@ class StoredSpan:
 
 @dataclass(frozen=True)
 class StoredAnnotation:
-    """One annotation as stored. `value` is the annotation's value as given (str, number or bool)."""
+    """One annotation as stored: the fields of `llmtap.annotations.Annotation`, plus the trace and span it
+    landed on (None for a session, or while a join key matches no stored span) and its record's attributes.
+    `value` is as given (str, number or bool); `time_ns` is when it was made."""
 
-    annotation_id: str
+    annotation_id: str  # `Annotation.id`
     name: str
     value: Any
     trace_id: str | None = None
@@ -184,13 +186,19 @@ class StoredAnnotation:
     explanation: str | None = None
     annotator: str | None = None
     annotator_kind: str | None = None  # human | end_user | llm | code
-    schema_version: str | None = None
-    target: dict[str, Any] = field(default_factory=dict)  # as given: {"trace_id"...}, {"join": {...}}, ...
+    schema_version: int | None = None
+    target: dict[str, Any] = field(default_factory=dict)  # {"kind", "trace_id", "span_id", "session_id", "join"}
     metadata: dict[str, Any] = field(default_factory=dict)
     attributes: dict[str, Any] = field(default_factory=dict)  # every attribute of the log record
     time_ns: int = 0
 
+    @property
+    def id(self) -> str:
+        """The same as `annotation_id` (the name `llmtap.annotations.Annotation` uses)."""
+        return self.annotation_id
+
     def as_dict(self) -> dict[str, Any]:
+        """Every field, and `time` in ISO 8601 UTC (the `llmtap show --json` annotation shape)."""
         data = asdict(self)
         data["time"] = iso_time(self.time_ns)
         return data
@@ -230,6 +238,7 @@ class ModelCall:
     output_tokens: int | None
     error: bool
     labels: dict[str, str]  # the span's own labels
+    cost: float | None = None  # llmtap.usage.cost (USD), when the call was priced
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,9 @@ from opentelemetry.semconv._incubating.attributes.session_attributes import SESS
 from llmtap.annotations import attributes as names
 from llmtap.safety import logger
 from llmtap.store.api import Store, StoredAnnotation, StoreError
-from llmtap.store.sqlite import SQLiteStore, describe_error
 
 DEFAULT_MAX_PENDING = 20_000
 EVALUATION_EVENT = "gen_ai.evaluation.result"
-_ANNOTATION_PREFIX = "llmtap.annotation."
 
 Item = TypeVar("Item")
 
@@ -36,8 +34,16 @@ Item = TypeVar("Item")
 class StoreWriter(Generic[Item]):
     """Writes batches into the store at `path`, holding them (bounded) while the store is unusable."""
 
-    def __init__(self, path: str | Path, what: str, write: Callable[[Store, list[Item]], int], max_pending: int):
+    def __init__(
+        self,
+        path: str | Path,
+        what: str,
+        write: Callable[[Store, list[Item]], int],
+        max_pending: int,
+        busy_timeout_s: float | None = None,
+    ):
         self.path = str(path)
+        self._busy_timeout_s = busy_timeout_s
         self._what = what
         self._write = write
         self._max_pending = max_pending
@@ -58,7 +64,9 @@ class StoreWriter(Generic[Item]):
                 return True
             try:
                 if self._store is None:
-                    self._store = SQLiteStore(Path(self.path))
+                    from llmtap.store.sqlite import BUSY_TIMEOUT_S, SQLiteStore  # sqlite3: on the worker thread
+
+                    self._store = SQLiteStore(Path(self.path), busy_timeout_s=self._busy_timeout_s or BUSY_TIMEOUT_S)
                 self.written += self._write(self._store, batch)
             except Exception as exc:
                 self._hold(batch, exc)
@@ -70,7 +78,9 @@ class StoreWriter(Generic[Item]):
             return True
 
     def _hold(self, batch: list[Item], exc: Exception) -> None:
-        error = describe_error(exc, self.path)
+        from llmtap.store.sqlite import BUSY_TIMEOUT_S, describe_error
+
+        error = describe_error(exc, self.path, self._busy_timeout_s or BUSY_TIMEOUT_S)
         if not isinstance(exc, StoreError | OSError) and "sqlite" not in type(exc).__module__:
             error = StoreError(f"the llmtap store {self.path} cannot be written ({type(exc).__name__}: {exc})")
         overflow = len(batch) - self._max_pending
@@ -118,9 +128,11 @@ class StoreWriter(Generic[Item]):
 class StoreSpanExporter(SpanExporter):
     """A `SpanExporter` writing finished spans into the store at `path` (use it behind a BatchSpanProcessor)."""
 
-    def __init__(self, path: str | Path, *, max_pending: int = DEFAULT_MAX_PENDING) -> None:
+    def __init__(
+        self, path: str | Path, *, max_pending: int = DEFAULT_MAX_PENDING, busy_timeout_s: float | None = None
+    ) -> None:
         self.writer: StoreWriter[Any] = StoreWriter(
-            path, "spans", lambda store, batch: store.write_spans(batch), max_pending
+            path, "spans", lambda store, batch: store.write_spans(batch), max_pending, busy_timeout_s
         )
 
     @property
@@ -138,66 +150,61 @@ class StoreSpanExporter(SpanExporter):
 
 
 def annotation_from_log(log_record: Any) -> StoredAnnotation | None:
-    """The annotation an OTel log record `gen_ai.evaluation.result` carries (None for other records)."""
+    """The annotation a `gen_ai.evaluation.result` log record carries (None for any other record).
+
+    The record's attributes are those `llmtap.annotations` writes: semconv `gen_ai.evaluation.*` plus
+    `llmtap.annotation.*` (see `llmtap/annotations/attributes.py`); its trace and span ids are the target's.
+    """
     attributes = dict(log_record.attributes or {})
     if getattr(log_record, "event_name", None) != EVALUATION_EVENT and gen_ai.GEN_AI_EVALUATION_NAME not in attributes:
         return None
-    ours = {
-        key[len(_ANNOTATION_PREFIX) :]: value for key, value in attributes.items() if key.startswith(_ANNOTATION_PREFIX)
-    }
     score = attributes.get(gen_ai.GEN_AI_EVALUATION_SCORE_VALUE)
     label = attributes.get(gen_ai.GEN_AI_EVALUATION_SCORE_LABEL)
-    value = _json_or(ours.get("value"), label if label is not None else score)
-    trace_id = getattr(log_record, "trace_id", 0) or 0
-    span_id = getattr(log_record, "span_id", 0) or 0
-    annotation_id = ours.get("id") or f"{trace_id:032x}-{span_id:016x}-{log_record.timestamp or 0}"
-    return StoredAnnotation(
-        annotation_id=str(annotation_id),
-        name=str(attributes.get(gen_ai.GEN_AI_EVALUATION_NAME, "")),
-        value=value,
-        trace_id=f"{trace_id:032x}" if trace_id else None,
-        span_id=f"{span_id:016x}" if span_id else None,
-        score=float(score) if isinstance(score, int | float) and not isinstance(score, bool) else None,
-        label=str(label) if label is not None else None,
-        explanation=_str_or_none(attributes.get(gen_ai.GEN_AI_EVALUATION_EXPLANATION)),
-        annotator=_str_or_none(ours.get("annotator")),
-        annotator_kind=_str_or_none(ours.get("annotator_kind")),
-        schema_version=_str_or_none(ours.get("schema_version")),
-        target=_json_or(ours.get("target"), None) or _target(attributes, trace_id, span_id),
-        metadata=_json_or(ours.get("metadata"), {}),
-        attributes={key: list(value) if isinstance(value, tuple) else value for key, value in attributes.items()},
-        time_ns=log_record.timestamp or log_record.observed_timestamp or 0,
-    )
-
-
-def _target(attributes: dict[str, Any], trace_id: int, span_id: int) -> dict[str, Any]:
-    """The target of a record `llmtap.annotate()` wrote (`Target.as_dict()`), from its flat attributes."""
-    kind = attributes.get(names.TARGET_KIND)
-    if kind is None:
-        return {}
-    target: dict[str, Any] = {"kind": str(kind)}
-    if trace_id:
-        target["trace_id"] = f"{trace_id:032x}"
-    if span_id:
-        target["span_id"] = f"{span_id:016x}"
-    if SESSION_ID in attributes:
+    value = attributes.get(names.VALUE, label if label is not None else score)
+    trace_id = f"{log_record.trace_id:032x}" if getattr(log_record, "trace_id", 0) else None
+    span_id = f"{log_record.span_id:016x}" if getattr(log_record, "span_id", 0) else None
+    target: dict[str, Any] = {"kind": str(attributes.get(names.TARGET_KIND, "span" if span_id else "trace"))}
+    if trace_id is not None:
+        target["trace_id"] = trace_id
+    if span_id is not None:
+        target["span_id"] = span_id
+    if attributes.get(SESSION_ID) is not None:
         target["session_id"] = str(attributes[SESSION_ID])
-    if names.JOIN_LABEL in attributes and names.JOIN_VALUE in attributes:
-        target["join"] = {"label": str(attributes[names.JOIN_LABEL]), "value": str(attributes[names.JOIN_VALUE])}
-    return target
+    if attributes.get(names.JOIN_LABEL) is not None:
+        target["join"] = {"label": str(attributes[names.JOIN_LABEL]), "value": str(attributes.get(names.JOIN_VALUE))}
+    time_ns = log_record.timestamp or log_record.observed_timestamp or 0
+    schema_version = attributes.get(names.SCHEMA_VERSION)
+    return StoredAnnotation(
+        annotation_id=str(attributes.get(names.ID) or f"{trace_id}-{span_id}-{time_ns}"),
+        name=str(attributes.get(gen_ai.GEN_AI_EVALUATION_NAME, "")),
+        value=list(value) if isinstance(value, tuple) else value,
+        trace_id=trace_id,
+        span_id=span_id,
+        score=float(score) if isinstance(score, int | float) and not isinstance(score, bool) else None,
+        label=None if label is None else str(label),
+        explanation=_str_or_none(attributes.get(gen_ai.GEN_AI_EVALUATION_EXPLANATION)),
+        annotator=_str_or_none(attributes.get(names.ANNOTATOR)),
+        annotator_kind=_str_or_none(attributes.get(names.ANNOTATOR_KIND)),
+        schema_version=schema_version if isinstance(schema_version, int) else None,
+        target=target,
+        metadata=_json_object(attributes.get(names.METADATA)),
+        attributes={key: list(value) if isinstance(value, tuple) else value for key, value in attributes.items()},
+        time_ns=time_ns,
+    )
 
 
 def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _json_or(raw: Any, default: Any) -> Any:
+def _json_object(raw: Any) -> dict[str, Any]:
     if isinstance(raw, str):
         try:
-            return json.loads(raw)
+            value = json.loads(raw)
         except ValueError:
-            return raw
-    return default if raw is None else raw
+            return {"text": raw}
+        return value if isinstance(value, dict) else {"value": value}
+    return {}
 
 
 def _annotations_of(batch: Sequence[Any]) -> list[StoredAnnotation]:
@@ -212,9 +219,11 @@ def _annotations_of(batch: Sequence[Any]) -> list[StoredAnnotation]:
 class StoreLogExporter(LogRecordExporter):
     """A log exporter storing the annotation records (`gen_ai.evaluation.result`); other records are ignored."""
 
-    def __init__(self, path: str | Path, *, max_pending: int = DEFAULT_MAX_PENDING) -> None:
+    def __init__(
+        self, path: str | Path, *, max_pending: int = DEFAULT_MAX_PENDING, busy_timeout_s: float | None = None
+    ) -> None:
         self.writer: StoreWriter[StoredAnnotation] = StoreWriter(
-            path, "annotations", lambda store, batch: store.write_annotations(batch), max_pending
+            path, "annotations", lambda store, batch: store.write_annotations(batch), max_pending, busy_timeout_s
         )
 
     def export(self, batch: Sequence[Any]) -> LogRecordExportResult:

@@ -93,7 +93,7 @@ CREATE TABLE annotations (
     explanation TEXT,
     annotator TEXT,
     annotator_kind TEXT,
-    schema_version TEXT,
+    schema_version INTEGER,
     target TEXT NOT NULL,
     metadata TEXT NOT NULL,
     attributes TEXT NOT NULL,
@@ -156,7 +156,14 @@ CREATE TABLE route_deliveries (
 ) WITHOUT ROWID;
 """
 
+_V5 = """
+-- Filters that match few traces of a large store find them through these (see SQLiteStore._many).
+CREATE INDEX traces_with_errors ON traces(start_ns) WHERE error = 1;
+CREATE INDEX traces_by_duration ON traces(end_ns - start_ns);
+CREATE INDEX traces_by_tokens ON traces(input_tokens + output_tokens)
+"""
+
 # v1: spans, trace summaries, facets, full text; v2: annotations; v3: queue items and datasets;
-# v4: routing deliveries.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+# v4: routing deliveries; v5: indexes for the error, latency and token filters.
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,11 +33,12 @@ from llmtap.store.api import (
     TraceSummary,
     to_ns,
 )
-from llmtap.store.convert import SpanRow, dumps, labels_of, searchable_text
+from llmtap.store.convert import SpanRow, dumps, label_text, labels_of, searchable_text
 from llmtap.store.routing_tables import RoutingTables
 
 BUSY_TIMEOUT_S = 10.0
 _HEX = re.compile(r"[0-9a-f]{1,32}")
+_FEW = 2000  # see SQLiteStore._many
 _CHUNK = 500  # SQLite's default limit of bound parameters is 32766; keep IN lists well under it
 _TRACE_COLUMNS = (
     "t.trace_id, t.root_name, t.root_span_id, t.start_ns, t.end_ns, t.span_count, t.model_calls, "
@@ -53,7 +55,7 @@ _ANNOTATION_COLUMNS = (
 )
 
 
-def describe_error(exc: BaseException, path: str) -> StoreError:
+def describe_error(exc: BaseException, path: str, busy_timeout_s: float = BUSY_TIMEOUT_S) -> StoreError:
     """A `StoreError` saying in plain words what is wrong with the store file, whatever SQLite raised."""
     if isinstance(exc, StoreError):
         return exc
@@ -64,7 +66,7 @@ def describe_error(exc: BaseException, path: str) -> StoreError:
     elif "unable to open" in lowered or isinstance(exc, OSError):
         what = "cannot be opened or created (does its directory exist and is it writable?)"
     elif "locked" in lowered or "busy" in lowered:
-        what = f"is locked by another process (waited {BUSY_TIMEOUT_S:g} s)"
+        what = f"is locked by another process (waited {busy_timeout_s:g} s)"
     elif "full" in lowered:
         what = "cannot grow: the disk is full"
     elif "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
@@ -125,8 +127,9 @@ def _make_private(path: Path) -> None:
 class SQLiteStore(RoutingTables):
     """A store in one SQLite file. Thread-safe; several processes may write the same file at once."""
 
-    def __init__(self, path: Path, *, create: bool = True) -> None:
+    def __init__(self, path: Path, *, create: bool = True, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
         self.path = str(path)
+        self.busy_timeout_s = busy_timeout_s
         self._lock = threading.RLock()
         self._resource_ids: dict[int, int] = {}
         self._scope_ids: dict[int, int] = {}
@@ -135,20 +138,20 @@ class SQLiteStore(RoutingTables):
                 _make_private(path)
             elif not path.exists():
                 raise StoreError(f"no llmtap store at {path}; expected the path of an existing store file")
-            self._conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+            self._conn = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
-            raise describe_error(exc, self.path) from exc
+            raise describe_error(exc, self.path, self.busy_timeout_s) from exc
         try:
             self._prepare(create)
         except BaseException as exc:
             self._conn.close()
-            raise describe_error(exc, self.path) from exc
+            raise describe_error(exc, self.path, self.busy_timeout_s) from exc
 
     # -- set-up -----------------------------------------------------------------------------------
 
     def _prepare(self, create: bool) -> None:
         conn = self._conn
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
         fresh = conn.execute("PRAGMA page_count").fetchone()[0] == 0
         if fresh:
             conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # lets retention give space back
@@ -217,7 +220,7 @@ class SQLiteStore(RoutingTables):
             with self._transaction() as conn:
                 return self._insert_rows(conn, rows)
         except sqlite3.Error as exc:
-            raise describe_error(exc, self.path) from exc
+            raise describe_error(exc, self.path, self.busy_timeout_s) from exc
 
     def _resource_id(self, conn: sqlite3.Connection, resource: Any) -> int:
         key = id(resource)
@@ -384,36 +387,43 @@ class SQLiteStore(RoutingTables):
                     stored += self._insert_annotation(conn, annotation)
                 return stored
         except sqlite3.Error as exc:
-            raise describe_error(exc, self.path) from exc
+            raise describe_error(exc, self.path, self.busy_timeout_s) from exc
 
     def _insert_annotation(self, conn: sqlite3.Connection, annotation: StoredAnnotation) -> int:
+        """Store one annotation, once per id: the first stored record of an id stays (a feedback token replayed
+        elsewhere changes nothing); a record still waiting for its join key is replaced by its linked version."""
         # The same annotation may come twice: with its join key, then linked to its span by the process that
         # saw the span (`llmtap.annotations.pending`), in either order. Stored once, linked.
-        if annotation.trace_id is not None:
-            conn.execute("DELETE FROM pending_annotations WHERE annotation_id = ?", (annotation.annotation_id,))
-        elif conn.execute("SELECT 1 FROM annotations WHERE annotation_id = ?", (annotation.annotation_id,)).fetchone():
+        if (
+            annotation.trace_id is None
+            and conn.execute("SELECT 1 FROM annotations WHERE annotation_id = ?", (annotation.id,)).fetchone()
+        ):
             return 0
         if annotation.trace_id is None:
             join = annotation.target.get("join") if isinstance(annotation.target, dict) else None
             if isinstance(join, dict) and "label" in join and "value" in join:
                 found = self._join_target(conn, str(join["label"]), str(join["value"]))
                 if found is None:
-                    conn.execute(
-                        "INSERT OR IGNORE INTO pending_annotations VALUES (?, ?, ?, ?, ?)",
-                        (
-                            annotation.annotation_id,
-                            str(join["label"]),
-                            str(join["value"]),
-                            dumps(_annotation_record(annotation)),
-                            annotation.time_ns,
-                        ),
-                    )
+                    if not conn.execute(
+                        "SELECT 1 FROM annotations WHERE annotation_id = ?", (annotation.id,)
+                    ).fetchone():
+                        conn.execute(
+                            "INSERT OR REPLACE INTO pending_annotations VALUES (?, ?, ?, ?, ?)",
+                            (
+                                annotation.id,
+                                str(join["label"]),
+                                str(join["value"]),
+                                dumps(_annotation_record(annotation)),
+                                annotation.time_ns,
+                            ),
+                        )
                     return 0
                 annotation = _with_target(annotation, *found)
-        cursor = conn.execute(
+        conn.execute("DELETE FROM pending_annotations WHERE annotation_id = ?", (annotation.id,))
+        return conn.execute(
             "INSERT OR IGNORE INTO annotations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                annotation.annotation_id,
+                annotation.id,
                 annotation.trace_id,
                 annotation.span_id,
                 annotation.name,
@@ -430,8 +440,7 @@ class SQLiteStore(RoutingTables):
                 dumps(annotation.attributes),
                 annotation.time_ns,
             ),
-        )
-        return cursor.rowcount
+        ).rowcount
 
     def _join_target(self, conn: sqlite3.Connection, label: str, value: str) -> tuple[str, str] | None:
         """The trace and the outermost span carrying label `label` = `value`, if one is stored."""
@@ -444,7 +453,8 @@ class SQLiteStore(RoutingTables):
         for span_id, attributes in conn.execute(
             "SELECT span_id, attributes FROM spans WHERE trace_id = ? ORDER BY start_ns", (trace[0],)
         ):
-            if labels_of({attribute: json.loads(attributes).get(attribute, ...)}).get(label) == value:
+            values = json.loads(attributes)
+            if attribute in values and label_text(values[attribute]) == value:
                 return trace[0], span_id
         return None
 
@@ -460,9 +470,8 @@ class SQLiteStore(RoutingTables):
             found = self._join_target(conn, label, value)
             if found is None:
                 continue
-            for annotation_id, record in pending:
+            for _, record in pending:
                 self._insert_annotation(conn, _with_target(_annotation_from_record(json.loads(record)), *found))
-                conn.execute("DELETE FROM pending_annotations WHERE annotation_id = ?", (annotation_id,))
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -475,16 +484,28 @@ class SQLiteStore(RoutingTables):
         if query.provider:
             facets.append(("provider", query.provider))
         for facet, value in facets:
-            conditions.append("t.trace_id IN (SELECT trace_id FROM trace_facets WHERE facet = ? AND value = ?)")
+            if self._many("SELECT 1 FROM trace_facets WHERE facet = ? AND value = ?", (facet, value)):
+                conditions.append(
+                    "EXISTS (SELECT 1 FROM trace_facets f "
+                    "WHERE f.facet = ? AND f.value = ? AND f.trace_id = t.trace_id)"
+                )
+            else:
+                conditions.append("t.trace_id IN (SELECT trace_id FROM trace_facets WHERE facet = ? AND value = ?)")
             params += [facet, value]
+        ranges = []  # (condition on a trace row, its parameters); each has an index for when it matches few
         if query.errors:
-            conditions.append("t.error = 1")
+            ranges.append(("{t}error = 1", []))
         if query.min_latency_ms is not None:
-            conditions.append("t.end_ns - t.start_ns >= ?")
-            params.append(int(query.min_latency_ms * 1e6))
+            ranges.append(("{t}end_ns - {t}start_ns >= ?", [int(query.min_latency_ms * 1e6)]))
         if query.min_tokens is not None:
-            conditions.append("t.input_tokens + t.output_tokens >= ?")
-            params.append(int(query.min_tokens))
+            ranges.append(("{t}input_tokens + {t}output_tokens >= ?", [int(query.min_tokens)]))
+        for condition, values in ranges:
+            inner = condition.format(t="")
+            if self._many(f"SELECT 1 FROM traces WHERE {inner}", values):
+                conditions.append(condition.format(t="t."))
+            else:
+                conditions.append(f"t.trace_id IN (SELECT trace_id FROM traces WHERE {inner})")
+            params += values
         if query.since is not None:
             conditions.append("t.start_ns >= ?")
             params.append(to_ns(query.since))
@@ -492,11 +513,18 @@ class SQLiteStore(RoutingTables):
             conditions.append("t.start_ns < ?")
             params.append(to_ns(query.until))
         if query.search is not None:
-            conditions.append(
-                "t.trace_id IN (SELECT s.trace_id FROM spans s WHERE s.rowid IN "
-                "(SELECT rowid FROM span_text WHERE span_text MATCH ?))"
-            )
-            params.append(fts_query(query.search))
+            match = fts_query(query.search)
+            if self._many("SELECT rowid FROM span_text WHERE span_text MATCH ?", (match,)):
+                conditions.append(
+                    "EXISTS (SELECT 1 FROM spans s JOIN span_text x ON x.rowid = s.rowid "
+                    "WHERE s.trace_id = t.trace_id AND span_text MATCH ?)"
+                )
+            else:
+                conditions.append(
+                    "t.trace_id IN (SELECT s.trace_id FROM spans s WHERE s.rowid IN "
+                    "(SELECT rowid FROM span_text WHERE span_text MATCH ?))"
+                )
+            params.append(match)
         for name, value in query.annotations.items():
             values = _filter_values(str(value))
             marks = ",".join("?" * len(values))
@@ -506,12 +534,18 @@ class SQLiteStore(RoutingTables):
             params += [name, *values]
         return (" WHERE " + " AND ".join(conditions)) if conditions else "", params
 
+    def _many(self, sql: str, params: Sequence[Any]) -> bool:
+        """Whether `sql` matches more than `_FEW` rows. A filter matching few rows is applied as a list of trace
+        ids (found through its index); one matching many is checked trace by trace, newest first, which stops as
+        soon as a page is full: both stay fast on a large store."""
+        return len(self._read(f"SELECT 1 FROM ({sql} LIMIT {_FEW + 1})", params)) > _FEW
+
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
             with self._lock:
                 return self._conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise describe_error(exc, self.path) from exc
+            raise describe_error(exc, self.path, self.busy_timeout_s) from exc
 
     def query_traces(self, query: TraceQuery | None = None) -> list[TraceSummary]:
         query = _checked(query or TraceQuery())
@@ -563,6 +597,8 @@ class SQLiteStore(RoutingTables):
         if where:
             sql += f" AND s.trace_id IN (SELECT t.trace_id FROM traces t{where})"
         for row in self._read(sql + " ORDER BY s.start_ns", params):
+            attributes = json.loads(row[10])
+            cost = attributes.get("llmtap.usage.cost")
             yield ModelCall(
                 trace_id=row[0],
                 span_id=row[1],
@@ -574,7 +610,8 @@ class SQLiteStore(RoutingTables):
                 input_tokens=row[7],
                 output_tokens=row[8],
                 error=bool(row[9]),
-                labels=labels_of(json.loads(row[10])),
+                labels=labels_of(attributes),
+                cost=float(cost) if isinstance(cost, int | float) and not isinstance(cost, bool) else None,
             )
 
     def annotated_traces(self, name: str, query: TraceQuery | None = None) -> Iterator[AnnotatedTrace]:
@@ -630,10 +667,10 @@ class SQLiteStore(RoutingTables):
                 spans += counts[0]
                 annotations += counts[1]
             with self._lock:
-                self._conn.execute("PRAGMA incremental_vacuum")
+                self._conn.executescript("PRAGMA incremental_vacuum;")  # runs it to the end (execute: one page)
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error as exc:
-            raise describe_error(exc, self.path) from exc
+            raise describe_error(exc, self.path, self.busy_timeout_s) from exc
         return PurgeResult(traces=traces, spans=spans, annotations=annotations)
 
     def _delete_traces(self, conn: sqlite3.Connection, trace_ids: list[str]) -> tuple[int, int]:
@@ -651,6 +688,7 @@ class SQLiteStore(RoutingTables):
         annotations = conn.execute(f"DELETE FROM annotations WHERE trace_id IN ({marks})", trace_ids).rowcount
         conn.execute(f"DELETE FROM trace_facets WHERE trace_id IN ({marks})", trace_ids)
         conn.execute(f"DELETE FROM queue_items WHERE trace_id IN ({marks})", trace_ids)
+        conn.execute(f"DELETE FROM route_deliveries WHERE trace_id IN ({marks})", trace_ids)
         conn.execute(f"DELETE FROM traces WHERE trace_id IN ({marks})", trace_ids)
         return spans, annotations
 
@@ -767,6 +805,6 @@ def _annotation_from_record(record: dict[str, Any]) -> StoredAnnotation:
 
 
 def _with_target(annotation: StoredAnnotation, trace_id: str, span_id: str) -> StoredAnnotation:
-    from dataclasses import replace
-
-    return replace(annotation, trace_id=trace_id, span_id=span_id)
+    """The annotation landed on a span: its target says which (as `Target.resolved` does)."""
+    target = {**annotation.target, "trace_id": trace_id, "span_id": span_id}
+    return replace(annotation, trace_id=trace_id, span_id=span_id, target=target)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 
-from llmtap import layers
+from llmtap import credentials, layers
 from llmtap.safety import report_internal_error
 
 if TYPE_CHECKING:
@@ -169,11 +169,20 @@ def _llm_run(handler: LlmtapCallbackHandler, args: Any, kwargs: Any) -> Run | No
     return runs[0] if runs else None
 
 
+def _learn_credentials(model: Any) -> None:
+    """The model's API key (a `SecretStr` field), whatever its shape, is never exported by any layer."""
+    try:
+        credentials.learn_secret_fields(model)
+    except Exception as exc:
+        report_internal_error("reading a LangChain model's credentials", exc)
+
+
 def _sync_wrapper(find: FindRun, handler: LlmtapCallbackHandler) -> Any:
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: Any, kwargs: Any) -> Any:
         run = find(handler, args, kwargs)
         if run is None:
             return wrapped(*args, **kwargs)
+        _learn_credentials(instance)
         tokens = enter(run)
         try:
             return wrapped(*args, **kwargs)
@@ -188,6 +197,7 @@ def _async_wrapper(find: FindRun, handler: LlmtapCallbackHandler) -> Any:
         run = find(handler, args, kwargs)
         if run is None:
             return await wrapped(*args, **kwargs)
+        _learn_credentials(instance)
         tokens = enter(run)
         try:
             return await wrapped(*args, **kwargs)

@@ -23,10 +23,11 @@ from opentelemetry import trace
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
 
 from llmtap import operations, runtime
-from llmtap.content import dumps
+from llmtap.content import json_text
 from llmtap.invocation import Invocation
 from llmtap.layers import ModelLayer
 from llmtap.record import ABANDONED, CANCELLED, COMPLETED, ERROR, LLMCall, is_cancellation, stream_outcome
+from llmtap.redaction import REDACTED, credential_name, scrub
 from llmtap.runtime import Runtime
 from llmtap.safety import report_internal_error
 from llmtap_langchain import documents, messages, models
@@ -41,9 +42,12 @@ UNFINISHED_ATTRIBUTE = "llmtap.langchain.unfinished"
 
 
 def _scalar(value: Any) -> Any:
-    if isinstance(value, str | bool | int | float):
+    """A metadata value as an attribute: never a credential (`llmtap.redaction`), never unbounded nesting."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, bool | int | float):
         return value
-    return dumps(value)
+    return scrub(json_text(value))
 
 
 # The tags LangChain and LangGraph add to child runs themselves: a sequence's step, a parallel map's key,
@@ -64,7 +68,7 @@ def _labels(tags: list[str] | None, metadata: dict[str, Any] | None) -> dict[str
     for key, value in (metadata or {}).items():
         if key.startswith(("ls_", "lc_", "langgraph_", "checkpoint_")) or value is None:
             continue
-        attributes[METADATA_PREFIX + key] = _scalar(value)
+        attributes[METADATA_PREFIX + key] = REDACTED if credential_name(key) else _scalar(value)
     return attributes
 
 
