@@ -76,9 +76,12 @@ def test_report_says_where_telemetry_goes(tmp_path: Path) -> None:
     assert telemetry["otlp_export_timeout_s"] == 2.0
     assert telemetry["launcher"].startswith("opentelemetry-distro is installed")
 
-    nothing = report(environ={}, cwd=tmp_path)
-    assert nothing["telemetry"]["traces"]["to"] == ["nowhere until the application sets up a provider"]
+    nothing = report(environ={}, cwd=tmp_path)  # nothing configured: the local store records the traces
+    (traces,) = nothing["telemetry"]["traces"]["to"]
+    assert traces.startswith("the local store /") and traces.endswith("/.llmtap/llmtap.db (`llmtap traces` lists them)")
     assert nothing["telemetry"]["logs"]["to"] == ["not exported (no OTEL_LOGS_EXPORTER, no OTLP endpoint)"]
+    no_store = report(environ={"LLMTAP_STORE": "off"}, cwd=tmp_path)
+    assert no_store["telemetry"]["traces"]["to"] == ["nowhere until the application sets up a provider"]
 
     broken = report(environ={"OTEL_METRICS_EXPORTER": "prometheus"}, cwd=tmp_path)
     assert broken["problems"] == [

@@ -84,6 +84,7 @@ llmtap.instrument()
 
 def test_instrument_says_where_telemetry_goes_once() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LLMTAP_"))}
+    env["LLMTAP_STORE"] = "off"  # with the store on, the store's one line says where traces go (tests/store)
     result = subprocess.run([sys.executable, "-c", TELLS], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
