@@ -11,7 +11,7 @@ it patches. `llmtap.instrument()` patches them when they are imported.
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from llmtap.errors import AnnotationError, ConfigError, LabelError, LlmtapError
+from llmtap.errors import AnnotationError, ConfigError, LabelError, LlmtapError, UsageError
 from llmtap.version import __version__
 
 if TYPE_CHECKING:
@@ -64,6 +64,7 @@ __all__ = [
     "LabelError",
     "LlmtapError",
     "SpanRef",
+    "UsageError",
     "__version__",
     "agent",
     "annotate",

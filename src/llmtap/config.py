@@ -3,13 +3,20 @@
 Precedence, highest first: explicit arguments to `llmtap.instrument()`, environment variables, the
 config file (the file named by `LLMTAP_CONFIG` if set, else `[tool.llmtap]` of the nearest
 pyproject.toml from the working directory upwards), built-in defaults.
+
+Errors: a bad value given in code (`instrument(config=...)`) raises `ConfigError`. A bad value from the
+environment or a config file never stops the application: it is recorded in `Settings.errors` (logged once
+at ERROR by `llmtap.problems`) and llmtap falls back to the safe choice: content capture off when the
+capture setting is bad, llmtap off for anything else. Unknown `LLMTAP_*` variables and file keys are
+recorded in `Settings.warnings`, naming the closest known one.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -48,6 +55,13 @@ _ENV_NAMES = {
 # Tables later features read; accepted here so one loader knows the whole file.
 _TABLES = ("labels", "annotations", "routes", "queues", "exporters", "prices")
 _KNOWN_KEYS = frozenset(_ENV_NAMES) | frozenset(_TABLES)
+# Every `LLMTAP_*` variable llmtap reads. A variable read elsewhere must be listed here (or in `_ENV_NAMES`),
+# else a user setting it is told it is misspelled.
+OTHER_VARIABLES = frozenset({"LLMTAP_CONFIG", "LLMTAP_FEEDBACK_SECRET", "LLMTAP_BACKEND_LABELS"})
+
+DEFAULT = "default"
+ENVIRONMENT = "environment"
+CODE = "code"
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,15 @@ class Settings:
     disabled_instrumentations: frozenset[str] = frozenset()
     tables: Mapping[str, Any] = field(default_factory=dict)
     source: str = "defaults"
+    # Where each setting's value came from: "default", "environment", "code", or the config file's name.
+    origins: Mapping[str, str] = field(default_factory=dict)
+    # Bad environment / file values (each already applied as its safe fallback) and likely misspellings.
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    from_code: bool = False  # the settings file was given in code (`instrument(config=...)`)
+
+    def origin(self, key: str) -> str:
+        return self.origins.get(key, DEFAULT)
 
 
 def parse_bool(raw: Any, name: str) -> bool:
@@ -189,42 +212,113 @@ def read_config_file(environ: Mapping[str, str], cwd: Path) -> tuple[dict[str, A
     return dict(table), f"{pyproject} [tool.llmtap]"
 
 
-def _apply_file(values: dict[str, Any], table: Mapping[str, Any], source: str) -> dict[str, Any]:
+class _Collector:
+    """Collects the problems of environment / file values: each becomes an error and its safe fallback."""
+
+    def __init__(self, values: dict[str, Any], origins: dict[str, str], *, strict: bool) -> None:
+        self.values, self.origins, self.strict = values, origins, strict
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+
+    def fail(self, exc: ConfigError, *, key: str | None = None) -> None:
+        if self.strict:
+            raise exc
+        if key == "capture_content":
+            self.errors.append(f"{exc}; content capture is off")
+            self.values["capture_content"] = False
+            self.origins["capture_content"] = "fallback"
+        else:
+            self.errors.append(f"{exc}; llmtap is off")
+            self.values["enabled"] = False
+            self.origins["enabled"] = "fallback"
+
+    def parse(self, key: str, raw: Any, name: str, origin: str) -> None:
+        try:
+            value = _PARSERS[key](raw, name)
+        except ConfigError as exc:
+            self.fail(exc, key=key)
+            return
+        if self.origins.get(key) != "fallback":  # a bad value elsewhere already chose the safe value
+            self.values[key] = value
+            self.origins[key] = origin
+
+
+def closest(name: str, known: Iterable[str], prefix: str = "") -> str | None:
+    """The known name `name` most likely misspells, if any is close (compared after a shared `prefix`)."""
+    by_rest = {candidate.removeprefix(prefix): candidate for candidate in known}
+    matches = difflib.get_close_matches(name.removeprefix(prefix), sorted(by_rest), n=1, cutoff=0.6)
+    return by_rest[matches[0]] if matches else None
+
+
+def did_you_mean(name: str, known: Iterable[str], prefix: str = "") -> str:
+    guess = closest(name, known, prefix)
+    return f"; did you mean {guess}?" if guess else ""
+
+
+def _apply_file(collector: _Collector, table: Mapping[str, Any], source: str, origin: str) -> None:
     tables: dict[str, Any] = {}
     for key, raw in table.items():
         if key not in _KNOWN_KEYS:
-            raise ConfigError(f"{source}: unknown setting {key!r}; expected one of {', '.join(sorted(_KNOWN_KEYS))}")
+            collector.fail(
+                ConfigError(
+                    f"{source}: unknown setting {key!r}{did_you_mean(key, _KNOWN_KEYS)}; "
+                    f"expected one of {', '.join(sorted(_KNOWN_KEYS))}"
+                )
+            )
+            continue
         if key == "redact":  # a table of its own settings: `sets` and `patterns`
-            values.update(redaction.parse_table(raw, source))
+            try:
+                collector.values.update(redaction.parse_table(raw, source))
+                collector.origins[key] = origin
+            except ConfigError as exc:
+                collector.fail(exc)
         elif key in _TABLES:
             if not isinstance(raw, Mapping | list):
-                raise ConfigError(f"{source}: {key}={raw!r}: expected a table")
+                collector.fail(ConfigError(f"{source}: {key}={raw!r}: expected a table"))
+                continue
             tables[key] = raw
+            collector.origins[key] = origin
         else:
-            values[key] = _PARSERS[key](raw, f"{source}: {key}")
-    values["tables"] = tables
-    return values
+            collector.parse(key, raw, f"{source}: {key}", origin)
+    collector.values["tables"] = tables
 
 
-def _content_from_env(environ: Mapping[str, str]) -> bool | None:
+def _content_from_env(environ: Mapping[str, str], collector: _Collector) -> bool | None:
     """Content is off if either variable turns it off; on if one is set and none turns it off."""
     ours = environ.get("LLMTAP_CAPTURE_CONTENT")
     otel = environ.get("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT")
     decisions = []
-    if ours is not None and ours.strip():
-        decisions.append(parse_bool(ours, "LLMTAP_CAPTURE_CONTENT"))
-    if otel is not None and otel.strip():
-        text = otel.strip().lower()
-        if text in _OTEL_CONTENT_OFF:
-            decisions.append(False)
-        elif text in _OTEL_CONTENT_ON:
-            decisions.append(True)
-        else:
-            raise ConfigError(
-                f"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT={otel!r}: expected true/false or one of "
-                "NO_CONTENT, SPAN_ONLY, EVENT_ONLY, SPAN_AND_EVENT"
-            )
+    try:
+        if ours is not None and ours.strip():
+            decisions.append(parse_bool(ours, "LLMTAP_CAPTURE_CONTENT"))
+        if otel is not None and otel.strip():
+            text = otel.strip().lower()
+            if text in _OTEL_CONTENT_OFF:
+                decisions.append(False)
+            elif text in _OTEL_CONTENT_ON:
+                decisions.append(True)
+            else:
+                raise ConfigError(
+                    f"OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT={otel!r}: expected true/false or one of "
+                    "NO_CONTENT, SPAN_ONLY, EVENT_ONLY, SPAN_AND_EVENT"
+                )
+    except ConfigError as exc:
+        collector.fail(exc, key="capture_content")
+        return None
     return all(decisions) if decisions else None
+
+
+def known_variables() -> frozenset[str]:
+    return frozenset(_ENV_NAMES.values()) | OTHER_VARIABLES
+
+
+def _misspelled_variables(environ: Mapping[str, str]) -> list[str]:
+    known = known_variables()
+    return [
+        f"{name} is not an llmtap setting and is ignored{did_you_mean(name, known, 'LLMTAP_')}"
+        for name in sorted(environ)
+        if name.startswith("LLMTAP_") and name not in known
+    ]
 
 
 def load_settings(
@@ -233,38 +327,71 @@ def load_settings(
     cwd: str | os.PathLike[str] | None = None,
     config: Mapping[str, Any] | str | os.PathLike[str] | None = None,
     capture_content: bool | None = None,
+    strict: bool = False,
     redact: Callable[[str], str] | None = None,
 ) -> Settings:
-    """Resolve the settings. `config` (a mapping of file keys, or a TOML path) replaces the config file."""
+    """Resolve the settings. `config` (a mapping of file keys, or a TOML path) replaces the config file.
+
+    `strict=True` (for commands that check the configuration) raises `ConfigError` for any bad value.
+
+    Bad values in `config` or `capture_content` (given in code) raise `ConfigError`; bad values from the
+    environment or the config file are recorded in `Settings.errors` with their safe fallback applied.
+    """
     env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    from_code = config is not None
+    collector = _Collector(values, origins, strict=from_code or strict)
     if config is None:
-        table, source = read_config_file(env, Path(cwd) if cwd is not None else Path.cwd())
+        try:
+            table, source = read_config_file(env, Path(cwd) if cwd is not None else Path.cwd())
+        except ConfigError as exc:
+            collector.fail(exc)
+            table, source = {}, "defaults"
+        origin = source
     elif isinstance(config, Mapping):
-        table, source = dict(config), "instrument(config=...)"
+        table, source, origin = dict(config), "instrument(config=...)", CODE
     else:
-        table, source = _read_toml(Path(config), "instrument(config=...)"), str(config)
+        table, source, origin = _read_toml(Path(config), "instrument(config=...)"), str(config), CODE
+    values["source"] = source
+    _apply_file(collector, table, source, origin)
 
-    values: dict[str, Any] = {"source": source}
-    _apply_file(values, table, source)
-
+    collector.strict = strict  # from here on: the environment
     for key, env_name in _ENV_NAMES.items():
         raw = env.get(env_name)
         if key == "capture_content" or raw is None or not raw.strip():
             continue
-        values[key] = _PARSERS[key](raw, env_name)
-    env_content = _content_from_env(env)
-    if env_content is not None:
+        collector.parse(key, raw, env_name, ENVIRONMENT)
+    env_content = _content_from_env(env, collector)
+    if env_content is not None and origins.get("capture_content") != "fallback":
         values["capture_content"] = env_content
+        origins["capture_content"] = ENVIRONMENT
     if "OTEL_SDK_DISABLED" in env and env["OTEL_SDK_DISABLED"].strip():
-        if parse_bool(env["OTEL_SDK_DISABLED"], "OTEL_SDK_DISABLED"):
-            values["enabled"] = False
+        try:
+            if parse_bool(env["OTEL_SDK_DISABLED"], "OTEL_SDK_DISABLED"):
+                values["enabled"] = False
+                origins["enabled"] = ENVIRONMENT
+        except ConfigError as exc:
+            collector.fail(exc)
     disabled = env.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "")
     values["disabled_instrumentations"] = frozenset(name.strip() for name in disabled.split(",") if name.strip())
+    if values["disabled_instrumentations"]:
+        origins["disabled_instrumentations"] = ENVIRONMENT
+    collector.warnings.extend(_misspelled_variables(env))
 
     if capture_content is not None:
         if not isinstance(capture_content, bool):
             raise ConfigError(f"capture_content={capture_content!r}: expected True, False or None")
         values["capture_content"] = capture_content
+        origins["capture_content"] = CODE
     if redact is not None:
         values["redact_hook"] = redaction.check_hook(redact)
-    return replace(Settings(), **values)
+        origins["redact"] = CODE
+    return replace(
+        Settings(),
+        **values,
+        origins=origins,
+        errors=tuple(collector.errors),
+        warnings=tuple(collector.warnings),
+        from_code=from_code,
+    )

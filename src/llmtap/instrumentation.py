@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -12,8 +13,10 @@ from opentelemetry.metrics import MeterProvider
 from opentelemetry.trace import TracerProvider
 
 from llmtap import runtime
-from llmtap.config import load_settings
-from llmtap.errors import ConfigError
+from llmtap.config import did_you_mean, load_settings
+from llmtap.errors import ConfigError, LabelError, LlmtapError
+from llmtap.labels.policy import LabelPolicy
+from llmtap.problems import check_settings, report_once, turned_off
 from llmtap.safety import report_internal_error
 
 if TYPE_CHECKING:  # the plugin base class (and the OTel instrumentation package) come with the plugins
@@ -36,16 +39,46 @@ def available_plugins() -> dict[str, Any]:
 def _check_providers(providers: Iterable[str] | None, available: Mapping[str, Any]) -> set[str] | None:
     if providers is None:
         return None
-    if isinstance(providers, str):
-        raise ConfigError(f"providers={providers!r}: expected a list of provider names, e.g. [{providers!r}]")
+    if isinstance(providers, str) or not isinstance(providers, Iterable):
+        raise ConfigError(f"providers={providers!r}: expected a list of provider names, e.g. ['openai']")
     names = set(providers)
     unknown = sorted(name for name in names if name not in available)
     if unknown:
+        hint = did_you_mean(unknown[0], available) if len(unknown) == 1 else ""
         raise ConfigError(
-            f"providers={sorted(names)!r}: {', '.join(map(repr, unknown))} is not an installed llmtap plugin; "
-            f"installed: {', '.join(sorted(available)) or 'none'}"
+            f"providers={sorted(names)!r}: {', '.join(map(repr, unknown))} is not an installed llmtap plugin"
+            f"{hint}; installed: {', '.join(sorted(available)) or 'none'}"
         )
     return names
+
+
+def _check_provider_arguments(tracer_provider: Any, meter_provider: Any) -> None:
+    if tracer_provider is not None and not isinstance(tracer_provider, TracerProvider):
+        raise ConfigError(
+            f"tracer_provider={tracer_provider!r}: expected an opentelemetry TracerProvider or None "
+            "(exporters are chosen with OTEL_TRACES_EXPORTER, e.g. OTEL_TRACES_EXPORTER=console)"
+        )
+    if meter_provider is not None and not isinstance(meter_provider, MeterProvider):
+        raise ConfigError(
+            f"meter_provider={meter_provider!r}: expected an opentelemetry MeterProvider or None "
+            "(exporters are chosen with OTEL_METRICS_EXPORTER)"
+        )
+
+
+def _warn_missing_libraries(wanted: set[str] | None, available: Mapping[str, Any]) -> None:
+    """`providers=[...]` naming a plugin whose library is not installed: nothing to instrument, say so."""
+    for name in sorted(wanted or ()):
+        try:
+            plugin_class = available[name].load()
+            missing = not plugin_class.library_available()
+        except Exception:
+            continue  # a broken plugin is reported when it is loaded below
+        if missing:
+            report_once(
+                logging.WARNING,
+                f"providers=[{name!r}]: the {plugin_class.library} library is not installed, "
+                f"so there is nothing to instrument for {name}",
+            )
 
 
 def instrument(
@@ -66,7 +99,8 @@ def instrument(
     `redact`: a callable applied to every string of captured content after llmtap's own redaction
     (`llmtap.redaction`); it returns the text to export.
     """
-    if providers is not None and not isinstance(providers, str):
+    _check_provider_arguments(tracer_provider, meter_provider)
+    if providers is not None and not isinstance(providers, str) and isinstance(providers, Iterable):
         providers = tuple(providers)  # kept for later calls: an iterator would be used up
     passed = {
         "providers": providers,
@@ -87,18 +121,36 @@ def instrument(
     with _lock:
         _given.clear()
         _given.update(given)
+    check_settings(settings)
+    _warn_missing_libraries(wanted, available)
     if not settings.enabled or "*" in settings.disabled_instrumentations:  # `*`: every instrumentation off
         return
     tracer_provider = given.get("tracer_provider")
     meter_provider = given.get("meter_provider")
     logger_provider = given.get("logger_provider")
     with _lock:
-        runtime.configure(
-            settings,
-            tracer_provider=tracer_provider,
-            meter_provider=meter_provider,
-            logger_provider=logger_provider,
-        )
+        try:
+            labels = LabelPolicy.from_settings(settings)
+            runtime.check_tables(settings)
+        except LlmtapError as exc:
+            # Label and annotation schemas and prices (and process labels in strict mode) given in code raise
+            # at the call; from the environment or a file they are logged and llmtap stays off.
+            from_code = settings.from_code and (isinstance(exc, ConfigError) or "LLMTAP_TAGS" not in os.environ)
+            if from_code and isinstance(exc, ConfigError | LabelError):
+                raise
+            turned_off(exc)
+            return
+        try:
+            runtime.configure(
+                settings,
+                tracer_provider=tracer_provider,
+                meter_provider=meter_provider,
+                logger_provider=logger_provider,
+                labels=labels,
+            )
+        except LlmtapError as exc:  # the exporter settings (`OTEL_*` environment)
+            turned_off(exc)
+            return
         for name, entry in sorted(available.items()):
             if wanted is not None and name not in wanted:
                 continue

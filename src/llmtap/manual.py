@@ -26,6 +26,7 @@ from opentelemetry import trace
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
 
 from llmtap import layers, parts, runtime
+from llmtap.errors import UsageError
 from llmtap.invocation import Invocation
 from llmtap.labels import policy as _policy
 from llmtap.labels.context import pop, push
@@ -141,13 +142,15 @@ class LLMSpan:
             report_internal_error("recording a manual response", exc)
 
     def set_usage(self, *, input_tokens: int | None = None, output_tokens: int | None = None) -> None:
+        checked = {"input_tokens": _token_count("input_tokens", input_tokens)}
+        checked["output_tokens"] = _token_count("output_tokens", output_tokens)
         if self._invocation is None:
             return
         usage = self._invocation.call.usage
-        if input_tokens is not None:
-            usage.input_tokens = input_tokens
-        if output_tokens is not None:
-            usage.output_tokens = output_tokens
+        if checked["input_tokens"] is not None:
+            usage.input_tokens = checked["input_tokens"]
+        if checked["output_tokens"] is not None:
+            usage.output_tokens = checked["output_tokens"]
 
     def set_tag(self, key: str, value: Any) -> None:
         """A label on this span only, checked like every label (`llmtap.tag.<key>`).
@@ -197,6 +200,20 @@ def _declares_annotation(key: str) -> bool:
     state = runtime.current()
     declared = state.settings.tables.get("annotations") if state is not None else None
     return bool(declared) and key in declared
+
+
+def _token_count(name: str, value: Any) -> int | None:
+    """A token count given in code: a whole number >= 0 (an integral float or digit string is converted)."""
+    if value is None:
+        return None
+    count = value
+    if isinstance(value, str) and value.strip().isdigit():
+        count = int(value.strip())
+    elif isinstance(value, float) and value.is_integer():
+        count = int(value)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise UsageError(f"set_usage({name}={value!r}): expected a whole number of tokens >= 0")
+    return count
 
 
 class LLMTracer:

@@ -15,7 +15,8 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type:
 
 from llmtap import runtime
 from llmtap.errors import LlmtapError
-from llmtap.safety import logger, report_internal_error
+from llmtap.problems import check_settings, turned_off
+from llmtap.safety import report_internal_error
 
 _INHERITED = object()  # the wrapped attribute was not in the owner's own namespace: restore by deleting
 
@@ -41,6 +42,7 @@ class LlmtapInstrumentor(BaseInstrumentor):
     def _instrument(self, **kwargs: Any) -> None:
         try:
             settings = runtime.current_settings()
+            check_settings(settings)  # under the launcher nobody else tells (`instrument()` told already)
             if not settings.enabled:  # before anything is set up: the kill switch leaves no trace
                 return
             runtime.ensure(
@@ -49,9 +51,9 @@ class LlmtapInstrumentor(BaseInstrumentor):
                 logger_provider=kwargs.get("logger_provider"),
             )
         except LlmtapError as exc:
-            # Under the `opentelemetry-instrument` launcher an exception here would stop every other
-            # instrumentor too; `llmtap.instrument()` raises the same error itself before getting here.
-            logger.error("llmtap: %s; llmtap instrumentation of %s is off", exc, self.library)
+            # A bad setting from the environment or a file: told once, the same way `instrument()` tells it;
+            # under the launcher an exception here would stop every other instrumentor too.
+            turned_off(exc)
             return
         self._wrapped: list[tuple[Any, str, Any]] = []
         self._active = True

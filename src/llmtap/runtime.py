@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from llmtap.cost.pricer import Pricer
 from llmtap.emitter import Emitter
 from llmtap.labels import policy as label_policy
 from llmtap.metrics import GenAIMetrics
+from llmtap.problems import report_once
 from llmtap.safety import report_internal_error
 from llmtap.version import __version__
 
@@ -53,6 +55,7 @@ def configure(
     tracer_provider: TracerProvider | None = None,
     meter_provider: MeterProvider | None = None,
     logger_provider: Any = None,
+    labels: label_policy.LabelPolicy | None = None,
 ) -> Runtime:
     """(Re)build the runtime. Sets up a pipeline from `OTEL_*` when the app supplied none."""
     global _current
@@ -61,19 +64,19 @@ def configure(
             tracer_provider = tracer_provider if tracer_provider is not None else _current.tracer_provider
             meter_provider = meter_provider if meter_provider is not None else _current.meter_provider
             logger_provider = logger_provider if logger_provider is not None else _current.logger_provider
-        labels = label_policy.LabelPolicy.from_settings(settings)
-        if settings.tables.get("annotations"):  # a malformed annotation schema is reported now, not at the first use
-            from llmtap.annotations.schema import parse_schemas
-
-            parse_schemas(settings.tables["annotations"], settings.source)
+        if labels is None:
+            labels = label_policy.LabelPolicy.from_settings(settings)
+        pricer = check_tables(settings)
         from llmtap.store import wiring as store_wiring  # set-up only: the capture path never imports the store
 
-        nothing_configured = False
-        if tracer_provider is None and not providers.global_tracer_provider_is_set():
-            nothing_configured = not store_wiring.traces_configured()
-            providers.setup_tracer_provider()
-        if meter_provider is None and not providers.global_meter_provider_is_set():
-            providers.setup_meter_provider()
+        nothing_configured = (
+            tracer_provider is None
+            and not providers.global_tracer_provider_is_set()
+            and not store_wiring.traces_configured()
+        )
+        # With nothing configured the local store records the spans, and says so itself (one INFO line).
+        store_is_default = nothing_configured and store_wiring.store_path(settings) is not None
+        _set_up_pipeline(tracer_provider is None, meter_provider is None, announce=not store_is_default)
         tracer = store_wiring.wire(
             settings,
             tracer_provider,
@@ -89,7 +92,7 @@ def configure(
             GenAIMetrics(meter),
             settings.max_content_chars,
             settings.capture_content,
-            pricer=Pricer.from_settings(settings),
+            pricer=pricer,
             cost_dimensions=labels.metric_attributes,
         )
         global _follows_global
@@ -109,6 +112,32 @@ def configure(
             meter_provider=meter_provider,
         )
         return _current
+
+
+def check_tables(settings: Settings) -> Pricer:
+    """The config tables checked before anything is set up (`ConfigError` naming the bad key): the annotation
+    schemas (reported now, not at the first annotation) and the price overrides, returned as the pricer."""
+    if settings.tables.get("annotations"):
+        from llmtap.annotations.schema import parse_schemas
+
+        parse_schemas(settings.tables["annotations"], settings.source)
+    return Pricer.from_settings(settings)
+
+
+def _set_up_pipeline(traces_wanted: bool, metrics_wanted: bool, *, announce: bool = True) -> None:
+    """Build what `OTEL_*` asks for where the application set no provider, and say where telemetry goes.
+
+    Both signals are checked before either is installed, so a bad setting leaves nothing half set up."""
+    set_up_traces = traces_wanted and not providers.global_tracer_provider_is_set()
+    set_up_metrics = metrics_wanted and not providers.global_meter_provider_is_set()
+    traces = providers.plan(None, "traces") if set_up_traces else []
+    metrics_ = providers.plan(None, "metrics") if set_up_metrics else []
+    if set_up_traces:
+        providers.setup_tracer_provider()
+    if set_up_metrics:
+        providers.setup_meter_provider()
+    if set_up_traces and announce:
+        report_once(logging.INFO, providers.where_telemetry_goes(traces, metrics_))
 
 
 def _configure_routing(settings: Settings | None, tracer_provider: object = None) -> None:

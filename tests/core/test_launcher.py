@@ -144,3 +144,21 @@ def test_a_bad_llmtap_setting_under_the_launcher_turns_only_llmtap_off(tmp_path:
     assert "LLMTAP_MAX_CONTENT_CHARS='lots': expected a whole number >= 0" in result.stderr
     assert "Failed to auto initialize" not in result.stderr
     assert [span["name"] for span in _console_spans(result.stdout)] == ["app-handler"]
+
+
+def test_a_bad_capture_setting_under_the_launcher_reads_as_under_instrument(tmp_path: Path) -> None:
+    with LoopbackAPI() as api:
+        api.route("POST", "/v1/chat/completions", Reply(body=COMPLETION))
+        result = _launch(tmp_path, api, LLMTAP_CAPTURE_CONTENT="maybe", LLMTAP_CAPTUR_CONTENT="false")
+    assert result.returncode == 0, result.stderr
+    assert "APP: done" in result.stdout
+    # the very lines `instrument()` logs (tests/core/test_config_errors.py), each once
+    assert result.stderr.splitlines() == [
+        "llmtap: LLMTAP_CAPTURE_CONTENT='maybe': expected a boolean (true/false, 1/0, yes/no, on/off); "
+        "content capture is off",
+        "llmtap: LLMTAP_CAPTUR_CONTENT is not an llmtap setting and is ignored; did you mean LLMTAP_CAPTURE_CONTENT?",
+    ]
+    spans = {span["name"]: span for span in _console_spans(result.stdout)}
+    assert sorted(spans) == ["app-handler", "chat gpt-4o-mini"]
+    assert "gen_ai.input.messages" not in spans["chat gpt-4o-mini"]["attributes"]
+    assert spans["chat gpt-4o-mini"]["attributes"]["gen_ai.usage.input_tokens"] == 9

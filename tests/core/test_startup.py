@@ -54,13 +54,14 @@ def _run(program: str, **env: str) -> dict[str, Any]:
 
 
 def test_import_and_instrument_import_no_sdk_module_and_no_otel_sdk() -> None:
-    result = _run(MODULES)
+    result = _run(MODULES, LLMTAP_STORE="off")
 
     assert result["import"] == ["llmtap", "llmtap.errors", "llmtap.version"]
     assert result["helpers_before"] == []  # the stream helpers are not imported by `import openai`
     sdk_modules = [name for name in result["instrument"] if name.startswith(("openai", "anthropic"))]
     assert sdk_modules == []
-    # With no exporter configured and no SDK provider given, llmtap sets no pipeline up.
+    # With no exporter configured, no SDK provider given and the local store off, llmtap sets no pipeline up
+    # (with the store on, the default, it records through an SDK provider of its own: see tests/store).
     assert [name for name in result["instrument"] if name.startswith("opentelemetry.sdk")] == []
     assert {"llmtap_openai", "llmtap_anthropic", "llmtap.runtime", "llmtap.emitter"} <= set(result["instrument"])
 

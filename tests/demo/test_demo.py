@@ -88,7 +88,8 @@ def test_output_shows_the_loop(demo_run: tuple[Path, str]) -> None:
     assert any("✗ OverloadedError" in line for line in lines)
     assert any(line.strip().startswith("document policy-service  score 0.5") for line in lines)
     stats = lines.index("model calls by label.prompt_version") + 1
-    assert lines[stats].split() == "label.prompt_version calls tokens in tokens out errors p50 ms p95 ms p99 ms".split()
+    header = "label.prompt_version calls tokens in tokens out cost $ errors p50 ms p95 ms p99 ms"
+    assert lines[stats].split() == header.split()
     assert [line.split()[0] for line in lines[stats + 1 : stats + 3]] == ["v1", "v2"]
     assert "  llmtap traces --store .llmtap/demo.db --label prompt_version=v2" in lines
     # The customers' feedback per prompt version: 3 of 6 thumbs up with v1, 5 of 6 with v2 (Wilson intervals).

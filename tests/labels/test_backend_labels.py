@@ -74,5 +74,5 @@ def test_a_bad_value_names_the_setting() -> None:
     from llmtap.config import load_settings
 
     with pytest.raises(llmtap.ConfigError, match=r"LLMTAP_BACKEND_LABELS='maybe': expected a boolean"):
-        load_settings(environ={"LLMTAP_BACKEND_LABELS": "maybe"}, config={})
+        load_settings(environ={"LLMTAP_BACKEND_LABELS": "maybe"}, config={}, strict=True)
     assert load_settings(environ={}, config={"backend_labels": "yes"}).backend_labels is True

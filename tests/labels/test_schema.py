@@ -75,9 +75,17 @@ def test_strict_mode_raises_at_the_call_site(labelled: Setup) -> None:
         decorated()
 
 
-def test_strict_mode_rejects_a_bad_llmtap_tags_at_instrument(labelled: Setup) -> None:
-    with pytest.raises(llmtap.LabelError, match=r"^label user_segment='vip': expected one of free, pro$"):
-        labelled(mode="strict", tags="user_segment=vip")
+def test_strict_mode_logs_a_bad_llmtap_tags_and_turns_llmtap_off(
+    labelled: Setup, caplog: pytest.LogCaptureFixture
+) -> None:
+    # LLMTAP_TAGS comes from the environment: never an exception out of instrument() (issue 9 §2)
+    with caplog.at_level(logging.ERROR, logger="llmtap"):
+        telemetry = labelled(mode="strict", tags="user_segment=vip")
+    assert [record.getMessage() for record in caplog.records] == [
+        "llmtap: label user_segment='vip': expected one of free, pro; llmtap is off"
+    ]
+    telemetry.tracer_provider.get_tracer("web").start_span("s").end()
+    assert [tag_attributes(span) for span in telemetry.spans()] == [{}]
 
 
 def test_drop_mode_drops_and_counts(labelled: Setup) -> None:
@@ -89,9 +97,16 @@ def test_drop_mode_drops_and_counts(labelled: Setup) -> None:
     assert llmtap.labels.dropped_counts() == {"retries": 1, "temperature": 2, "colour": 2}
 
 
-def test_bad_mode_is_a_config_error(labelled: Setup) -> None:
-    with pytest.raises(ConfigError, match=r"^LLMTAP_LABELS_MODE='loud': expected warn, strict or drop$"):
+def test_bad_mode_from_the_environment_is_logged_and_turns_llmtap_off(
+    labelled: Setup, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="llmtap"):
         labelled(mode="loud")
+    assert [record.getMessage() for record in caplog.records] == [
+        "llmtap: LLMTAP_LABELS_MODE='loud': expected warn, strict or drop; llmtap is off"
+    ]
+    with pytest.raises(ConfigError, match=r"^instrument\(config=...\): labels_mode='loud': expected warn, strict"):
+        llmtap.instrument(config={"labels_mode": "loud"})
 
 
 @pytest.mark.parametrize(

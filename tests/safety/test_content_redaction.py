@@ -269,7 +269,7 @@ def test_a_failing_callable_fails_closed(
 )
 def test_bad_redaction_settings_name_the_value(environ: dict[str, str], config: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        load_settings(environ=environ, config=config)
+        load_settings(environ=environ, config=config, strict=True)
     assert str(caught.value) == message
 
 

@@ -79,7 +79,7 @@ def check(config_path: Path | None, sample_file: Path | None) -> None:
     from llmtap.annotations import schemas
 
     try:
-        settings = load_settings(config=config_path)
+        settings = load_settings(config=config_path, strict=True)
         declared = schemas(settings)
     except LlmtapError as exc:
         raise click.ClickException(str(exc)) from None

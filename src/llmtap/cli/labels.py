@@ -90,7 +90,7 @@ def _check_sample(policy: LabelPolicy, sample: Sample) -> list[str]:
 def check(config_path: Path | None, given: tuple[str, ...], sample_file: Path | None) -> None:
     """Print the label schema and validate LLMTAP_TAGS and a sample of labels. Exit 1 on any problem."""
     try:
-        settings = load_settings(config=config_path)
+        settings = load_settings(config=config_path, strict=True)
         policy = LabelPolicy(parse_schema(settings.tables.get("labels"), settings.source), settings.labels_mode)
         samples: list[Sample] = []
         if settings.tags:

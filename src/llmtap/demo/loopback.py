@@ -60,7 +60,7 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class LoopbackAPI:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.handlers: dict[tuple[str, str], Handler] = {}
         self.requests: list[Request] = []
         api = self
@@ -87,7 +87,7 @@ class LoopbackAPI:
 
             do_GET = do_POST = do_DELETE = _serve
 
-        self.server = _QuietServer(("127.0.0.1", 0), _Handler)
+        self.server = _QuietServer(("127.0.0.1", port), _Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
     @property

@@ -125,6 +125,8 @@ class LabelPolicy:
 
     def problem(self, key: str, value: Any) -> tuple[LabelValue | None, str | None]:
         """(normalised value, None) when the label fits the schema, else (None, what is wrong)."""
+        if value is None:  # `tags(user_id=None)`: no value, never the text "None"
+            return None, f"label {key}=None: expected a string, number or boolean (None is no value: left out)"
         spec = self.specs.get(key)
         if spec is None:
             if self.specs:
@@ -151,7 +153,7 @@ class LabelPolicy:
                 raise LabelError(message)
             if self.mode == "warn":
                 self._warn_once(str(key), message)
-                if isinstance(key, str) and key:
+                if isinstance(key, str) and key and value is not None:
                     result[key] = plain_value(key, value)
                 continue
             self.counter.add(str(key), BAD_VALUE if key in self.specs else UNKNOWN_KEY)
