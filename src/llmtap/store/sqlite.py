@@ -33,7 +33,7 @@ from llmtap.store.api import (
     TraceSummary,
     to_ns,
 )
-from llmtap.store.convert import SpanRow, dumps, label_text, labels_of, searchable_text
+from llmtap.store.convert import SpanRow, canonical_dumps, dumps, label_text, labels_of, searchable_text
 from llmtap.store.review_tables import ReviewTables
 from llmtap.store.routing_tables import RoutingTables
 
@@ -109,7 +109,7 @@ def fts_query(text: str) -> str:
 
 
 def _digest(*parts: Any) -> str:
-    return hashlib.sha1(dumps(parts).encode()).hexdigest()
+    return hashlib.sha1(canonical_dumps(parts).encode()).hexdigest()
 
 
 def _make_private(path: Path) -> None:
@@ -228,7 +228,7 @@ class SQLiteStore(RoutingTables, ReviewTables):
         cached = self._resource_ids.get(key)
         if cached is not None:
             return cached
-        attributes = dumps(dict(resource.attributes)) if resource is not None else "{}"
+        attributes = canonical_dumps(dict(resource.attributes)) if resource is not None else "{}"
         schema_url = (resource.schema_url if resource is not None else "") or ""
         digest = _digest(attributes, schema_url)
         conn.execute(
@@ -248,7 +248,7 @@ class SQLiteStore(RoutingTables, ReviewTables):
         name = scope.name if scope is not None else ""
         version = scope.version if scope is not None else None
         schema_url = (scope.schema_url if scope is not None else "") or ""
-        attributes = dumps(dict(getattr(scope, "attributes", None) or {}))
+        attributes = canonical_dumps(dict(getattr(scope, "attributes", None) or {}))
         digest = _digest(name, version, schema_url, attributes)
         conn.execute(
             "INSERT OR IGNORE INTO scopes (digest, name, version, schema_url, attributes) VALUES (?, ?, ?, ?, ?)",
@@ -260,10 +260,13 @@ class SQLiteStore(RoutingTables, ReviewTables):
         return row_id
 
     def _insert_rows(self, conn: sqlite3.Connection, rows: list[SpanRow]) -> int:
+        """Insert a batch of spans (one transaction, one statement per table) and bring the summaries and facets
+        of their traces up to date; spans already stored (an export retried) are skipped."""
         # id() keys are only valid while the objects live: they do for the batch; clear between batches.
         self._resource_ids.clear()
         self._scope_ids.clear()
         first = (conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'spans'").fetchone() or (0,))[0] + 1
+        resource_id, scope_id = self._resource_id, self._scope_id
         values = [
             (
                 first + index,
@@ -279,8 +282,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
                 row.attributes,
                 row.events,
                 row.links,
-                self._resource_id(conn, row.resource),
-                self._scope_id(conn, row.scope),
+                resource_id(conn, row.resource),
+                scope_id(conn, row.scope),
                 row.model,
                 row.provider,
                 row.is_model_call,
@@ -302,35 +305,38 @@ class SQLiteStore(RoutingTables, ReviewTables):
                 )
             }
             kept = [(first + index, row) for index, row in enumerate(rows) if first + index in present]
+            if not kept:
+                return 0
         else:
-            kept = [(first + index, row) for index, row in enumerate(rows)]
-        if not kept:
-            return 0
+            kept = list(enumerate(rows, first))
         conn.executemany(
             "INSERT INTO span_text (rowid, text) VALUES (?, ?)", [(rowid, row.text) for rowid, row in kept if row.text]
         )
-        facets = {facet for _, row in kept for facet in row.facets()}
-        conn.executemany("INSERT OR IGNORE INTO trace_facets VALUES (?, ?, ?)", list(facets))
-        self._update_summaries(conn, [row for _, row in kept])
+        facets = self._update_summaries(conn, [row for _, row in kept])
+        conn.executemany("INSERT OR IGNORE INTO trace_facets VALUES (?, ?, ?)", facets)
         if facets and conn.execute("SELECT 1 FROM pending_annotations LIMIT 1").fetchone():
             self._resolve_pending(conn, facets)
         return len(kept)
 
-    def _update_summaries(self, conn: sqlite3.Connection, rows: list[SpanRow]) -> None:
+    def _update_summaries(self, conn: sqlite3.Connection, rows: list[SpanRow]) -> list[tuple[str, str, str]]:
+        """Upsert the summary of every trace in `rows` (read once, computed here, written once); returns the
+        trace facets the rows carry (labels, models, providers), one of each per trace."""
         by_trace: dict[str, list[SpanRow]] = {}
         for row in rows:
-            by_trace.setdefault(row.trace_id, []).append(row)
+            spans = by_trace.get(row.trace_id)
+            if spans is None:
+                by_trace[row.trace_id] = [row]
+            else:
+                spans.append(row)
         existing: dict[str, tuple[Any, ...]] = {}
         trace_ids = list(by_trace)
         for start in range(0, len(trace_ids), _CHUNK):
             chunk = trace_ids[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
-            for found in conn.execute(
-                f"SELECT * FROM traces WHERE trace_id IN ({marks})",
-                chunk,
-            ):
+            for found in conn.execute(f"SELECT * FROM traces WHERE trace_id IN ({marks})", chunk):
                 existing[found[0]] = found
         summaries = []
+        facets: list[tuple[str, str, str]] = []
         for trace_id, spans in by_trace.items():
             old = existing.get(trace_id)
             if old is not None:
@@ -342,22 +348,37 @@ class SQLiteStore(RoutingTables, ReviewTables):
                 root_id, root_name, root_final, start_ns, end_ns = None, None, 0, None, None
                 count = calls = tokens_in = tokens_out = error = 0
                 labels, models, providers = {}, [], []
+            label_pairs: set[tuple[str, str]] = set()
+            facet_models: set[str] = set()
+            facet_providers: set[str] = set()
+            seen_labels: dict[str, str] | None = None
             for span in spans:
                 is_root = span.parent_span_id is None
                 if (is_root and not root_final) or (not root_final and (start_ns is None or span.start_ns < start_ns)):
                     root_id, root_name, root_final = span.span_id, span.name, int(is_root)
-                start_ns = span.start_ns if start_ns is None else min(start_ns, span.start_ns)
-                end_ns = span.end_ns if end_ns is None else max(end_ns, span.end_ns)
+                start_ns = span.start_ns if start_ns is None or span.start_ns < start_ns else start_ns
+                end_ns = span.end_ns if end_ns is None or span.end_ns > end_ns else end_ns
                 count += 1
                 calls += span.is_model_call
                 tokens_in += span.input_tokens or 0
                 tokens_out += span.output_tokens or 0
                 error = error or span.error
-                labels.update(span.labels)
-                if span.model and span.model not in models:
-                    models.append(span.model)
-                if span.provider and span.provider not in providers:
-                    providers.append(span.provider)
+                span_labels = span.labels
+                if span_labels and span_labels != seen_labels:  # the spans of a trace mostly carry the same labels
+                    seen_labels = span_labels
+                    labels.update(span_labels)
+                    label_pairs.update(span_labels.items())
+                if span.models:
+                    facet_models.update(span.models)
+                    if span.model not in models:
+                        models.append(span.model)
+                if span.provider:
+                    facet_providers.add(span.provider)
+                    if span.provider not in providers:
+                        providers.append(span.provider)
+            facets += [(f"label:{key}", value, trace_id) for key, value in label_pairs]
+            facets += [("model", model, trace_id) for model in facet_models]
+            facets += [("provider", provider, trace_id) for provider in facet_providers]
             summaries.append(
                 (
                     trace_id,
@@ -377,6 +398,7 @@ class SQLiteStore(RoutingTables, ReviewTables):
                 )
             )
         conn.executemany("INSERT OR REPLACE INTO traces VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", summaries)
+        return facets
 
     def write_annotations(self, annotations: Sequence[StoredAnnotation]) -> int:
         if not annotations:
@@ -459,7 +481,7 @@ class SQLiteStore(RoutingTables, ReviewTables):
                 return trace[0], span_id
         return None
 
-    def _resolve_pending(self, conn: sqlite3.Connection, facets: set[tuple[str, str, str]]) -> None:
+    def _resolve_pending(self, conn: sqlite3.Connection, facets: Sequence[tuple[str, str, str]]) -> None:
         keys = {(facet[len("label:") :], value) for facet, value, _ in facets if facet.startswith("label:")}
         for label, value in keys:
             pending = conn.execute(
