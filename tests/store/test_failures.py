@@ -19,6 +19,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from llmtap.store import StoreError, StoreVersionError, TraceQuery, open_store
 from llmtap.store.exporter import StoreSpanExporter
+from llmtap.store.schema import SCHEMA_VERSION
 
 APP = """
 import json, logging, sys
@@ -176,8 +177,8 @@ def test_a_store_from_a_newer_llmtap_is_refused_and_left_alone(
     with pytest.raises(StoreVersionError) as raised:
         open_store(path)
     assert str(raised.value) == (
-        f"the llmtap store {path} has schema version 99, newer than this llmtap knows (6); expected a store "
-        "written by this version or older: upgrade llmtap or point LLMTAP_STORE at another file"
+        f"the llmtap store {path} has schema version 99, newer than this llmtap knows ({SCHEMA_VERSION}); "
+        "expected a store written by this version or older: upgrade llmtap or point LLMTAP_STORE at another file"
     )
     assert isinstance(raised.value, StoreError)
     exporter = StoreSpanExporter(path)

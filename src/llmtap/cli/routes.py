@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from llmtap.cli.common import progress_bar
 from llmtap.errors import LlmtapError
 
 _STORE = click.option(
@@ -143,8 +144,6 @@ def run(
 
     Exporter actions are not replayed: named exporters receive traces as they happen.
     """
-    from rich.progress import Progress
-
     from llmtap.store import TraceQuery, parse_time
 
     store = _open(store_file)
@@ -157,14 +156,14 @@ def run(
         matched = {rule.name: 0 for rule in runner.rules}
         done: dict[str, int] = {}
         skipped: dict[str, int] = {}
-        with Progress(disable=as_json, transient=True) as progress:
-            task = progress.add_task("routing stored traces", total=total)
+        with progress_bar("routing stored traces", quiet=as_json) as update:
+            update(0, total)
             offset = 0
             while offset < total:
                 page = store.query_traces(replace(query, offset=offset))
                 if not page:
                     break
-                for summary in page:
+                for number, summary in enumerate(page, offset + 1):
                     spans, annotations, _ = _trace_facts(store, summary.trace_id)
                     result = runner.run(spans, annotations, dry_run=dry_run)
                     for outcome in result.selected:
@@ -173,7 +172,7 @@ def run(
                         done[label] = done.get(label, 0) + 1
                     for label in result.skipped:
                         skipped[label] = skipped.get(label, 0) + 1
-                    progress.advance(task)
+                    update(number, total)
                 offset += len(page)
     except LlmtapError as exc:
         raise click.ClickException(str(exc)) from None

@@ -10,7 +10,7 @@ one into ISO 8601 UTC.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -348,8 +348,9 @@ class Store(Protocol):
     def pending_annotations(self) -> list[StoredAnnotation]:
         """Annotations still waiting for a span with their join key."""
 
-    def purge(self, before: datetime) -> PurgeResult:
-        """Delete every trace that started before `before`, with its spans and annotations."""
+    def purge(self, before: datetime, *, progress: Callable[[int, int], None] | None = None) -> PurgeResult:
+        """Delete every trace that started before `before`, with its spans and annotations;
+        `progress(traces deleted, traces to delete)` after each chunk."""
 
     def info(self) -> StoreInfo: ...
 

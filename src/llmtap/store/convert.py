@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
+from opentelemetry.trace import SpanKind, StatusCode
 
 from llmtap.labels.policy import ATTRIBUTE_PREFIX as LABEL_PREFIX
 
@@ -37,6 +38,10 @@ _OPERATION = gen_ai.GEN_AI_OPERATION_NAME
 _INPUT_TOKENS = gen_ai.GEN_AI_USAGE_INPUT_TOKENS
 _OUTPUT_TOKENS = gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS
 _LABEL_CUT = len(LABEL_PREFIX)
+Facet = tuple[str, str, str]  # (facet, value, trace id): `label:<key>` / `model` / `provider`
+# Enum names, looked up rather than read (`Enum.name` is a descriptor call).
+_KIND_NAMES = {kind: kind.name for kind in SpanKind}
+_STATUS_NAMES = {code: code.name for code in StatusCode}
 
 
 def _jsonable(value: Any) -> Any:
@@ -161,6 +166,26 @@ def searchable_text(attributes: Mapping[str, Any]) -> str:
     return "\n".join(out)
 
 
+def models_and_provider(attributes: Mapping[str, Any]) -> tuple[list[str], str | None]:
+    """The models a span names (requested, then responding) and its provider."""
+    get = attributes.get
+    request_model = get(_REQUEST_MODEL)
+    response_model = get(_RESPONSE_MODEL)
+    models = [str(m) for m in (request_model, response_model) if m] if request_model or response_model else []
+    provider = get(_PROVIDER) or get(_SYSTEM)
+    return models, str(provider) if provider else None
+
+
+def facets_of(
+    trace_id: str, labels: Iterable[tuple[str, str]], models: Iterable[str], providers: Iterable[str]
+) -> list[Facet]:
+    """The `trace_facets` rows of a trace with these (label key, value) pairs, models and providers."""
+    facets = [(f"label:{key}", value, trace_id) for key, value in labels]
+    facets += [("model", model, trace_id) for model in models]
+    facets += [("provider", provider, trace_id) for provider in providers]
+    return facets
+
+
 def _hex_ids(context: Any) -> tuple[str, str]:
     return format(context.trace_id, "032x"), format(context.span_id, "016x")
 
@@ -199,16 +224,21 @@ class SpanRow:
         parent = span.parent
         self.parent_span_id = format(parent.span_id, "016x") if parent is not None else None
         self.name = span.name
-        self.kind = kind = span.kind.name
+        kind = span.kind
+        self.kind = kind = _KIND_NAMES.get(kind) or kind.name
         self.start_ns = start = span.start_time or 0
         self.end_ns = span.end_time or start
         status = span.status
-        self.status_code = status.status_code.name
+        code = status.status_code
+        self.status_code = _STATUS_NAMES.get(code) or code.name
         self.status_description = status.description
         self.error = int(self.status_code == "ERROR")
         attributes = plain(getattr(span, "_attributes", None) or span.attributes)
         self.attributes = dumps(attributes)
-        events = span.events
+        # The SDK's spans keep their events and links in `_events` / `_links`; the properties copy them.
+        events = getattr(span, "_events", None)
+        if events is None:
+            events = span.events
         self.events = (
             dumps(
                 [
@@ -219,7 +249,9 @@ class SpanRow:
             if events
             else "[]"
         )
-        links = span.links
+        links = getattr(span, "_links", None)
+        if links is None:
+            links = span.links
         self.links = (
             dumps(
                 [
@@ -236,19 +268,10 @@ class SpanRow:
         )
         self.resource = span.resource
         self.scope = span.instrumentation_scope
-        get = attributes.get
-        request_model = get(_REQUEST_MODEL)
-        response_model = get(_RESPONSE_MODEL)
-        if request_model or response_model:
-            self.models = models = [str(m) for m in (request_model, response_model) if m]
-            self.model = models[0]
-        else:
-            self.models = []
-            self.model = None
-        provider = get(_PROVIDER) or get(_SYSTEM)
-        self.provider = str(provider) if provider else None
+        self.models, self.provider = models_and_provider(attributes)
+        self.model = self.models[0] if self.models else None
         self.is_model_call = int(kind == _MODEL_OPERATIONS_KIND and _OPERATION in attributes)
-        self.input_tokens = _int_or_none(get(_INPUT_TOKENS))
-        self.output_tokens = _int_or_none(get(_OUTPUT_TOKENS))
+        self.input_tokens = _int_or_none(attributes.get(_INPUT_TOKENS))
+        self.output_tokens = _int_or_none(attributes.get(_OUTPUT_TOKENS))
         self.labels = labels_of(attributes)
         self.text = searchable_text(attributes)

@@ -9,7 +9,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -33,7 +33,17 @@ from llmtap.store.api import (
     TraceSummary,
     to_ns,
 )
-from llmtap.store.convert import SpanRow, canonical_dumps, dumps, label_text, labels_of, searchable_text
+from llmtap.store.convert import (
+    Facet,
+    SpanRow,
+    canonical_dumps,
+    dumps,
+    facets_of,
+    label_text,
+    labels_of,
+    models_and_provider,
+    searchable_text,
+)
 from llmtap.store.review_tables import ReviewTables
 from llmtap.store.routing_tables import RoutingTables
 
@@ -318,7 +328,7 @@ class SQLiteStore(RoutingTables, ReviewTables):
             self._resolve_pending(conn, facets)
         return len(kept)
 
-    def _update_summaries(self, conn: sqlite3.Connection, rows: list[SpanRow]) -> list[tuple[str, str, str]]:
+    def _update_summaries(self, conn: sqlite3.Connection, rows: list[SpanRow]) -> list[Facet]:
         """Upsert the summary of every trace in `rows` (read once, computed here, written once); returns the
         trace facets the rows carry (labels, models, providers), one of each per trace."""
         by_trace: dict[str, list[SpanRow]] = {}
@@ -336,7 +346,7 @@ class SQLiteStore(RoutingTables, ReviewTables):
             for found in conn.execute(f"SELECT * FROM traces WHERE trace_id IN ({marks})", chunk):
                 existing[found[0]] = found
         summaries = []
-        facets: list[tuple[str, str, str]] = []
+        facets: list[Facet] = []
         for trace_id, spans in by_trace.items():
             old = existing.get(trace_id)
             if old is not None:
@@ -376,9 +386,7 @@ class SQLiteStore(RoutingTables, ReviewTables):
                     facet_providers.add(span.provider)
                     if span.provider not in providers:
                         providers.append(span.provider)
-            facets += [(f"label:{key}", value, trace_id) for key, value in label_pairs]
-            facets += [("model", model, trace_id) for model in facet_models]
-            facets += [("provider", provider, trace_id) for provider in facet_providers]
+            facets += facets_of(trace_id, label_pairs, facet_models, facet_providers)
             summaries.append(
                 (
                     trace_id,
@@ -468,7 +476,9 @@ class SQLiteStore(RoutingTables, ReviewTables):
     def _join_target(self, conn: sqlite3.Connection, label: str, value: str) -> tuple[str, str] | None:
         """The trace and the outermost span carrying label `label` = `value`, if one is stored."""
         trace = conn.execute(
-            "SELECT trace_id FROM trace_facets WHERE facet = ? AND value = ? LIMIT 1", (f"label:{label}", value)
+            "SELECT f.trace_id FROM trace_facets f JOIN traces t ON t.trace_id = f.trace_id "
+            "WHERE f.facet = ? AND f.value = ? LIMIT 1",
+            (f"label:{label}", value),
         ).fetchone()
         if trace is None:
             return None
@@ -481,7 +491,7 @@ class SQLiteStore(RoutingTables, ReviewTables):
                 return trace[0], span_id
         return None
 
-    def _resolve_pending(self, conn: sqlite3.Connection, facets: Sequence[tuple[str, str, str]]) -> None:
+    def _resolve_pending(self, conn: sqlite3.Connection, facets: Sequence[Facet]) -> None:
         keys = {(facet[len("label:") :], value) for facet, value, _ in facets if facet.startswith("label:")}
         for label, value in keys:
             pending = conn.execute(
@@ -664,13 +674,25 @@ class SQLiteStore(RoutingTables, ReviewTables):
 
     # -- maintenance ------------------------------------------------------------------------------
 
-    def purge(self, before: datetime) -> PurgeResult:
-        return self.purge_before_ns(to_ns(before))
+    def purge(self, before: datetime, *, progress: Callable[[int, int], None] | None = None) -> PurgeResult:
+        return self.purge_before_ns(to_ns(before), progress=progress)
 
-    def purge_before_ns(self, before_ns: int, *, max_traces: int | None = None) -> PurgeResult:
-        """Delete the traces that started before `before_ns` (the oldest `max_traces` of them if given)."""
+    def purge_before_ns(
+        self,
+        before_ns: int,
+        *,
+        max_traces: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> PurgeResult:
+        """Delete the traces that started before `before_ns` (the oldest `max_traces` of them if given);
+        `progress(traces deleted, traces to delete)` after each chunk of traces (one transaction each)."""
         traces = spans = annotations = 0
         try:
+            total = 0
+            if progress is not None:
+                total = self._read("SELECT count(*) FROM traces WHERE start_ns < ?", (before_ns,))[0][0]
+                total = total if max_traces is None else min(total, max_traces)
+                progress(0, total)
             while max_traces is None or traces < max_traces:
                 take = _CHUNK if max_traces is None else min(_CHUNK, max_traces - traces)
                 with self._transaction() as conn:
@@ -689,6 +711,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
                 traces += len(chunk)
                 spans += counts[0]
                 annotations += counts[1]
+                if progress is not None:
+                    progress(traces, max(total, traces))
             with self._lock:
                 self._conn.executescript("PRAGMA incremental_vacuum;")  # runs it to the end (execute: one page)
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -699,17 +723,30 @@ class SQLiteStore(RoutingTables, ReviewTables):
     def _delete_traces(self, conn: sqlite3.Connection, trace_ids: list[str]) -> tuple[int, int]:
         marks = ",".join("?" * len(trace_ids))
         texts = []
-        for rowid, attributes in conn.execute(
-            f"SELECT rowid, attributes FROM spans WHERE trace_id IN ({marks})", trace_ids
+        # The facets have no index by trace: they are deleted by their full key, as the spans and summaries give it.
+        facets: set[Facet] = set()
+        for rowid, trace_id, raw in conn.execute(
+            f"SELECT rowid, trace_id, attributes FROM spans WHERE trace_id IN ({marks})", trace_ids
         ):
-            text = searchable_text(json.loads(attributes))
+            attributes = json.loads(raw)
+            text = searchable_text(attributes)
             if text:
                 texts.append((rowid, text))
+            models, provider = models_and_provider(attributes)
+            facets.update(facets_of(trace_id, labels_of(attributes).items(), models, (provider,) if provider else ()))
+        tagged = []  # labels added to a trace by `tag_trace`, maybe more than once: every value of the key goes
+        for trace_id, labels, models, providers in conn.execute(
+            f"SELECT trace_id, labels, models, providers FROM traces WHERE trace_id IN ({marks})", trace_ids
+        ):
+            for facet in facets_of(trace_id, json.loads(labels).items(), json.loads(models), json.loads(providers)):
+                if facet not in facets:
+                    tagged.append((facet[0], trace_id))
+        conn.executemany("DELETE FROM trace_facets WHERE facet = ? AND trace_id = ?", tagged)
         # A contentless full-text index forgets a row when told its exact text again.
         conn.executemany("INSERT INTO span_text (span_text, rowid, text) VALUES ('delete', ?, ?)", texts)
         spans = conn.execute(f"DELETE FROM spans WHERE trace_id IN ({marks})", trace_ids).rowcount
         annotations = conn.execute(f"DELETE FROM annotations WHERE trace_id IN ({marks})", trace_ids).rowcount
-        conn.execute(f"DELETE FROM trace_facets WHERE trace_id IN ({marks})", trace_ids)
+        conn.executemany("DELETE FROM trace_facets WHERE facet = ? AND value = ? AND trace_id = ?", list(facets))
         conn.execute(f"DELETE FROM queue_items WHERE trace_id IN ({marks})", trace_ids)
         conn.execute(f"DELETE FROM route_deliveries WHERE trace_id IN ({marks})", trace_ids)
         conn.execute(f"DELETE FROM traces WHERE trace_id IN ({marks})", trace_ids)
