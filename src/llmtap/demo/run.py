@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -22,24 +24,17 @@ from llmtap.refs import SpanRef
 from llmtap.store.exporter import StoreLogExporter, StoreSpanExporter
 
 SERVICE = "velora-support"
-# The application's llmtap settings (what `[tool.llmtap]` in its pyproject.toml would hold).
-CONFIG: dict[str, Any] = {
-    "labels": {
-        "user_id": {"type": "string", "description": "the customer"},
-        "session_id": {"type": "string"},
-        "segment": {"type": "enum", "values": ["free", "pro"], "description": "the customer's plan"},
-        "prompt_version": {"type": "enum", "values": ["v1", "v2"], "description": "the answer prompt (A/B)"},
-    },
-    "annotations": {
-        "user_feedback": {
-            "type": "categorical",
-            "values": {"thumbs_up": 1.0, "thumbs_down": 0.0},
-            "annotators": ["end_user"],
-            "targets": ["span"],
-            "description": "the customer's thumbs up / down on an answer",
-        },
-    },
-}
+CONFIG_FILE = "llmtap.toml"
+# The application's llmtap settings — labels, annotation schemas, routes, the review queue — as `[tool.llmtap]`
+# in its pyproject.toml would hold them (read from llmtap.toml beside this module).
+CONFIG: dict[str, Any] = tomllib.loads(files("llmtap.demo").joinpath(CONFIG_FILE).read_text(encoding="utf-8"))
+
+
+def write_config(path: Path) -> Path:
+    """The demo's settings as a TOML file at `path` (for `LLMTAP_CONFIG`, so the CLI sees its queues and routes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(files("llmtap.demo").joinpath(CONFIG_FILE).read_text(encoding="utf-8"), encoding="utf-8")
+    return path
 
 
 @dataclass(frozen=True)
