@@ -97,11 +97,12 @@ def _review_loop(out: Console, store: Path) -> int | None:
         queued = db.queue_item_traces(reviewer.QUEUE)
         out.rule(f"routes (in {config_path(store)})", align="left")
         table = Table(box=None, pad_edge=False, show_edge=False)
-        for column in ("rule", "when", "actions", "traces"):
-            table.add_column(column, justify="right" if column == "traces" else "left")
+        for column in ("rule", "when", "actions", "selected", "queued"):
+            table.add_column(column, justify="right" if column in ("selected", "queued") else "left")
+        selected = run.rule_matches(db)
         for name, rule in rules.items():
             count = sum(1 for _trace, _state, by in queued if by == name)
-            table.add_row(name, escape(rule["when"]), ", ".join(rule["actions"]), str(count))
+            table.add_row(name, escape(rule["when"]), ", ".join(rule["actions"]), str(selected[name]), str(count))
         out.print(table)
         out.print(
             f"routed {len(queued)} traces to queue [bold]{reviewer.QUEUE}[/bold]: errored ones as each trace ended, "

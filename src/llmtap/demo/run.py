@@ -17,10 +17,12 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 import llmtap
+from llmtap.config import load_settings
 from llmtap.demo.app import SupportBot
 from llmtap.demo.recorded import RecordedAPI
 from llmtap.demo.traffic import TURNS, Turn
 from llmtap.refs import SpanRef
+from llmtap.store.api import Store, TraceQuery
 from llmtap.store.exporter import StoreLogExporter, StoreSpanExporter
 
 SERVICE = "velora-support"
@@ -83,3 +85,19 @@ def record(store: Path, on_turn: Callable[[Answered], None] | None = None) -> li
         tracer_provider.shutdown()
         logger_provider.shutdown()
     return answered
+
+
+def rule_matches(store: Store) -> dict[str, int]:
+    """How many stored traces each route selects now (their annotations included), evaluated without acting —
+    what `llmtap routes run --dry-run` counts. A trace selected by two rules enters their queue once."""
+    from llmtap.routing import load
+    from llmtap.routing.runner import annotation_facts, facts_of_stored
+
+    runner = load(load_settings(config=CONFIG))
+    counts = dict.fromkeys((rule.name for rule in runner.rules), 0)
+    for summary in store.query_traces(TraceQuery(limit=len(TURNS))):
+        detail = store.get_trace(summary.trace_id)
+        spans = [facts_of_stored(span) for span in detail.spans]
+        for outcome in runner.outcomes(spans, annotation_facts(detail.annotations)):
+            counts[outcome.rule.name] += outcome.selected
+    return counts
