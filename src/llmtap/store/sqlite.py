@@ -33,6 +33,7 @@ from llmtap.store.api import (
     TraceSummary,
     to_ns,
 )
+from llmtap.store.checkpoint import BACKSTOP_PAGES, Checkpointer
 from llmtap.store.convert import (
     Facet,
     SpanRow,
@@ -144,6 +145,7 @@ class SQLiteStore(RoutingTables, ReviewTables):
         self._lock = threading.RLock()
         self._resource_ids: dict[int, int] = {}
         self._scope_ids: dict[int, int] = {}
+        self._checkpointer: Checkpointer | None = None
         try:
             if create:
                 _make_private(path)
@@ -219,6 +221,9 @@ class SQLiteStore(RoutingTables, ReviewTables):
 
     def close(self) -> None:
         with self._lock:
+            if self._checkpointer is not None:
+                self._checkpointer.close()
+                self._checkpointer = None
             self._conn.close()
 
     # -- writing ----------------------------------------------------------------------------------
@@ -229,9 +234,19 @@ class SQLiteStore(RoutingTables, ReviewTables):
             return 0
         try:
             with self._transaction() as conn:
-                return self._insert_rows(conn, rows)
+                stored = self._insert_rows(conn, rows)
+            self._checkpoint_soon()
+            return stored
         except sqlite3.Error as exc:
             raise describe_error(exc, self.path, self.busy_timeout_s) from exc
+
+    def _checkpoint_soon(self) -> None:
+        """Spans arrive in a stream: their WAL checkpoints (and the disk waits) run on a thread of their own."""
+        if self._checkpointer is None:
+            with self._lock:
+                self._conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
+                self._checkpointer = Checkpointer(self.path)
+        self._checkpointer.request()
 
     def _resource_id(self, conn: sqlite3.Connection, resource: Any) -> int:
         key = id(resource)
