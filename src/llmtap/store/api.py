@@ -330,8 +330,9 @@ class Store(Protocol):
     def query_traces(self, query: TraceQuery | None = None) -> list[TraceSummary]:
         """Trace summaries matching every filter of `query`, newest first, one page."""
 
-    def count_traces(self, query: TraceQuery | None = None) -> int:
-        """How many traces match the filters of `query` (limit and offset ignored)."""
+    def count_traces(self, query: TraceQuery | None = None, *, at_most: int | None = None) -> int:
+        """How many traces match the filters of `query` (limit and offset ignored); counting stops at `at_most`
+        if given, which keeps it quick on a large store."""
 
     def get_trace(self, trace_id: str) -> TraceDetail:
         """The trace with this id, or the one trace whose id starts with this prefix (>= 4 hex digits)."""

@@ -604,9 +604,15 @@ class SQLiteStore(RoutingTables, ReviewTables):
         )
         return [_summary(row) for row in rows]
 
-    def count_traces(self, query: TraceQuery | None = None) -> int:
+    def count_traces(self, query: TraceQuery | None = None, *, at_most: int | None = None) -> int:
         where, params = self._where(_checked(query or TraceQuery()))
-        return self._read(f"SELECT count(*) FROM traces t{where}", params)[0][0]
+        if at_most is None:
+            return self._read(f"SELECT count(*) FROM traces t{where}", params)[0][0]
+        # Newest first, as a page is read: a filter checked trace by trace stops after `at_most` matches.
+        return self._read(
+            f"SELECT count(*) FROM (SELECT 1 FROM traces t{where} ORDER BY t.start_ns DESC LIMIT ?)",
+            [*params, at_most],
+        )[0][0]
 
     def resolve_trace_id(self, trace_id: str) -> str:
         prefix = trace_id.strip().lower()
