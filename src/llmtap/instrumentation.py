@@ -47,6 +47,13 @@ def available_plugins() -> dict[str, Any]:
     return found
 
 
+def load_plugin(entry: Any) -> type[LlmtapInstrumentor]:
+    """The plugin class an entry point names. An entry naming a plugin's launcher face (`...Instrumentor`, as the
+    metadata of an install from before the split does) gives the plugin class it delegates to."""
+    loaded = entry.load()
+    return getattr(loaded, "plugin", loaded)
+
+
 def _check_providers(providers: Iterable[str] | None, available: Mapping[str, Any]) -> set[str] | None:
     if providers is None:
         return None
@@ -80,7 +87,7 @@ def _warn_missing_libraries(wanted: set[str] | None, available: Mapping[str, Any
     """`providers=[...]` naming a plugin whose library is not installed: nothing to instrument, say so."""
     for name in sorted(wanted or ()):
         try:
-            plugin_class = available[name].load()
+            plugin_class = load_plugin(available[name])
             missing = not plugin_class.library_available()
         except Exception:
             continue  # a broken plugin is reported when it is loaded below
@@ -168,7 +175,7 @@ def instrument(
             if name in settings.disabled_instrumentations or name in _instrumented:
                 continue
             try:
-                plugin_class = entry.load()
+                plugin_class = load_plugin(entry)
                 if not plugin_class.library_available():
                     continue
                 plugin = plugin_class()
@@ -185,7 +192,7 @@ def uninstrument() -> None:
     with _lock:
         for entry in available_plugins().values():
             try:
-                plugin_class = entry.load()
+                plugin_class = load_plugin(entry)
             except Exception:
                 continue
             plugin = plugin_class()

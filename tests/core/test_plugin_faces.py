@@ -14,7 +14,7 @@ from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 
 import llmtap
-from llmtap.instrumentation import available_plugins
+from llmtap.instrumentation import available_plugins, load_plugin
 from llmtap.plugin import LlmtapInstrumentor, dependency_conflict, installed_version, plainly_satisfied
 from llmtap_anthropic import AnthropicPlugin
 from llmtap_langchain import LangChainPlugin
@@ -48,6 +48,9 @@ def test_both_entry_point_groups_name_the_same_plugins() -> None:
         assert face.plugin is light[name]
         assert face().instrumentation_dependencies() == light[name].supported
     assert not issubclass(OpenAIPlugin, BaseInstrumentor)
+    # An entry naming the launcher face (an install's metadata from before the split) gives the plugin class.
+    launcher_entries = entry_points(group="opentelemetry_instrumentor")
+    assert {name: load_plugin(launcher_entries[name]) for name in launcher} == light
     # llmtap's discovery reads only the distributions naming the group, and finds what importlib finds.
     assert {name: entry.value for name, entry in available_plugins().items()} == {
         entry.name: entry.value for entry in entry_points(group="llmtap.instrumentors")
