@@ -23,16 +23,49 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import cel
 from click.testing import CliRunner
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from llmtap.cli import main
 from llmtap.config import load_settings
-from llmtap.routing import Runner, load
+from llmtap.routing import Runner, engine, load, variables
 from llmtap.routing.variables import AnnotationFacts, SpanFacts
 from llmtap.store.exporter import StoreSpanExporter
 
+# Twenty rules of the kinds users write, none reading `spans` or `root`: trace figures, labels, annotations.
+PLAIN = [
+    "trace.error",
+    'annotations.human_feedback == "bad"',
+    'has(labels.feature) && labels.feature == "checkout" && trace.duration_ms > 5000.0',
+    "trace.input_tokens + trace.output_tokens > 20000",
+    "trace.cost > 0.05",
+    '"human_feedback" in annotations && annotations.human_feedback == "good"',
+    'has(labels.user_tier) && labels.user_tier == "enterprise"',
+    "trace.span_count > 50",
+    "size(annotation_history) > 1",
+    'has(labels.prompt_version) && labels.prompt_version == "v2"',
+    "trace.duration_ms > 30000.0",
+    "trace.model_calls > 10",
+    'trace.root_name.startsWith("invoke_agent")',
+    "has(annotations.rating) && annotations.rating <= 2",
+    'trace.error && has(labels.feature) && labels.feature == "checkout"',
+    'has(labels.environment) && labels.environment == "production" && trace.cost > 0.01',
+    "trace.output_tokens == 0 && trace.model_calls > 0",
+    "has(annotations.correction)",
+    'has(labels.experiment) && labels.experiment == "b"',
+    "trace.input_tokens > 100000 || trace.cost > 1.0",
+]
+# Four of them replaced by rules that look into the spans (a realistic mix).
+SOME_SPANS = [
+    *PLAIN[:16],
+    'spans.exists(s, s.operation == "execute_tool" && s.status == "ERROR")',
+    'spans.exists(s, s.error_type == "RateLimitError")',
+    'root.status == "ERROR"',
+    'spans.exists(s, s.provider == "anthropic")',
+]
+# Nine rules reading spans (every span field kind, an attribute, a filter): the costly end.
 RULES = [
     "trace.error",
     'annotations.human_feedback == "bad"',
@@ -53,7 +86,7 @@ RULES = [
     "trace.duration_ms > 30000.0",
     'root.status == "ERROR"',
     'spans.exists(s, s.provider == "anthropic")',
-    'spans.exists(s, has(s.attributes.retrieval_documents_count) && s.attributes.retrieval_documents_count == 0)',
+    "spans.exists(s, has(s.attributes.retrieval_documents_count) && s.attributes.retrieval_documents_count == 0)",
 ]
 
 
@@ -132,28 +165,53 @@ def _backfill(count: int) -> float:
         return count / elapsed
 
 
+def _rows(calls: int, blocks: int) -> None:
+    spans, annotations = _trace()
+    true = cel.compile("true")
+    print(f"{'per trace, CPU µs':50} {'total':>8} {'build':>8} {'to CEL':>8} {'rules':>8}")
+    for label, rules in (
+        ("20 rules, none reading spans", PLAIN),
+        ("20 rules, 4 reading spans/root", SOME_SPANS),
+        ("20 rules, 9 reading spans/root", RULES),
+    ):
+        runner = _runner(rules)
+        for size in (3, 12):
+            trace = spans[:size]
+            built = variables.build(trace, annotations, runner.needs)
+
+            def convert(built: dict = built) -> None:
+                true.execute(engine.context(built))
+
+            warm = engine.context(built)
+            true.execute(warm)
+            needs = runner.needs
+            figures = [
+                _median_us(lambda trace=trace, runner=runner: runner.outcomes(trace, annotations), calls, blocks),
+                _median_us(lambda trace=trace, needs=needs: variables.build(trace, annotations, needs), calls, blocks),
+                _median_us(convert, calls, blocks),
+                _median_us(
+                    lambda warm=warm, runner=runner: [engine.evaluate_rule(rule, warm, "t") for rule in runner.rules],
+                    calls,
+                    blocks,
+                ),
+            ]
+            print(f"{f'{label}, {size}-span trace':50} " + " ".join(f"{figure:8.1f}" for figure in figures))
+    every = _runner(RULES)
+    matched = [outcome.rule.name for outcome in every.outcomes(spans, annotations) if outcome.matched]
+    print(f"{'rules matched on the 12-span trace (9 read spans)':50} {len(matched):8d}")
+
+
 def main_() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--traces", type=int, default=5000, help="stored traces for the back-fill row")
+    parser.add_argument("--only", choices=("rules", "backfill"), help="run one part only")
     args = parser.parse_args()
     calls, blocks, traces = (20, 3, 200) if args.quick else (500, 9, args.traces)
-    spans, annotations = _trace()
-    every = _runner(RULES)
-    no_spans = [rule for rule in RULES if "spans." not in rule and "root." not in rule]
-    light = _runner(no_spans)
-    small = spans[:3]
-    rows = [
-        ("20 rules, 12-span trace", lambda: every.outcomes(spans, annotations)),
-        ("20 rules, 3-span trace", lambda: every.outcomes(small, annotations)),
-        (f"{len(no_spans)} rules not reading spans, 12-span trace", lambda: light.outcomes(spans, annotations)),
-    ]
-    print(f"{'per trace: variables + rules (CPU µs)':52} {'value':>10}")
-    for name, run in rows:
-        print(f"{name:52} {_median_us(run, calls, blocks):10.1f}")
-    matched = [outcome.rule.name for outcome in every.outcomes(spans, annotations) if outcome.matched]
-    print(f"{'rules matched on the 12-span trace':52} {len(matched):10d}")
-    print(f"{f'back-fill, {traces} traces (traces/s)':52} {_backfill(traces):10.0f}")
+    if args.only != "backfill":
+        _rows(calls, blocks)
+    if args.only != "rules":
+        print(f"{f'back-fill, {traces} traces (traces/s)':50} {_backfill(traces):8.0f}")
 
 
 if __name__ == "__main__":

@@ -18,12 +18,13 @@ def test_quick_routing_benchmark_prints_every_row(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
-    rows = [line.rsplit(None, 1) for line in done.stdout.splitlines()[1:]]
-    assert [name.strip() for name, _ in rows] == [
-        "20 rules, 12-span trace",
-        "20 rules, 3-span trace",
-        "11 rules not reading spans, 12-span trace",
-        "rules matched on the 12-span trace",
-        "back-fill, 200 traces (traces/s)",
-    ]
-    assert rows[3][1] == "5"
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["per", "trace,", "CPU", "µs", "total", "build", "to", "CEL", "rules"]
+    names = [line[:50].strip() for line in lines[1:]]
+    assert names == [
+        f"20 rules, {kind}, {size}-span trace"
+        for kind in ("none reading spans", "4 reading spans/root", "9 reading spans/root")
+        for size in (3, 12)
+    ] + ["rules matched on the 12-span trace (9 read spans)", "back-fill, 200 traces (traces/s)"]
+    assert [len(line[50:].split()) for line in lines[1:7]] == [4] * 6  # total, build, to CEL, rules
+    assert lines[7][50:].split() == ["5"]

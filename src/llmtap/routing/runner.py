@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmtap.routing import engine, exporters, variables
+from llmtap.routing import engine, exporters, references, variables
 from llmtap.routing.rules import Rule
 from llmtap.routing.variables import AnnotationFacts, SpanFacts
 
@@ -90,7 +90,8 @@ class Runner:
         store: Any = None,
     ) -> None:
         self.rules = list(rules)
-        self.needed = frozenset(name for rule in self.rules for name in rule.program.variables()) & variables.NAMES
+        # What the enabled rules can read: only that is built for each trace (`references`).
+        self.needs = references.combine(rule.needs for rule in self.rules if rule.enabled)
         self._specs = dict(exporter_specs or {})
         self._exporters: dict[str, Any] = {}
         self.store = store
@@ -99,8 +100,15 @@ class Runner:
         self._warned: set[str] = set()
 
     def outcomes(self, spans: Sequence[SpanFacts], annotations: Sequence[AnnotationFacts] = ()) -> list[engine.Outcome]:
+        """Each rule's outcome on the trace; disabled rules are not evaluated (never matched, never selected)."""
         trace_id = spans[0].trace_id if spans else ""
-        return engine.evaluate(self.rules, variables.build(spans, annotations, self.needed), trace_id)
+        shared = engine.context(variables.build(spans, annotations, self.needs))
+        return [
+            engine.evaluate_rule(rule, shared, trace_id)
+            if rule.enabled
+            else engine.Outcome(rule, False, engine.sampled(rule.name, trace_id, rule.sample))
+            for rule in self.rules
+        ]
 
     def run(
         self,
