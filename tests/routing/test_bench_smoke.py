@@ -25,6 +25,13 @@ def test_quick_routing_benchmark_prints_every_row(tmp_path: Path) -> None:
         f"20 rules, {kind}, {size}-span trace"
         for kind in ("none reading spans", "4 reading spans/root", "9 reading spans/root")
         for size in (3, 12)
-    ] + ["rules matched on the 12-span trace (9 read spans)", "back-fill, 200 traces (traces/s)"]
+    ] + [
+        "rules matched on the 12-span trace (9 read spans)",
+        "back-fill of 200 traces, traces/s",
+        "first run",
+        "second run (all already done)",
+    ]
     assert [len(line[50:].split()) for line in lines[1:7]] == [4] * 6  # total, build, to CEL, rules
     assert lines[7][50:].split() == ["5"]
+    assert lines[8][50:].split() == ["wall", "CPU"]
+    assert [len(line[50:].split()) for line in lines[9:]] == [2, 2]

@@ -124,6 +124,30 @@ class Runner:
         """
         trace_id = spans[0].trace_id if spans else ""
         result = RunResult(trace_id, self.outcomes(spans, annotations))
+        self._carry_out(result, sdk_spans, dry_run)
+        return result
+
+    def run_many(
+        self, traces: Iterable[tuple[Sequence[SpanFacts], Sequence[AnnotationFacts]]], *, dry_run: bool = False
+    ) -> list[RunResult]:
+        """`run` on many stored traces (a back-fill page): every rule evaluated first, then all the selected
+        actions carried out in one store transaction (`Store.batch`) rather than one per action."""
+        results = [
+            RunResult(spans[0].trace_id if spans else "", self.outcomes(spans, annotations))
+            for spans, annotations in traces
+        ]
+        batch = getattr(self.store, "batch", None)
+        if dry_run or batch is None or not any(result.selected for result in results):
+            for result in results:
+                self._carry_out(result, None, dry_run)
+            return results
+        with batch():
+            for result in results:
+                self._carry_out(result, None, dry_run)
+        return results
+
+    def _carry_out(self, result: RunResult, sdk_spans: Sequence[Any] | None, dry_run: bool) -> None:
+        trace_id = result.trace_id
         for outcome in result.selected:
             for action in outcome.actions:
                 label = str(action)
@@ -139,7 +163,6 @@ class Runner:
                 if did is None:
                     continue
                 (result.done if did else result.skipped).append(label)
-        return result
 
     def _apply(self, action: Any, rule: Rule, trace_id: str, sdk_spans: Sequence[Any] | None) -> bool | None:
         """True: done now; False: done before; None: cannot be done here (logged once)."""
