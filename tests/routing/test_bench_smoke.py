@@ -35,3 +35,25 @@ def test_quick_routing_benchmark_prints_every_row(tmp_path: Path) -> None:
     assert lines[7][50:].split() == ["5"]
     assert lines[8][50:].split() == ["wall", "CPU"]
     assert [len(line[50:].split()) for line in lines[9:]] == [2, 2]
+
+
+def test_quick_export_benchmark_prints_every_row(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_export.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("store of 200 reviewed traces made in ")
+    assert lines[1].split() == ["export", "(rows/s)", "rows", "wall", "CPU"]
+    rows = [(line[:44].strip(), line[44:].split()[0]) for line in lines[2:]]
+    assert rows == [
+        ("chat from the queue", "200"),
+        ("eval from the queue", "200"),
+        ("preference from the queue", "100"),
+        ("chat from the dataset", "200"),
+        ("chat from a filter (human_feedback=bad)", "50"),
+    ]

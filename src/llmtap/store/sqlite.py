@@ -787,6 +787,15 @@ def _checked(query: TraceQuery) -> TraceQuery:
     return query
 
 
+def _loads(text: str) -> Any:
+    """`json.loads`, short-cut for the empty list and map most event, link and metadata columns hold."""
+    if text == "[]":
+        return []
+    if text == "{}":
+        return {}
+    return json.loads(text)
+
+
 def _summary(row: tuple[Any, ...]) -> TraceSummary:
     return TraceSummary(
         trace_id=row[0],
@@ -799,9 +808,9 @@ def _summary(row: tuple[Any, ...]) -> TraceSummary:
         input_tokens=row[7],
         output_tokens=row[8],
         error=bool(row[9]),
-        labels=json.loads(row[10]),
-        models=json.loads(row[11]),
-        providers=json.loads(row[12]),
+        labels=_loads(row[10]),
+        models=_loads(row[11]),
+        providers=_loads(row[12]),
     )
 
 
@@ -816,11 +825,11 @@ def _span(row: tuple[Any, ...]) -> StoredSpan:
         end_time_ns=row[6],
         status_code=row[7],
         status_description=row[8],
-        attributes=json.loads(row[9]),
-        events=json.loads(row[10]),
-        links=json.loads(row[11]),
-        resource={"attributes": json.loads(row[12]), "schema_url": row[13]},
-        scope={"name": row[14], "version": row[15], "schema_url": row[16], "attributes": json.loads(row[17])},
+        attributes=_loads(row[9]),
+        events=_loads(row[10]),
+        links=_loads(row[11]),
+        resource={"attributes": _loads(row[12]), "schema_url": row[13]},
+        scope={"name": row[14], "version": row[15], "schema_url": row[16], "attributes": _loads(row[17])},
     )
 
 
@@ -828,7 +837,7 @@ def _annotation(row: tuple[Any, ...]) -> StoredAnnotation:
     return StoredAnnotation(
         annotation_id=row[0],
         name=row[1],
-        value=json.loads(row[2]),
+        value=_loads(row[2]),
         trace_id=row[3],
         span_id=row[4],
         score=row[5],
@@ -837,9 +846,9 @@ def _annotation(row: tuple[Any, ...]) -> StoredAnnotation:
         annotator=row[8],
         annotator_kind=row[9],
         schema_version=row[10],
-        target=json.loads(row[11]),
-        metadata=json.loads(row[12]),
-        attributes=json.loads(row[13]),
+        target=_loads(row[11]),
+        metadata=_loads(row[12]),
+        attributes=_loads(row[13]),
         time_ns=row[14],
     )
 
