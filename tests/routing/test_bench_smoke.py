@@ -1,4 +1,5 @@
-"""benchmarks/bench_routing.py runs end to end in its quick mode (a smoke test: no timing is asserted)."""
+"""benchmarks/bench_routing.py and bench_export.py run end to end in their quick mode (smoke tests: no timing is
+asserted)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,17 @@ from pathlib import Path
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
-def test_quick_routing_benchmark_prints_every_row(tmp_path: Path) -> None:
+def _quick(folder: Path, script: str) -> list[str]:
+    """The output lines of `script --quick` (run in `folder`)."""
     done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "bench_routing.py"), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
+        [sys.executable, str(BENCHMARKS / script), "--quick"], capture_output=True, text=True, timeout=300, cwd=folder
     )
     assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
+    return done.stdout.splitlines()
+
+
+def test_quick_routing_benchmark_prints_every_row(tmp_path: Path) -> None:
+    lines = _quick(tmp_path, "bench_routing.py")
     assert lines[0].split() == ["per", "trace,", "CPU", "µs", "total", "build", "to", "CEL", "rules"]
     names = [line[:50].strip() for line in lines[1:]]
     assert names == [
@@ -38,15 +40,7 @@ def test_quick_routing_benchmark_prints_every_row(tmp_path: Path) -> None:
 
 
 def test_quick_export_benchmark_prints_every_row(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "bench_export.py"), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-    )
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
+    lines = _quick(tmp_path, "bench_export.py")
     assert lines[0].startswith("store of 200 reviewed traces made in ")
     assert lines[1].split() == ["export", "(rows/s)", "rows", "wall", "CPU"]
     rows = [(line[:44].strip(), line[44:].split()[0]) for line in lines[2:]]
