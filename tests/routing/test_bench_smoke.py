@@ -21,7 +21,7 @@ def _quick(folder: Path, script: str) -> list[str]:
 
 def test_quick_routing_benchmark_prints_every_row(tmp_path: Path) -> None:
     lines = _quick(tmp_path, "bench_routing.py")
-    assert lines[0].split() == ["per", "trace,", "CPU", "µs", "total", "build", "to", "CEL", "rules"]
+    assert lines[0].split() == ["per", "trace,", "CPU", "µs", "stream", "fresh", "build", "to", "CEL", "rules"]
     names = [line[:50].strip() for line in lines[1:]]
     assert names == [
         f"20 rules, {kind}, {size}-span trace"
@@ -33,7 +33,7 @@ def test_quick_routing_benchmark_prints_every_row(tmp_path: Path) -> None:
         "first run",
         "second run (all already done)",
     ]
-    assert [len(line[50:].split()) for line in lines[1:7]] == [4] * 6  # total, build, to CEL, rules
+    assert [len(line[50:].split()) for line in lines[1:7]] == [5] * 6  # stream, fresh, build, to CEL, rules
     assert lines[7][50:].split() == ["5"]
     assert lines[8][50:].split() == ["wall", "CPU"]
     assert [len(line[50:].split()) for line in lines[9:]] == [2, 2]

@@ -7,7 +7,8 @@ from typing import Any
 import cel
 import pytest
 
-from llmtap.routing import references, variables
+from llmtap.config import load_settings
+from llmtap.routing import engine, load, references, variables
 from llmtap.routing.references import ALL, Needs
 from llmtap.routing.variables import AnnotationFacts, SpanFacts
 
@@ -166,3 +167,23 @@ def test_building_only_what_a_condition_reads_gives_the_same_result(when: str, e
     full = [_outcome(program, variables.build(*_trace(variant), ALL)) for variant in range(5)]
     pruned = [_outcome(program, variables.build(*_trace(variant), needs)) for variant in range(5)]
     assert (full, pruned) == (expected, expected)
+
+
+def test_same_tells_cel_types_apart() -> None:
+    assert engine.same({"a": [1, "x", {"b": 2.5}]}, {"a": [1, "x", {"b": 2.5}]})
+    assert not engine.same({"a": 1}, {"a": True})  # equal in Python, int vs bool in CEL
+    assert not engine.same([1], [1.0])
+    assert not engine.same({"a": 1}, {"a": 1, "b": 1})
+    assert not engine.same([[1, 2]], [[1, 3]])
+
+
+def test_a_runner_reusing_its_context_gives_what_a_fresh_evaluation_gives() -> None:
+    """The runner keeps one CEL context and hands it only the variables that changed since the previous
+    trace: over a stream of traces that repeat and differ, every outcome is the fresh evaluation's."""
+    routes = [{"name": f"r{index}", "when": when, "actions": ["dataset:d"]} for index, when in enumerate(CONDITIONS)]
+    runner = load(load_settings(config={"routes": routes}))
+    for variant in [0, 0, 1, 3, 3, 2, 4, 1, 0, 4, 4]:
+        spans, annotations = _trace(variant)
+        fresh = engine.evaluate(runner.rules, variables.build(spans, annotations), spans[0].trace_id)
+        assert runner.outcomes(spans, annotations) == fresh
+        assert [outcome.matched for outcome in fresh] == [expected[variant] is True for expected in EXPECTED]

@@ -92,6 +92,8 @@ class Runner:
         self.rules = list(rules)
         # What the enabled rules can read: only that is built for each trace (`references`).
         self.needs = references.combine(rule.needs for rule in self.rules if rule.enabled)
+        self._context = engine.ReusedContext()  # what did not change since the previous trace is not converted
+        self._evaluating = threading.Lock()
         self._specs = dict(exporter_specs or {})
         self._exporters: dict[str, Any] = {}
         self.store = store
@@ -102,13 +104,15 @@ class Runner:
     def outcomes(self, spans: Sequence[SpanFacts], annotations: Sequence[AnnotationFacts] = ()) -> list[engine.Outcome]:
         """Each rule's outcome on the trace; disabled rules are not evaluated (never matched, never selected)."""
         trace_id = spans[0].trace_id if spans else ""
-        shared = engine.context(variables.build(spans, annotations, self.needs))
-        return [
-            engine.evaluate_rule(rule, shared, trace_id)
-            if rule.enabled
-            else engine.Outcome(rule, False, engine.sampled(rule.name, trace_id, rule.sample))
-            for rule in self.rules
-        ]
+        values = variables.build(spans, annotations, self.needs)
+        with self._evaluating:
+            shared = self._context.update(values)
+            return [
+                engine.evaluate_rule(rule, shared, trace_id)
+                if rule.enabled
+                else engine.Outcome(rule, False, engine.sampled(rule.name, trace_id, rule.sample))
+                for rule in self.rules
+            ]
 
     def run(
         self,
