@@ -1,18 +1,25 @@
-"""`llmtap demo` through its real entry point: the app runs offline into a store, and what it prints is read back
-from that store (traces, one trace in full, stats by prompt version, next commands)."""
+"""`llmtap demo` through its real entry point: the app runs offline into a store, its routes send the errored and
+thumbs-down traces to the `review` queue, a scripted reviewer works it, the reviewed traces are exported as chat
+JSONL; what it prints is read back from that store, and every next command it suggests is run against it."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
+import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from llmtap.cli import main
-from llmtap.demo.traffic import TURNS
-from llmtap.store import TraceQuery, open_store
+from llmtap.cli.demo import YOUR_CORRECTION
+from llmtap.demo.reviewer import VERDICTS
+from llmtap.demo.traffic import RANGE, SERVICE, SIZING, TURNS, WARRANTY
+from llmtap.store import Store, TraceQuery, open_store
+from tests.support.finetuning import check_chat_row
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +90,14 @@ def test_output_shows_the_loop(demo_run: tuple[Path, str]) -> None:
     headers = [line.split(" ─")[0] for line in lines if "───" in line]
     assert headers[0] == "llmtap traces"
     assert re.fullmatch(r"llmtap show [0-9a-f]{8}", headers[1])
-    assert headers[2:] == ["conversation", "llmtap stats --by label.prompt_version --annotation user_feedback", "next"]
+    assert headers[2:] == [
+        "conversation",
+        "llmtap stats --by label.prompt_version --annotation user_feedback",
+        "routes (in .llmtap/demo.toml)",
+        "llmtap queue next review --as maya, then submit",
+        "llmtap export --queue review --format chat --model gpt-4o-mini --output .llmtap/demo-review.jsonl",
+        "next",
+    ]
     assert sum(1 for line in lines if "invoke_workflow support_turn" in line and "  error  " in line) == 1
     assert any("✗ OverloadedError" in line for line in lines)
     assert any(line.strip().startswith("document policy-service  score 0.5") for line in lines)
@@ -91,7 +105,8 @@ def test_output_shows_the_loop(demo_run: tuple[Path, str]) -> None:
     header = "label.prompt_version calls tokens in tokens out cost $ errors p50 ms p95 ms p99 ms"
     assert lines[stats].split() == header.split()
     assert [line.split()[0] for line in lines[stats + 1 : stats + 3]] == ["v1", "v2"]
-    assert "  llmtap traces --store .llmtap/demo.db --label prompt_version=v2" in lines
+    assert "  export LLMTAP_CONFIG=.llmtap/demo.toml LLMTAP_STORE=.llmtap/demo.db" in lines
+    assert "  llmtap traces --label prompt_version=v2" in lines
     # The customers' feedback per prompt version: 3 of 6 thumbs up with v1, 5 of 6 with v2 (Wilson intervals).
     feedback = lines.index("annotation user_feedback by label.prompt_version (share of each value, Wilson 95% CI)")
     assert lines[feedback + 1 : feedback + 4] == [
@@ -99,3 +114,153 @@ def test_output_shows_the_loop(demo_run: tuple[Path, str]) -> None:
         "v1                    6  50% (3) [19%, 81%]  50% (3) [19%, 81%]",
         "v2                    6  17% (1) [3%, 56%]   83% (5) [44%, 97%]",
     ]
+
+
+def _questions(store: Store) -> dict[str, tuple[str, str]]:
+    """trace id -> (customer, question) of every stored trace (the question as the turn's workflow got it)."""
+    found = {}
+    for summary in store.query_traces(TraceQuery(limit=100)):
+        root = next(s for s in store.get_trace(summary.trace_id).spans if s.span_id == summary.root_span_id)
+        found[summary.trace_id] = (summary.labels["user_id"], json.loads(root.attributes["input.value"])["question"])
+    return found
+
+
+def test_routes_queue_review_and_export(demo_run: tuple[Path, str]) -> None:
+    path, output = demo_run
+    store = open_store(path, create=False)
+    try:
+        questions = _questions(store)
+        # The errored trace entered the queue when it ended; the other thumbs-down ones when their feedback
+        # arrived (the errored trace was thumbs-down too: a trace enters a queue once). Maya reviewed three.
+        queued = [(questions[trace_id], state, rule) for trace_id, state, rule in store.queue_item_traces("review")]
+        assert queued == [
+            (("u-106", SERVICE), "completed", "errors"),
+            (("u-102", SIZING), "completed", "thumbs-down"),
+            (("u-102", RANGE), "completed", "thumbs-down"),
+            (("u-103", WARRANTY), "pending", "thumbs-down"),
+        ]
+        feedback = [item.annotation for item in store.annotated_traces("user_feedback")]
+        thumbs_down = {questions[item.trace_id] for item in feedback if item.value == "thumbs_down"}
+        assert thumbs_down == {("u-106", SERVICE), ("u-102", SIZING), ("u-102", RANGE), ("u-103", WARRANTY)}
+
+        # What Maya submitted, through the review API: annotations on the trace, hers, kind human.
+        by_trace = {trace_id: question for trace_id, (_user, question) in questions.items()}
+        reviews = sorted(
+            (by_trace[annotation.trace_id], annotation.name, annotation.value, annotation.annotator)
+            for trace_id in by_trace
+            for annotation in store.annotations(trace_id)
+            if annotation.annotator_kind == "human"
+        )
+        assert reviews == sorted(
+            [
+                (SERVICE, "answer_quality", "correct", "maya"),
+                (SIZING, "answer_quality", "incomplete", "maya"),
+                (SIZING, "correction", VERDICTS[SIZING].correction, "maya"),
+                (RANGE, "answer_quality", "wrong", "maya"),
+                (RANGE, "correction", VERDICTS[RANGE].correction, "maya"),
+            ]
+        )
+
+        # The export: one OpenAI fine-tuning chat row per reviewed trace, made from its gpt-4o-mini answer (not
+        # the Claude summary after it), the correction in place of a wrong answer, with provenance.
+        rows = [json.loads(line) for line in (path.parent / "demo-review.jsonl").read_text().splitlines()]
+        assert len(rows) == 3
+        expected_answers = {
+            SERVICE: "Good news: your first service within 6 months of delivery is free at any partner workshop "
+            "(Service policy).",
+            SIZING: VERDICTS[SIZING].correction,
+            RANGE: VERDICTS[RANGE].correction,
+        }
+        for row in rows:
+            check_chat_row(row)
+            provenance = row["llmtap"]
+            question = by_trace[provenance["trace_id"]]
+            assert [m["role"] for m in row["messages"]] == ["system", "user", "assistant"]
+            assert row["messages"][1] == {"role": "user", "content": question}
+            assert row["messages"][2] == {"role": "assistant", "content": expected_answers[question]}
+            answer = next(s for s in store.get_trace(provenance["trace_id"]).spans if s.name == "chat gpt-4o-mini")
+            assert provenance["span_id"] == answer.span_id
+            assert provenance["model"] == "gpt-4o-mini-2024-07-18"
+            corrected = question != SERVICE
+            assert provenance["annotators"] == (["maya"] if corrected else [])
+            used = [(a["name"], a["schema"], a["annotator"], a["annotator_kind"]) for a in provenance["annotations"]]
+            assert used == ([("correction", "correction@1", "maya", "human")] if corrected else [])
+        assert [by_trace[row["llmtap"]["trace_id"]] for row in rows] == [SERVICE, SIZING, RANGE]
+    finally:
+        store.close()
+
+    lines = [line.rstrip() for line in output.splitlines()]
+    # Each rule: the traces it selects now, and the ones it put in the queue (the errored trace, thumbs-down too,
+    # was queued by `errors` when it ended; `thumbs-down` found it there when its feedback arrived).
+    routes = [line.split() for line in lines if line.startswith(("errors ", "thumbs-down "))]
+    assert [route[:2] + route[-2:] for route in routes] == [
+        ["errors", "trace.error", "1", "1"],
+        ["thumbs-down", "has(annotations.user_feedback)", "4", "3"],
+    ]
+    assert any(line.startswith("routed 4 traces to queue review: ") for line in lines)
+    assert "maya reviewed 3 items (2 with a corrected answer), skipped 0; 1 left pending for the next reviewer" in lines
+    assert (
+        "exported 3 chat rows (OpenAI fine-tuning format, provenance under `llmtap`) from the 3 reviewed traces to "
+        ".llmtap/demo-review.jsonl" in lines
+    )
+
+
+def _next_commands(output: str) -> tuple[dict[str, str], list[str]]:
+    """The environment (the `export` line) and the `llmtap` commands the demo ends with, in order."""
+    lines = output.splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith("next ─"))
+    commands = [line.strip() for line in lines[start + 1 :] if not line.strip().startswith("#")]
+    environment = dict(pair.split("=", 1) for pair in shlex.split(commands[0])[1:])
+    assert commands[0].startswith("export ") and all(command.startswith("llmtap ") for command in commands[1:])
+    return environment, commands[1:]
+
+
+def test_the_next_commands_work_on_the_demo_store(demo_run: tuple[Path, str], tmp_path: Path) -> None:
+    """Every command the demo suggests, run in order (as a newcomer would paste them) on a copy of its store."""
+    path, output = demo_run
+    cwd = tmp_path / "copy"
+    shutil.copytree(path.parent.parent, cwd)
+    environment, commands = _next_commands(output)
+    assert environment == {"LLMTAP_CONFIG": ".llmtap/demo.toml", "LLMTAP_STORE": ".llmtap/demo.db"}
+    assert [command.split()[1:3] for command in commands] == [
+        ["traces", "--label"], ["traces", "--errors"], ["traces", "--annotation"], ["traces", "--search"],
+        ["show", commands[4].split()[2]], ["stats", "--by"], ["traces", "--json"], ["routes", "test"],
+        ["routes", "run"], ["queue", "next"], ["queue", "submit"], ["queue", "stats"], ["export", "--queue"],
+    ]  # fmt: skip
+    results = {}
+    old = Path.cwd()
+    os.chdir(cwd)
+    try:
+        for command in commands:
+            result = CliRunner().invoke(
+                main, shlex.split(command)[1:], env={**environment, "COLUMNS": "140", "LLMTAP_CAPTURE_CONTENT": None}
+            )
+            assert result.exit_code == 0, f"{command}\n{result.output}"
+            results[command.split()[1] + " " + command.split()[2]] = result.output
+    finally:
+        os.chdir(old)
+
+    assert len(json.loads(results["traces --json"])) == 10  # the first page of the 12
+    routes = results["routes test"].splitlines()
+    assert "errors: MATCH" in routes and "thumbs-down: MATCH" in routes
+    assert results["routes run"].strip().splitlines() == [
+        "12 trace(s) routed",
+        "  errors: 1 selected",
+        "  thumbs-down: 4 selected",
+        "  already done queue:review: 5",
+    ]
+    claimed = results["queue next"]
+    assert "item 4 claimed by you until " in claimed and "user Is a cracked frame covered by the warranty?" in claimed
+    assert results["queue stats"].splitlines()[:2] == [
+        "review: 0 pending, 0 claimed, 4 completed, 0 skipped",
+        "reviews: maya 3, you 1",
+    ]
+    rows = [json.loads(line) for line in results["export --queue"].splitlines() if line.startswith("{")]
+    assert [row["expected_output"] for row in rows] == [
+        None,
+        VERDICTS[SIZING].correction,
+        VERDICTS[RANGE].correction,
+        YOUR_CORRECTION,
+    ]
+    assert [row["annotations"]["answer_quality"] for row in rows] == ["correct", "incomplete", "wrong", "incomplete"]
+    assert all(row["llmtap"]["model"] == "gpt-4o-mini-2024-07-18" for row in rows)

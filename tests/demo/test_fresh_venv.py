@@ -69,6 +69,18 @@ def test_demo_runs_after_pip_install_offline(tmp_path: Path) -> None:
     assert "recorded 12 traces into .llmtap/demo.db" in result.stdout
     assert "✗ OverloadedError" in result.stdout
     assert (work / ".llmtap" / "demo.db").is_file()
+    assert len((work / ".llmtap" / "demo-review.jsonl").read_text().splitlines()) == 3
+    # The review commands it suggests work with what `llmtap[demo]` installs (agreement needs krippendorff).
+    stats = subprocess.run(
+        [str(venv / "bin" / "llmtap"), "queue", "stats", "review"],
+        cwd=work,
+        env={**env, "LLMTAP_CONFIG": ".llmtap/demo.toml", "LLMTAP_STORE": ".llmtap/demo.db"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert stats.returncode == 0, stats.stdout + stats.stderr
+    assert stats.stdout.startswith("review: 1 pending, 0 claimed, 3 completed, 0 skipped\n")
     location = subprocess.run(
         [python, "-c", "import llmtap.demo; print(llmtap.demo.__file__)"], capture_output=True, text=True, env=env
     )

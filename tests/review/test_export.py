@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openai.types.chat import ChatCompletionMessageParam
-from pydantic import TypeAdapter
 
 import llmtap
 import openai
@@ -19,9 +17,9 @@ from llmtap.review import ReviewQueues
 from llmtap.store import open_store
 from llmtap.store.api import TraceQuery
 from tests.support import openai_wire
+from tests.support.finetuning import check_chat_row, check_preference_row
 from tests.support.loopback import LoopbackAPI, Reply
 
-MESSAGE = TypeAdapter(ChatCompletionMessageParam)
 WEATHER_CALL = {
     "id": "call_w1",
     "type": "function",
@@ -55,31 +53,6 @@ def weather_trace(api: LoopbackAPI) -> str:
         return llmtap.current_span_ref().trace_id
 
     return run()
-
-
-def check_chat_row(line: dict[str, Any]) -> None:
-    """OpenAI's chat fine-tuning row: `messages` (chat messages; assistant tool calls with JSON-string
-    arguments; tool results with their call id), optional `tools`/`parallel_tool_calls`; our `llmtap`."""
-    assert set(line) <= {"messages", "tools", "parallel_tool_calls", "llmtap"}
-    for message in line["messages"]:
-        MESSAGE.validate_python(message)
-        assert message["role"] in ("system", "user", "assistant", "tool")
-        for call in message.get("tool_calls", ()):
-            assert set(call) == {"id", "type", "function"} and call["type"] == "function"
-            json.loads(call["function"]["arguments"])
-    assert line["messages"][-1]["role"] == "assistant"
-
-
-def check_preference_row(line: dict[str, Any]) -> None:
-    """OpenAI's DPO row: `input` {messages, tools?, parallel_tool_calls?}, one assistant message in each of
-    `preferred_output` and `non_preferred_output`."""
-    assert set(line) <= {"input", "preferred_output", "non_preferred_output", "llmtap"}
-    assert set(line["input"]) <= {"messages", "tools", "parallel_tool_calls"}
-    for message in line["input"]["messages"]:
-        MESSAGE.validate_python(message)
-    for key in ("preferred_output", "non_preferred_output"):
-        assert len(line[key]) == 1 and line[key][0]["role"] == "assistant"
-        MESSAGE.validate_python(line[key][0])
 
 
 def read(buffer: io.StringIO) -> list[dict[str, Any]]:
@@ -181,6 +154,15 @@ def test_chat_eval_and_preference_rows(reviewed) -> None:
         "cost": pytest.approx(2 * (12 * 0.15 + 5 * 0.60) / 1e6),
         "error": False,
     }
+
+    # `model`: each row from the trace's last call of that model (request or response model name); a trace
+    # with no call of it has no row. (The demo's traces, whose last call is another model's, test the choice.)
+    for model in ("gpt-4o-mini", "gpt-4o-mini-2024-07-18"):
+        out = io.StringIO()
+        export(store, Source(queue="review"), "chat", out, model=model)
+        assert read(out) == [plain_row, corrected_row]
+    summary = export(store, Source(queue="review"), "chat", io.StringIO(), model="claude-haiku-4-5")
+    assert (summary.traces, summary.rows, summary.skipped) == (2, 0, 2)
 
 
 def test_bad_options_are_named(reviewed, tmp_path: Path) -> None:

@@ -4,10 +4,12 @@ the traces, one trace in full, stats by prompt version — and the commands to t
 from __future__ import annotations
 
 import importlib.util
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from rich.markup import escape
 
 from llmtap.cli.common import console, opened_store
 
@@ -15,6 +17,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 DEFAULT_STORE = Path(".llmtap") / "demo.db"
+# What the demo suggests you submit for the item left in the queue (the warranty question, answered by prompt v1).
+YOUR_CORRECTION = "A crack from a manufacturing defect is covered for life; crash damage is not."
 _NEEDS = ("openai", "anthropic", "langchain_core", "langchain_openai", "llmtap_openai", "llmtap_anthropic")
 
 
@@ -38,21 +42,102 @@ def _store_flag(store: Path) -> str:
     return "" if store == DEFAULT_STORE else f" --store {store}"
 
 
-def _next_steps(out: Console, store: Path, order_trace: str) -> None:
-    flag = f" --store {store}"
+def config_path(store: Path) -> Path:
+    """Where the demo writes its settings for the CLI: beside the store (`.llmtap/demo.toml`)."""
+    return store.with_suffix(".toml")
+
+
+def export_path(store: Path) -> Path:
+    """Where the demo writes the reviewed traces as chat rows (`.llmtap/demo-review.jsonl`)."""
+    return store.with_name(f"{store.stem}-review.jsonl")
+
+
+def _next_steps(out: Console, store: Path, order_trace: str, error_trace: str, yours: int | None) -> None:
+    from llmtap.demo.app import CHAT_MODEL
+
     out.rule("next", align="left")
+    environment = f"LLMTAP_CONFIG={shlex.quote(str(config_path(store)))} LLMTAP_STORE={shlex.quote(str(store))}"
     steps = [
-        (f"llmtap traces{flag} --label prompt_version=v2", "filter by any label"),
-        (f"llmtap traces{flag} --errors", "the traces with an error"),
-        (f"llmtap traces{flag} --annotation user_feedback=thumbs_down", "what customers disliked"),
-        (f'llmtap traces{flag} --search "frame size"', "full-text search over prompts and completions"),
-        (f"llmtap show {order_trace[:8]}{flag}", "the tool-calling trace: arguments and results"),
-        (f"llmtap stats{flag} --by provider", "calls, tokens, errors, latency percentiles"),
-        (f"llmtap traces{flag} --json", "the same data as JSON, for scripts"),
+        (f"export {environment}", "the demo's settings (labels, schemas, routes, queue) and store, for what follows"),
+        ("llmtap traces --label prompt_version=v2", "filter by any label"),
+        ("llmtap traces --errors", "the traces with an error"),
+        ("llmtap traces --annotation user_feedback=thumbs_down", "what customers disliked"),
+        ('llmtap traces --search "frame size"', "full-text search over prompts and completions"),
+        (f"llmtap show {order_trace[:8]}", "the tool-calling trace: arguments and results"),
+        ("llmtap stats --by provider", "calls, tokens, errors, latency percentiles"),
+        ("llmtap traces --json", "the same data as JSON, for scripts"),
+        (f"llmtap routes test {error_trace[:8]}", "which rules sent the errored trace to review, clause by clause"),
+        ("llmtap routes run --since 1d", "back-fill the rules over stored traces (here: all done already)"),
+    ]
+    if yours is not None:
+        steps += [
+            ("llmtap queue next review --as you", "the item left in the queue is yours: the trace in context"),
+            (
+                f'llmtap queue submit {yours} --as you answer_quality=incomplete "correction={YOUR_CORRECTION}"',
+                "your verdict and corrected answer, checked against their schemas and stored at once",
+            ),
+        ]
+    steps += [
+        ("llmtap queue stats review", "items per state, reviews per reviewer, agreement"),
+        (f"llmtap export --queue review --format eval --model {CHAT_MODEL}", "the reviewed traces for an eval set"),
     ]
     for command, what in steps:
         out.print(f"  [dim]# {what}[/dim]")
         out.print(f"  [bold]{command}[/bold]", no_wrap=True, overflow="ignore", crop=False)
+
+
+def _review_loop(out: Console, store: Path) -> int | None:
+    """What the routes did, the scripted reviewer's work, the export; returns the item left for you (if any)."""
+    from rich.table import Table
+
+    from llmtap.demo import reviewer, run
+
+    rules = {rule["name"]: rule for rule in run.CONFIG["routes"]}
+    with opened_store(store) as db:
+        queued = db.queue_item_traces(reviewer.QUEUE)
+        out.rule(f"routes (in {config_path(store)})", align="left")
+        table = Table(box=None, pad_edge=False, show_edge=False)
+        for column in ("rule", "when", "actions", "selected", "queued"):
+            table.add_column(column, justify="right" if column in ("selected", "queued") else "left")
+        selected = run.rule_matches(db)
+        for name, rule in rules.items():
+            count = sum(1 for _trace, _state, by in queued if by == name)
+            table.add_row(name, escape(rule["when"]), ", ".join(rule["actions"]), str(selected[name]), str(count))
+        out.print(table)
+        out.print(
+            f"routed {len(queued)} traces to queue [bold]{reviewer.QUEUE}[/bold]: errored ones as each trace ended, "
+            "thumbs-down ones when the feedback arrived (a trace enters a queue once, whichever rules select it)\n"
+        )
+        out.rule(f"llmtap queue next {reviewer.QUEUE} --as {reviewer.REVIEWER}, then submit", align="left")
+        review = reviewer.work_queue(db, run.CONFIG)
+        table = Table(box=None, pad_edge=False, show_edge=False)
+        for column in ("item", "question", "answer_quality", "correction", "explanation"):
+            table.add_column(column, overflow="fold")
+        for item in review.items:
+            verdict = item.verdict
+            table.add_row(
+                str(item.item_id),
+                item.question,
+                verdict.quality,
+                "yes" if verdict.correction else "",
+                verdict.explanation,
+            )
+        out.print(table)
+        out.print(
+            f"{reviewer.REVIEWER} reviewed {len(review.items)} items ({len(review.corrected)} with a corrected "
+            f"answer), skipped {len(review.skipped)}; {len(review.left)} left pending for the next reviewer\n"
+        )
+        output = export_path(store)
+        out.rule(
+            f"llmtap export --queue {reviewer.QUEUE} --format chat --model {reviewer.CHAT_MODEL} --output {output}",
+            align="left",
+        )
+        summary = reviewer.export_reviewed(db, output)
+    out.print(
+        f"exported {summary.rows} chat rows (OpenAI fine-tuning format, provenance under `llmtap`) from the "
+        f"{summary.traces} reviewed traces to [bold]{output}[/bold]"
+    )
+    return review.left[0] if review.left else None
 
 
 @click.command()
@@ -80,6 +165,7 @@ def demo(store_file: Path | None) -> None:
     store = store_file or DEFAULT_STORE
     if store_file is None:
         _fresh(store)
+    run.write_config(config_path(store))
     out = console()
     out.print(
         "[bold]llmtap demo[/bold]: Velora Bikes' support assistant — a LangChain RAG chain, an OpenAI tool call and "
@@ -115,6 +201,8 @@ def demo(store_file: Path | None) -> None:
         out.print()
         kind, feedback = annotation_groups(db.annotated_traces("user_feedback"), by)
         render_annotations(out, "user_feedback", by, kind, feedback)
+    out.print()
+    yours = _review_loop(out, store)
     order_trace = next(trace_id for trace_id, item in by_trace.items() if item.turn.question == ORDER_SHIPPED)
     out.print()
-    _next_steps(out, store, order_trace)
+    _next_steps(out, store, order_trace, error_trace, yours)

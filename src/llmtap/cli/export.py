@@ -28,6 +28,10 @@ from llmtap.errors import LlmtapError
     help="chat: OpenAI fine-tuning chat rows; eval: inputs, output, expected output, labels, annotations; "
     "preference: OpenAI DPO pairs from corrections.",
 )
+@click.option(
+    "--model",
+    help="Make each row from the trace's last call of this model (request or response model), not its last call.",
+)
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="JSONL file (default: stdout).")
 @click.option(
     "--provenance",
@@ -45,6 +49,7 @@ def export(
     annotations: tuple[str, ...],
     since: str | None,
     fmt: str,
+    model: str | None,
     output: Path | None,
     provenance: str,
     store_file: Path | None,
@@ -90,6 +95,7 @@ def export(
                     provenance="none" if provenance == "none" else "row",
                     provenance_file=side,
                     progress=lambda done, total: _advance(bar, task, done, total),
+                    model=model,
                 )
         finally:
             store.close()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -15,31 +17,26 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 import llmtap
+from llmtap.config import load_settings
 from llmtap.demo.app import SupportBot
 from llmtap.demo.recorded import RecordedAPI
 from llmtap.demo.traffic import TURNS, Turn
 from llmtap.refs import SpanRef
+from llmtap.store.api import Store, TraceQuery
 from llmtap.store.exporter import StoreLogExporter, StoreSpanExporter
 
 SERVICE = "velora-support"
-# The application's llmtap settings (what `[tool.llmtap]` in its pyproject.toml would hold).
-CONFIG: dict[str, Any] = {
-    "labels": {
-        "user_id": {"type": "string", "description": "the customer"},
-        "session_id": {"type": "string"},
-        "segment": {"type": "enum", "values": ["free", "pro"], "description": "the customer's plan"},
-        "prompt_version": {"type": "enum", "values": ["v1", "v2"], "description": "the answer prompt (A/B)"},
-    },
-    "annotations": {
-        "user_feedback": {
-            "type": "categorical",
-            "values": {"thumbs_up": 1.0, "thumbs_down": 0.0},
-            "annotators": ["end_user"],
-            "targets": ["span"],
-            "description": "the customer's thumbs up / down on an answer",
-        },
-    },
-}
+CONFIG_FILE = "llmtap.toml"
+# The application's llmtap settings — labels, annotation schemas, routes, the review queue — as `[tool.llmtap]`
+# in its pyproject.toml would hold them (read from llmtap.toml beside this module).
+CONFIG: dict[str, Any] = tomllib.loads(files("llmtap.demo").joinpath(CONFIG_FILE).read_text(encoding="utf-8"))
+
+
+def write_config(path: Path) -> Path:
+    """The demo's settings as a TOML file at `path` (for `LLMTAP_CONFIG`, so the CLI sees its queues and routes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(files("llmtap.demo").joinpath(CONFIG_FILE).read_text(encoding="utf-8"), encoding="utf-8")
+    return path
 
 
 @dataclass(frozen=True)
@@ -88,3 +85,20 @@ def record(store: Path, on_turn: Callable[[Answered], None] | None = None) -> li
         tracer_provider.shutdown()
         logger_provider.shutdown()
     return answered
+
+
+def rule_matches(store: Store) -> dict[str, int]:
+    """How many of the stored traces each route selects now (their annotations included), evaluated without acting —
+    what `llmtap routes run --dry-run` counts. A trace selected by two rules enters their queue once."""
+    from llmtap.routing import load
+    from llmtap.routing.runner import annotation_facts, facts_of_stored
+
+    runner = load(load_settings(config=CONFIG))
+    counts = dict.fromkeys((rule.name for rule in runner.rules), 0)
+    total = store.count_traces(TraceQuery())
+    for summary in store.query_traces(TraceQuery(limit=total)) if total else ():
+        detail = store.get_trace(summary.trace_id)
+        spans = [facts_of_stored(span) for span in detail.spans]
+        for outcome in runner.outcomes(spans, annotation_facts(detail.annotations)):
+            counts[outcome.rule.name] += outcome.selected
+    return counts

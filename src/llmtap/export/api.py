@@ -81,8 +81,8 @@ def trace_ids(store: Store, source: Source) -> list[str]:
     return found
 
 
-def rows(store: Store, ids: list[str], fmt: str) -> Iterator[Exported | None]:
-    """The row of each trace (None where the trace has no row in this format)."""
+def rows(store: Store, ids: list[str], fmt: str, model: str | None = None) -> Iterator[Exported | None]:
+    """The row of each trace (None where the trace has no row in this format, or no call of `model`)."""
     if fmt not in FORMATS:
         raise ExportError(f"format={fmt!r}: expected one of {', '.join(FORMATS)}")
     for start in range(0, len(ids), _PAGE):  # read a page of traces at a time, not one by one
@@ -90,7 +90,7 @@ def rows(store: Store, ids: list[str], fmt: str) -> Iterator[Exported | None]:
         found = {detail.trace_id: detail for detail in store.get_traces(page)}
         for trace_id in page:
             detail = found.get(trace_id)
-            yield None if detail is None else row(detail, fmt)  # None also for a trace purged meanwhile
+            yield None if detail is None else row(detail, fmt, model)  # None also for a trace purged meanwhile
 
 
 def export(
@@ -102,8 +102,12 @@ def export(
     provenance: str = "row",
     provenance_file: TextIO | None = None,
     progress: Callable[[int, int], None] | None = None,
+    model: str | None = None,
 ) -> ExportSummary:
     """Write one JSON line per exported trace to `output`; `progress(done, total)` after each trace.
+
+    `model`: the row is made from the trace's last call of this model (request or response model name) rather
+    than its last model call, for traces that call several models (an answer, then a summary by another).
 
     `provenance`: `row` (an `llmtap` key in every row) or `none`; with `provenance_file`, the provenance of
     each row is written there instead, line for line.
@@ -117,7 +121,7 @@ def export(
     summary = ExportSummary(fmt, source.describe(), name, traces=len(ids))
     handle = output.open("w", encoding="utf-8") if isinstance(output, Path) else output
     try:
-        for done, exported in enumerate(rows(store, ids, fmt), 1):
+        for done, exported in enumerate(rows(store, ids, fmt, model), 1):
             if exported is None:
                 summary.skipped += 1
             else:

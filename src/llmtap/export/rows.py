@@ -46,13 +46,22 @@ def _json(span: StoredSpan, name: str) -> Any:
     return raw
 
 
-def model_call(detail: TraceDetail) -> StoredSpan | None:
-    """The trace's last model call with captured messages (the answer a reviewer judged)."""
+def model_call(detail: TraceDetail, model: str | None = None) -> StoredSpan | None:
+    """The trace's last model call with captured messages (the answer a reviewer judged); with `model`, the last
+    call of that model (its request or response model name), when a trace calls several models."""
     calls = [
-        span for span in detail.spans if is_llm_span(span.attributes) and genai.GEN_AI_INPUT_MESSAGES in span.attributes
+        span
+        for span in detail.spans
+        if is_llm_span(span.attributes)
+        and genai.GEN_AI_INPUT_MESSAGES in span.attributes
+        and (model is None or model in _models(span))
     ]
     leaves = [span for span in calls if not any(other.parent_span_id == span.span_id for other in calls)]
     return max(leaves, key=lambda span: span.start_time_ns) if leaves else None
+
+
+def _models(span: StoredSpan) -> tuple[Any, Any]:
+    return span.attributes.get(genai.GEN_AI_REQUEST_MODEL), span.attributes.get(genai.GEN_AI_RESPONSE_MODEL)
 
 
 def latest(annotations: Iterable[StoredAnnotation]) -> dict[str, StoredAnnotation]:
@@ -86,10 +95,10 @@ def provenance(detail: TraceDetail, span: StoredSpan, used: Iterable[StoredAnnot
     }
 
 
-def row(detail: TraceDetail, fmt: str) -> Exported | None:
-    """The row of `fmt` for a trace, or None when the trace has none (no captured model call; for
-    `preference`, no correction)."""
-    span = model_call(detail)
+def row(detail: TraceDetail, fmt: str, model: str | None = None) -> Exported | None:
+    """The row of `fmt` for a trace, or None when the trace has none (no captured model call, of `model` when
+    given; for `preference`, no correction)."""
+    span = model_call(detail, model)
     if span is None:
         return None
     prompt = conversation(_json(span, genai.GEN_AI_SYSTEM_INSTRUCTIONS), _json(span, genai.GEN_AI_INPUT_MESSAGES))
