@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from llmtap.config import DEFAULT_STORE, Settings
 from llmtap.errors import LlmtapError
+from llmtap.store.paths import store_path
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
@@ -410,18 +410,6 @@ class Store(Protocol):
         """Record a reviewer's outcome (completed | skipped) on an item."""
 
     def close(self) -> None: ...
-
-
-def store_path(settings: Settings | None = None) -> Path | None:
-    """Where the store of these settings (default: the environment's) lives; None when `LLMTAP_STORE=off`."""
-    if settings is None:
-        from llmtap.config import load_settings
-
-        settings = load_settings()
-    value = settings.store
-    if value.strip().lower() == "off":
-        return None
-    return Path(os.path.expanduser(value or DEFAULT_STORE))
 
 
 def open_store(path: str | os.PathLike[str] | None = None, *, create: bool = True) -> Store:
