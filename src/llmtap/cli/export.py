@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -93,7 +94,7 @@ def export(
                     output if output is not None else sys.stdout,
                     provenance="none" if provenance == "none" else "row",
                     provenance_file=side,
-                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                    progress=lambda done, total: _advance(bar, task, done, total),
                     model=model,
                 )
         finally:
@@ -110,6 +111,11 @@ def export(
             f"to {summary.output}" + (f"; {summary.skipped} without a row in this format" if summary.skipped else ""),
             err=output is None,
         )
+
+
+def _advance(bar: Any, task: Any, done: int, total: int) -> None:
+    if done % 100 == 0 or done == total:  # redrawing the bar for every row costs more than the row
+        bar.update(task, completed=done, total=total)
 
 
 def _stderr():

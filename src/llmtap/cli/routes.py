@@ -145,6 +145,7 @@ def run(
     """
     from rich.progress import Progress
 
+    from llmtap.routing.runner import annotation_facts, facts_of_stored
     from llmtap.store import TraceQuery, parse_time
 
     store = _open(store_file)
@@ -164,16 +165,19 @@ def run(
                 page = store.query_traces(replace(query, offset=offset))
                 if not page:
                     break
-                for summary in page:
-                    spans, annotations, _ = _trace_facts(store, summary.trace_id)
-                    result = runner.run(spans, annotations, dry_run=dry_run)
+                details = store.get_traces([summary.trace_id for summary in page])
+                traces = [
+                    ([facts_of_stored(span) for span in detail.spans], annotation_facts(detail.annotations))
+                    for detail in details
+                ]
+                for result in runner.run_many(traces, dry_run=dry_run):
                     for outcome in result.selected:
                         matched[outcome.rule.name] += 1
                     for label in result.done:
                         done[label] = done.get(label, 0) + 1
                     for label in result.skipped:
                         skipped[label] = skipped.get(label, 0) + 1
-                    progress.advance(task)
+                progress.advance(task, len(page))
                 offset += len(page)
     except LlmtapError as exc:
         raise click.ClickException(str(exc)) from None

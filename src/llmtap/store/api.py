@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -336,6 +337,9 @@ class Store(Protocol):
     def get_trace(self, trace_id: str) -> TraceDetail:
         """The trace with this id, or the one trace whose id starts with this prefix (>= 4 hex digits)."""
 
+    def get_traces(self, trace_ids: Sequence[str]) -> list[TraceDetail]:
+        """The traces with these full ids, in that order, read in batches (ids not stored are left out)."""
+
     def model_calls(self, query: TraceQuery | None = None) -> Iterator[ModelCall]:
         """Every model span of the traces matching `query` (limit and offset ignored)."""
 
@@ -380,6 +384,9 @@ class Store(Protocol):
 
     def tag_trace(self, trace_id: str, labels: Mapping[str, str]) -> None:
         """Add labels to a stored trace."""
+
+    def batch(self) -> AbstractContextManager[Any]:
+        """Many writes in one transaction; each write's own becomes a savepoint (undone alone if it fails)."""
 
     # -- review queues (llmtap.review): each claim one write transaction --------------------------
 
