@@ -13,9 +13,7 @@ recorded in `Settings.warnings`, naming the closest known one.
 
 from __future__ import annotations
 
-import difflib
 import os
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -180,6 +178,8 @@ _PARSERS = {
 
 
 def _read_toml(path: Path, what: str) -> dict[str, Any]:
+    import tomllib  # only when there is a file to read
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -245,6 +245,8 @@ class _Collector:
 
 def closest(name: str, known: Iterable[str], prefix: str = "") -> str | None:
     """The known name `name` most likely misspells, if any is close (compared after a shared `prefix`)."""
+    import difflib  # only when a name is unknown
+
     by_rest = {candidate.removeprefix(prefix): candidate for candidate in known}
     matches = difflib.get_close_matches(name.removeprefix(prefix), sorted(by_rest), n=1, cutoff=0.6)
     return by_rest[matches[0]] if matches else None

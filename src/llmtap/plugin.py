@@ -1,36 +1,113 @@
-"""Base class of every llmtap provider plugin: an OpenTelemetry `BaseInstrumentor` that patches its
-library with wrapt when (and if) the library is imported, and restores every original on uninstrument.
+"""Base class of every llmtap provider plugin: patches its library with wrapt when (and if) the library is
+imported, and restores every original on uninstrument.
+
+It is deliberately not an OpenTelemetry `BaseInstrumentor`: importing `opentelemetry.instrumentation` (and the
+`packaging` requirement parser it brings) costs about half of what `llmtap.instrument()` costs at start-up.
+`llmtap.instrument()` loads this class through the `llmtap.instrumentors` entry point; the
+`opentelemetry-instrument` launcher loads the plugin's `BaseInstrumentor` face (`llmtap.launcher`) through
+the `opentelemetry_instrumentor` entry point, which delegates here. There is one instance per plugin class,
+so either way in sees what the other did.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-from abc import abstractmethod
+import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection
+from importlib.metadata import PackageNotFoundError, distribution
 from typing import Any, ClassVar
 
 import wrapt
-from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 
 from llmtap import runtime
 from llmtap.errors import LlmtapError
 from llmtap.problems import check_settings, turned_off
-from llmtap.safety import report_internal_error
+from llmtap.safety import logger, report_internal_error
 
 _INHERITED = object()  # the wrapped attribute was not in the owner's own namespace: restore by deleting
 
+# `name >= 1.2, < 2`: a requirement made of ordered comparisons of plain release numbers (the plugins' own form).
+_PLAIN_REQUIREMENT = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s+((?:[<>]=?\s*\d+(?:\.\d+)*\s*,?\s*)+)")
+_CLAUSE = re.compile(r"([<>]=?)\s*(\d+(?:\.\d+)*)")
+_PLAIN_VERSION = re.compile(r"\d+(?:\.\d+)*")
 
-class LlmtapInstrumentor(BaseInstrumentor):
-    """Subclasses name their provider, library and supported range, and implement `patch()`."""
+
+def _release(text: str, length: int) -> tuple[int, ...]:
+    numbers = [int(part) for part in text.split(".")]
+    return (*numbers, *[0] * (length - len(numbers)))
+
+
+def installed_version(name: str) -> str | None:
+    """The installed version of distribution `name` (None: not installed), read from the head of its metadata
+    file: `importlib.metadata.version` parses the whole file, long descriptions included, which costs more."""
+    try:
+        dist = distribution(name)
+    except PackageNotFoundError:
+        return None
+    head = (dist.read_text("METADATA") or dist.read_text("PKG-INFO") or "").partition("\n\n")[0]
+    for line in head.splitlines():
+        if line.startswith("Version:"):
+            return line.removeprefix("Version:").strip()
+    return dist.version
+
+
+def plainly_satisfied(requirement: str) -> bool:
+    """Whether `requirement` (e.g. `openai >= 3.50, < 4`) is met by the installed distribution, decided without
+    `packaging` when both sides are plain release numbers (then PEP 440 ordering is the ordering of the
+    zero-padded number tuples). False means "not shown here": the caller asks `packaging`."""
+    matched = _PLAIN_REQUIREMENT.fullmatch(requirement)
+    if matched is None:
+        return False
+    installed = installed_version(matched.group(1))
+    if installed is None or _PLAIN_VERSION.fullmatch(installed) is None:
+        return False
+    for operator, bound in _CLAUSE.findall(matched.group(2)):
+        length = max(installed.count("."), bound.count(".")) + 1
+        have, limit = _release(installed, length), _release(bound, length)
+        ok = {">=": have >= limit, "<=": have <= limit, ">": have > limit, "<": have < limit}[operator]
+        if not ok:
+            return False
+    return True
+
+
+def dependency_conflict(requirements: Collection[str]) -> Any:
+    """The first requirement the installed distributions do not meet, as OpenTelemetry's `DependencyConflict`
+    (None when all are met). The common case is decided without importing `packaging`."""
+    if all(plainly_satisfied(requirement) for requirement in requirements):
+        return None
+    from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
+
+    return get_dependency_conflicts(requirements)
+
+
+class LlmtapInstrumentor(ABC):
+    """Subclasses name their provider, library and supported range, and implement `patch()`.
+
+    `instrument()` / `uninstrument()` behave as OpenTelemetry's `BaseInstrumentor`'s do (the same keywords,
+    the same dependency check, one instance per class), without its imports.
+    """
 
     name: ClassVar[str]
     library: ClassVar[str]
     supported: ClassVar[tuple[str, ...]]
 
+    _instance: ClassVar[Any] = None
+    _is_instrumented = False
     _active = False
     _patched = False
     _generation = 0  # counts restores: hooks registered by an earlier patching stay inert
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        if cls.__dict__.get("_instance") is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    @property
+    def is_instrumented_by_opentelemetry(self) -> bool:
+        """Whether the plugin is instrumented in this process (by `llmtap.instrument()` or the launcher)."""
+        return self._is_instrumented
 
     def instrumentation_dependencies(self) -> Collection[str]:
         return self.supported
@@ -38,6 +115,32 @@ class LlmtapInstrumentor(BaseInstrumentor):
     @classmethod
     def library_available(cls) -> bool:
         return importlib.util.find_spec(cls.library) is not None
+
+    def instrument(self, **kwargs: Any) -> None:
+        """Patch the library (now if imported, else when it is). Keywords: `tracer_provider`, `meter_provider`,
+        `logger_provider`; `skip_dep_check` and `raise_exception_on_conflict` as for `BaseInstrumentor`."""
+        if self._is_instrumented:
+            logger.warning("llmtap: %s is already instrumented", self.name)
+            return
+        skip_dep_check = kwargs.pop("skip_dep_check", False)
+        raise_exception_on_conflict = kwargs.pop("raise_exception_on_conflict", False)
+        if not skip_dep_check:
+            conflict = dependency_conflict(self.instrumentation_dependencies())
+            if conflict:
+                if raise_exception_on_conflict:
+                    from opentelemetry.instrumentation.dependencies import DependencyConflictError
+
+                    raise DependencyConflictError(conflict)
+                logger.error("llmtap: %s", conflict._format_message(type(self).__name__))
+                return
+        self._instrument(**kwargs)
+        self._is_instrumented = True
+
+    def uninstrument(self, **kwargs: Any) -> None:
+        """Restore every original the plugin replaced."""
+        if self._is_instrumented:
+            self._uninstrument(**kwargs)
+            self._is_instrumented = False
 
     def _instrument(self, **kwargs: Any) -> None:
         try:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from llmtap import credentials
@@ -30,19 +29,40 @@ CREDENTIALS = "credentials"
 _TOKEN = "A-Za-z0-9_-"  # the characters of most API keys
 
 
-@dataclass(frozen=True)
 class Pattern:
     """A regular expression to redact. A named group `secret` limits the redaction to that group.
 
     `needles`: literal strings one of which every match contains (a cheap pre-check; None: none known),
     looked for in the lower-cased text when `fold`. `valid`: a check of the matched text (e.g. Luhn).
+    `regex` is compiled on first use: a process compiles only the patterns its content may match (compiling
+    them all would be a fair share of `llmtap.instrument()`'s start-up cost).
     """
 
-    name: str
-    regex: re.Pattern[str]
-    needles: tuple[str, ...] | None = None
-    fold: bool = False
-    valid: Callable[[str], bool] | None = None
+    __slots__ = ("_regex", "flags", "fold", "name", "needles", "source", "valid")
+
+    def __init__(
+        self,
+        name: str,
+        regex: str | re.Pattern[str],
+        needles: tuple[str, ...] | None = None,
+        fold: bool = False,
+        valid: Callable[[str], bool] | None = None,
+        flags: int = 0,
+    ) -> None:
+        self.name, self.needles, self.fold, self.valid = name, needles, fold, valid
+        self._regex: re.Pattern[str] | None = regex if isinstance(regex, re.Pattern) else None
+        self.source = regex.pattern if isinstance(regex, re.Pattern) else regex
+        self.flags = regex.flags if isinstance(regex, re.Pattern) else flags
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        regex = self._regex
+        if regex is None:  # two threads may both compile: the same object results (`re` caches it too)
+            regex = self._regex = re.compile(self.source, self.flags)
+        return regex
+
+    def __repr__(self) -> str:
+        return f"Pattern({self.name!r}, {self.source!r})"
 
     def sub(self, text: str) -> str:
         return self.regex.sub(self._replacement, text)
@@ -64,7 +84,7 @@ class Pattern:
 
 
 def _pattern(name: str, regex: str, needles: tuple[str, ...] | None, flags: int = 0, **options: Any) -> Pattern:
-    return Pattern(name, re.compile(regex, flags), needles, **options)
+    return Pattern(name, regex, needles, flags=flags, **options)
 
 
 def _luhn(text: str) -> bool:

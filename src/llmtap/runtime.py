@@ -10,7 +10,6 @@ from typing import Any
 
 import wrapt
 from opentelemetry import metrics, trace
-from opentelemetry.instrumentation.utils import unwrap
 from opentelemetry.metrics import MeterProvider
 from opentelemetry.trace import TracerProvider
 
@@ -172,7 +171,8 @@ def _watch_global_provider() -> None:
 def _stop_watching_global_provider() -> None:
     global _watching
     if _watching:
-        unwrap(trace, "_set_tracer_provider")
+        wrapper = trace._set_tracer_provider  # type: ignore[attr-defined]
+        trace._set_tracer_provider = getattr(wrapper, "__wrapped__", wrapper)  # type: ignore[attr-defined]
         _watching = False
 
 

@@ -64,6 +64,24 @@ def test_import_and_instrument_import_no_sdk_module_and_no_otel_sdk() -> None:
     # (with the store on, the default, it records through an SDK provider of its own: see tests/store).
     assert [name for name in result["instrument"] if name.startswith("opentelemetry.sdk")] == []
     assert {"llmtap_openai", "llmtap_anthropic", "llmtap.runtime", "llmtap.emitter"} <= set(result["instrument"])
+    # The plugins' light faces: not the OTel `BaseInstrumentor` (the launcher's), nor `packaging`.
+    launcher_only = ("opentelemetry.instrumentation", "packaging")
+    assert [name for name in result["instrument"] if name.startswith(launcher_only)] == []
+
+
+# What recording into the local store (the default) may not import at start-up: the store opens its file on the
+# exporter's worker thread, and the annotation log pipeline is set up when annotations are emitted.
+STORE_NOT_AT_START_UP = ("sqlite3", "llmtap.store.api", "llmtap.store.sqlite", "opentelemetry.sdk._logs")
+
+
+def test_with_the_store_on_instrument_imports_the_sdk_tracer_and_not_the_store(tmp_path: Path) -> None:
+    result = _run(MODULES, LLMTAP_STORE=str(tmp_path / "traces.db"))
+
+    imported = set(result["instrument"])
+    assert {"opentelemetry.sdk.trace", "opentelemetry.sdk.trace.export", "llmtap.store.exporter"} <= imported
+    assert [name for name in imported if name.startswith(STORE_NOT_AT_START_UP)] == []
+    assert [name for name in imported if name.startswith(("opentelemetry.instrumentation", "packaging"))] == []
+    assert [name for name in imported if name.startswith("opentelemetry.sdk.metrics")] == []
 
 
 LATE_HELPER = """

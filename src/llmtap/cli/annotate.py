@@ -81,7 +81,7 @@ def annotate(
     from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 
     import llmtap
-    from llmtap.store.exporter import StoreLogExporter
+    from llmtap.store.log_exporter import StoreLogExporter
 
     with opened_store(store_file) as store:
         resolved = _target(store, target)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -158,20 +159,32 @@ def progress_bar(description: str, *, quiet: bool = False) -> Iterator[ProgressU
     """A transient progress bar on stderr for a long command; yields `update(done, total)` (total None: unknown).
 
     Shown only when stderr is a terminal and the command was not asked for `--json` (`quiet`): stdout stays the
-    command's output, byte for byte, whatever the bar does.
+    command's output, byte for byte, whatever the bar does. Cheap to call per item: hidden, `update` does nothing;
+    shown, it passes the count to the bar at most every 50 ms (and at the end).
     """
+    if quiet or not sys.stderr.isatty():
+        yield _no_progress
+        return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    shown = not quiet and sys.stderr.isatty()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True, disable=not shown) as bar:
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(description, total=None)
+        last = 0.0
 
         def update(done: int, total: int | None = None) -> None:
-            bar.update(task, completed=done, total=total)
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= 0.05 or done == total:
+                last = now
+                bar.update(task, completed=done, total=total)
 
         yield update
+
+
+def _no_progress(done: int, total: int | None = None) -> None:
+    pass
 
 
 def counted(items: Iterable[T], update: ProgressUpdate, total: int | None = None, every: int = 1000) -> Iterator[T]:

@@ -41,11 +41,13 @@ def _library_version(requirement: str) -> str | None:
 def _plugin(name: str, entry: Any, settings: Settings) -> dict[str, Any]:
     from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
 
+    from llmtap.instrumentation import load_plugin
+
     row: dict[str, Any] = {"name": name, "distribution": None, "version": None}
     if entry.dist is not None:
         row["distribution"], row["version"] = entry.dist.name, entry.dist.version
     try:
-        plugin_class = entry.load()
+        plugin_class = load_plugin(entry)
     except Exception as exc:
         return {**row, "status": "broken", "detail": f"the plugin does not load: {type(exc).__name__}: {exc}"}
     supported = list(plugin_class.supported)

@@ -108,4 +108,3 @@ def export(
             f"to {summary.output}" + (f"; {summary.skipped} without a row in this format" if summary.skipped else ""),
             err=output is None,
         )
-

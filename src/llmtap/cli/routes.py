@@ -144,6 +144,7 @@ def run(
 
     Exporter actions are not replayed: named exporters receive traces as they happen.
     """
+    from llmtap.routing.runner import annotation_facts, facts_of_stored
     from llmtap.store import TraceQuery, parse_time
 
     store = _open(store_file)
@@ -163,17 +164,20 @@ def run(
                 page = store.query_traces(replace(query, offset=offset))
                 if not page:
                     break
-                for number, summary in enumerate(page, offset + 1):
-                    spans, annotations, _ = _trace_facts(store, summary.trace_id)
-                    result = runner.run(spans, annotations, dry_run=dry_run)
+                details = store.get_traces([summary.trace_id for summary in page])
+                traces = [
+                    ([facts_of_stored(span) for span in detail.spans], annotation_facts(detail.annotations))
+                    for detail in details
+                ]
+                for result in runner.run_many(traces, dry_run=dry_run):
                     for outcome in result.selected:
                         matched[outcome.rule.name] += 1
                     for label in result.done:
                         done[label] = done.get(label, 0) + 1
                     for label in result.skipped:
                         skipped[label] = skipped.get(label, 0) + 1
-                    update(number, total)
                 offset += len(page)
+                update(offset, total)
     except LlmtapError as exc:
         raise click.ClickException(str(exc)) from None
     finally:

@@ -57,6 +57,7 @@ def record(store: Path, on_turn: Callable[[Answered], None] | None = None) -> li
         tracer_provider=tracer_provider,
         meter_provider=MeterProvider(resource=resource),
         logger_provider=logger_provider,
+        capture_content=True,  # the review and export steps read the recorded conversations; the data is bundled
         config={**CONFIG, "store": str(store)},
     )
     answered = []
@@ -88,14 +89,15 @@ def record(store: Path, on_turn: Callable[[Answered], None] | None = None) -> li
 
 
 def rule_matches(store: Store) -> dict[str, int]:
-    """How many stored traces each route selects now (their annotations included), evaluated without acting —
+    """How many of the stored traces each route selects now (their annotations included), evaluated without acting —
     what `llmtap routes run --dry-run` counts. A trace selected by two rules enters their queue once."""
     from llmtap.routing import load
     from llmtap.routing.runner import annotation_facts, facts_of_stored
 
     runner = load(load_settings(config=CONFIG))
     counts = dict.fromkeys((rule.name for rule in runner.rules), 0)
-    for summary in store.query_traces(TraceQuery(limit=len(TURNS))):
+    total = store.count_traces(TraceQuery())
+    for summary in store.query_traces(TraceQuery(limit=total)) if total else ():
         detail = store.get_trace(summary.trace_id)
         spans = [facts_of_stored(span) for span in detail.spans]
         for outcome in runner.outcomes(spans, annotation_facts(detail.annotations)):

@@ -2,10 +2,14 @@
 stamped on every span as `llmtap.tag.<key>` (`user_id` / `session_id` also as `user.id` / `session.id`).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from llmtap.labels.context import current_tags, tags
 from llmtap.labels.policy import current_policy
 from llmtap.labels.schema import LabelSpec, LabelValue
-from llmtap.labels.threads import ContextThreadPoolExecutor, in_current_context
+
+if TYPE_CHECKING:
+    from llmtap.labels.threads import ContextThreadPoolExecutor, in_current_context
 
 
 def dropped_counts() -> dict[str, int]:
@@ -23,3 +27,12 @@ __all__ = [
     "in_current_context",
     "tags",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The thread-pool helpers on first use (they import `concurrent.futures`, which start-up does without)."""
+    if name in ("ContextThreadPoolExecutor", "in_current_context"):
+        from llmtap.labels import threads
+
+        return getattr(threads, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

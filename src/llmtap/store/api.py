@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from llmtap.config import DEFAULT_STORE, Settings
 from llmtap.errors import LlmtapError
+from llmtap.store.paths import store_path
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
@@ -337,6 +338,9 @@ class Store(Protocol):
     def get_trace(self, trace_id: str) -> TraceDetail:
         """The trace with this id, or the one trace whose id starts with this prefix (>= 4 hex digits)."""
 
+    def get_traces(self, trace_ids: Sequence[str]) -> list[TraceDetail]:
+        """The traces with these full ids, in that order, read in batches (ids not stored are left out)."""
+
     def model_calls(self, query: TraceQuery | None = None) -> Iterator[ModelCall]:
         """Every model span of the traces matching `query` (limit and offset ignored)."""
 
@@ -383,6 +387,9 @@ class Store(Protocol):
     def tag_trace(self, trace_id: str, labels: Mapping[str, str]) -> None:
         """Add labels to a stored trace."""
 
+    def batch(self) -> AbstractContextManager[Any]:
+        """Many writes in one transaction; each write's own becomes a savepoint (undone alone if it fails)."""
+
     # -- review queues (llmtap.review): each claim one write transaction --------------------------
 
     def queue_items(self, queue: str, *, now_ns: int, reviewers: int = 1) -> list[QueueItem]:
@@ -405,18 +412,6 @@ class Store(Protocol):
         """Record a reviewer's outcome (completed | skipped) on an item."""
 
     def close(self) -> None: ...
-
-
-def store_path(settings: Settings | None = None) -> Path | None:
-    """Where the store of these settings (default: the environment's) lives; None when `LLMTAP_STORE=off`."""
-    if settings is None:
-        from llmtap.config import load_settings
-
-        settings = load_settings()
-    value = settings.store
-    if value.strip().lower() == "off":
-        return None
-    return Path(os.path.expanduser(value or DEFAULT_STORE))
 
 
 def open_store(path: str | os.PathLike[str] | None = None, *, create: bool = True) -> Store:

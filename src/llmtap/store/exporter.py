@@ -1,6 +1,6 @@
 """OpenTelemetry exporters into the store: spans (behind the SDK's BatchSpanProcessor) and annotation log
-records (behind a BatchLogRecordProcessor). They run on the processors' worker threads, never on the
-application's.
+records (behind a BatchLogRecordProcessor, in `llmtap.store.log_exporter`). They run on the processors' worker
+threads, never on the application's.
 
 The store is opened on the first export. When it cannot be opened or written, the problem is logged once
 (at WARNING, naming the file and the cause), the records are held in memory and retried with the next
@@ -10,23 +10,19 @@ keeps running.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
-from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
-from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 
-from llmtap.annotations import attributes as names
 from llmtap.safety import logger
-from llmtap.store.api import Store, StoredAnnotation, StoreError
+
+if TYPE_CHECKING:  # the store's interface is imported on the worker thread, with sqlite3
+    from llmtap.store.api import Store
 
 DEFAULT_MAX_PENDING = 20_000
-EVALUATION_EVENT = "gen_ai.evaluation.result"
 
 Item = TypeVar("Item")
 
@@ -78,6 +74,7 @@ class StoreWriter(Generic[Item]):
             return True
 
     def _hold(self, batch: list[Item], exc: Exception) -> None:
+        from llmtap.store.api import StoreError
         from llmtap.store.sqlite import BUSY_TIMEOUT_S, describe_error
 
         error = describe_error(exc, self.path, self._busy_timeout_s or BUSY_TIMEOUT_S)
@@ -149,89 +146,10 @@ class StoreSpanExporter(SpanExporter):
         self.writer.shutdown()
 
 
-def annotation_from_log(log_record: Any) -> StoredAnnotation | None:
-    """The annotation a `gen_ai.evaluation.result` log record carries (None for any other record).
+def __getattr__(name: str) -> Any:
+    """The annotation log exporter's names, from `llmtap.store.log_exporter` (where they moved), on first use."""
+    if name in ("StoreLogExporter", "annotation_from_log", "EVALUATION_EVENT"):
+        from llmtap.store import log_exporter
 
-    The record's attributes are those `llmtap.annotations` writes: semconv `gen_ai.evaluation.*` plus
-    `llmtap.annotation.*` (see `llmtap/annotations/attributes.py`); its trace and span ids are the target's.
-    """
-    attributes = dict(log_record.attributes or {})
-    if getattr(log_record, "event_name", None) != EVALUATION_EVENT and gen_ai.GEN_AI_EVALUATION_NAME not in attributes:
-        return None
-    score = attributes.get(gen_ai.GEN_AI_EVALUATION_SCORE_VALUE)
-    label = attributes.get(gen_ai.GEN_AI_EVALUATION_SCORE_LABEL)
-    value = attributes.get(names.VALUE, label if label is not None else score)
-    trace_id = f"{log_record.trace_id:032x}" if getattr(log_record, "trace_id", 0) else None
-    span_id = f"{log_record.span_id:016x}" if getattr(log_record, "span_id", 0) else None
-    target: dict[str, Any] = {"kind": str(attributes.get(names.TARGET_KIND, "span" if span_id else "trace"))}
-    if trace_id is not None:
-        target["trace_id"] = trace_id
-    if span_id is not None:
-        target["span_id"] = span_id
-    if attributes.get(SESSION_ID) is not None:
-        target["session_id"] = str(attributes[SESSION_ID])
-    if attributes.get(names.JOIN_LABEL) is not None:
-        target["join"] = {"label": str(attributes[names.JOIN_LABEL]), "value": str(attributes.get(names.JOIN_VALUE))}
-    time_ns = log_record.timestamp or log_record.observed_timestamp or 0
-    schema_version = attributes.get(names.SCHEMA_VERSION)
-    return StoredAnnotation(
-        annotation_id=str(attributes.get(names.ID) or f"{trace_id}-{span_id}-{time_ns}"),
-        name=str(attributes.get(gen_ai.GEN_AI_EVALUATION_NAME, "")),
-        value=list(value) if isinstance(value, tuple) else value,
-        trace_id=trace_id,
-        span_id=span_id,
-        score=float(score) if isinstance(score, int | float) and not isinstance(score, bool) else None,
-        label=None if label is None else str(label),
-        explanation=_str_or_none(attributes.get(gen_ai.GEN_AI_EVALUATION_EXPLANATION)),
-        annotator=_str_or_none(attributes.get(names.ANNOTATOR)),
-        annotator_kind=_str_or_none(attributes.get(names.ANNOTATOR_KIND)),
-        schema_version=schema_version if isinstance(schema_version, int) else None,
-        target=target,
-        metadata=_json_object(attributes.get(names.METADATA)),
-        attributes={key: list(value) if isinstance(value, tuple) else value for key, value in attributes.items()},
-        time_ns=time_ns,
-    )
-
-
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _json_object(raw: Any) -> dict[str, Any]:
-    if isinstance(raw, str):
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            return {"text": raw}
-        return value if isinstance(value, dict) else {"value": value}
-    return {}
-
-
-def _annotations_of(batch: Sequence[Any]) -> list[StoredAnnotation]:
-    found = []
-    for log_data in batch:
-        annotation = annotation_from_log(getattr(log_data, "log_record", log_data))
-        if annotation is not None:
-            found.append(annotation)
-    return found
-
-
-class StoreLogExporter(LogRecordExporter):
-    """A log exporter storing the annotation records (`gen_ai.evaluation.result`); other records are ignored."""
-
-    def __init__(
-        self, path: str | Path, *, max_pending: int = DEFAULT_MAX_PENDING, busy_timeout_s: float | None = None
-    ) -> None:
-        self.writer: StoreWriter[StoredAnnotation] = StoreWriter(
-            path, "annotations", lambda store, batch: store.write_annotations(batch), max_pending, busy_timeout_s
-        )
-
-    def export(self, batch: Sequence[Any]) -> LogRecordExportResult:
-        ok = self.writer.write(_annotations_of(batch))
-        return LogRecordExportResult.SUCCESS if ok else LogRecordExportResult.FAILURE
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self.writer.write(())
-
-    def shutdown(self) -> None:
-        self.writer.shutdown()
+        return getattr(log_exporter, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,9 +10,12 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from llmtap.safety import logger
-from llmtap.store.api import PurgeResult
+
+if TYPE_CHECKING:
+    from llmtap.store.api import PurgeResult
 
 DAY_NS = 86_400 * 10**9
 DEFAULT_INTERVAL_S = 3600.0
@@ -27,6 +30,7 @@ def apply_retention(
 ) -> PurgeResult:
     """Delete the traces older than `max_age_days`, then the oldest until the data fits in `max_size_mb`
     (0: no limit). Returns what was deleted."""
+    from llmtap.store.api import PurgeResult  # on the retention thread, as sqlite3
     from llmtap.store.sqlite import SQLiteStore
 
     store = SQLiteStore(Path(path))

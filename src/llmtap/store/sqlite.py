@@ -10,7 +10,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -52,6 +52,7 @@ BUSY_TIMEOUT_S = 10.0
 _HEX = re.compile(r"[0-9a-f]{1,32}")
 _FEW = 2000  # see SQLiteStore._many
 _CHUNK = 500  # SQLite's default limit of bound parameters is 32766; keep IN lists well under it
+_BATCH = 500  # trace ids per `IN (...)` read (SQLite allows 32,766 parameters)
 _TRACE_COLUMNS = (
     "t.trace_id, t.root_name, t.root_span_id, t.start_ns, t.end_ns, t.span_count, t.model_calls, "
     "t.input_tokens, t.output_tokens, t.error, t.labels, t.models, t.providers"
@@ -143,6 +144,7 @@ class SQLiteStore(RoutingTables, ReviewTables):
         self.path = str(path)
         self.busy_timeout_s = busy_timeout_s
         self._lock = threading.RLock()
+        self._depth = 0  # open `_transaction`s (nested ones are savepoints), under `_lock`
         self._resource_ids: dict[int, int] = {}
         self._scope_ids: dict[int, int] = {}
         self._checkpointer: Checkpointer | None = None
@@ -208,16 +210,30 @@ class SQLiteStore(RoutingTables, ReviewTables):
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: everything in it is stored, or (on any error) nothing."""
+        """One write transaction: everything in it is stored, or (on any error) nothing. Inside `batch()`
+        (same thread), a savepoint of the batch's transaction."""
         with self._lock:
             conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
+            nested = self._depth > 0
+            conn.execute("SAVEPOINT nested" if nested else "BEGIN IMMEDIATE")
+            self._depth += 1
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                if nested:
+                    conn.execute("ROLLBACK TO nested")
+                    conn.execute("RELEASE nested")
+                else:
+                    conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
+            finally:
+                self._depth -= 1
+            conn.execute("RELEASE nested" if nested else "COMMIT")
+
+    def batch(self) -> AbstractContextManager[Any]:
+        """Many writes in one transaction (`with store.batch(): ...`): each write method's own transaction
+        becomes a savepoint in it, so a failed write is undone alone; the rest commit together at the end."""
+        return self._transaction()
 
     def close(self) -> None:
         with self._lock:
@@ -234,11 +250,11 @@ class SQLiteStore(RoutingTables, ReviewTables):
             return 0
         try:
             with self._transaction() as conn:
-                stored = self._insert_rows(conn, rows)
-            self._checkpoint_soon()
-            return stored
+                return self._insert_rows(conn, rows)
         except sqlite3.Error as exc:
             raise describe_error(exc, self.path, self.busy_timeout_s) from exc
+        finally:  # also after a failure: a full write-ahead log may need its checkpoint to take the next batch
+            self._checkpoint_soon()
 
     def _checkpoint_soon(self) -> None:
         """Spans arrive in a stream: their WAL checkpoints (and the disk waits) run on a thread of their own."""
@@ -633,14 +649,45 @@ class SQLiteStore(RoutingTables, ReviewTables):
         return found[0][0]
 
     def get_trace(self, trace_id: str) -> TraceDetail:
-        full = self.resolve_trace_id(trace_id)
-        summary = _summary(self._read(f"SELECT {_TRACE_COLUMNS} FROM traces t WHERE t.trace_id = ?", (full,))[0])
-        spans = self._read(
-            f"SELECT {_SPAN_COLUMNS} FROM spans s JOIN resources r ON r.id = s.resource_id "
-            "JOIN scopes c ON c.id = s.scope_id WHERE s.trace_id = ? ORDER BY s.start_ns, s.rowid",
-            (full,),
-        )
-        return TraceDetail(summary=summary, spans=[_span(row) for row in spans], annotations=self.annotations(full))
+        found = self.get_traces([self.resolve_trace_id(trace_id)])
+        if not found:  # purged between the two reads
+            raise TraceNotFound(f"trace id {trace_id!r}: no trace in {self.path} has this id")
+        return found[0]
+
+    def get_traces(self, trace_ids: Sequence[str]) -> list[TraceDetail]:
+        """The traces with these full ids, in that order, read a few hundred at a time (ids not stored are
+        left out): what `get_trace` gives one by one, for back-fills and exports over many traces."""
+        found: list[TraceDetail] = []
+        for start in range(0, len(trace_ids), _BATCH):
+            chunk = list(dict.fromkeys(trace_ids[start : start + _BATCH]))
+            marks = ", ".join("?" * len(chunk))
+            summaries = {
+                row[0]: _summary(row)
+                for row in self._read(f"SELECT {_TRACE_COLUMNS} FROM traces t WHERE t.trace_id IN ({marks})", chunk)
+            }
+            spans: dict[str, list[StoredSpan]] = {}
+            for row in self._read(
+                f"SELECT {_SPAN_COLUMNS} FROM spans s JOIN resources r ON r.id = s.resource_id "
+                f"JOIN scopes c ON c.id = s.scope_id WHERE s.trace_id IN ({marks}) ORDER BY s.start_ns, s.rowid",
+                chunk,
+            ):
+                spans.setdefault(row[0], []).append(_span(row))
+            annotations: dict[str, list[StoredAnnotation]] = {}
+            for row in self._read(
+                f"SELECT {_ANNOTATION_COLUMNS} FROM annotations a WHERE a.trace_id IN ({marks}) ORDER BY a.time_ns",
+                chunk,
+            ):
+                annotations.setdefault(row[3], []).append(_annotation(row))
+            found.extend(
+                TraceDetail(
+                    summary=summaries[trace_id],
+                    spans=spans.get(trace_id, []),
+                    annotations=annotations.get(trace_id, []),
+                )
+                for trace_id in chunk
+                if trace_id in summaries
+            )
+        return found
 
     def model_calls(self, query: TraceQuery | None = None) -> Iterator[ModelCall]:
         where, params = self._where(_checked(query or TraceQuery()))
@@ -820,6 +867,15 @@ def _checked(query: TraceQuery) -> TraceQuery:
     return query
 
 
+def _loads(text: str) -> Any:
+    """`json.loads`, short-cut for the empty list and map most event, link and metadata columns hold."""
+    if text == "[]":
+        return []
+    if text == "{}":
+        return {}
+    return json.loads(text)
+
+
 def _summary(row: tuple[Any, ...]) -> TraceSummary:
     return TraceSummary(
         trace_id=row[0],
@@ -832,9 +888,9 @@ def _summary(row: tuple[Any, ...]) -> TraceSummary:
         input_tokens=row[7],
         output_tokens=row[8],
         error=bool(row[9]),
-        labels=json.loads(row[10]),
-        models=json.loads(row[11]),
-        providers=json.loads(row[12]),
+        labels=_loads(row[10]),
+        models=_loads(row[11]),
+        providers=_loads(row[12]),
     )
 
 
@@ -849,11 +905,11 @@ def _span(row: tuple[Any, ...]) -> StoredSpan:
         end_time_ns=row[6],
         status_code=row[7],
         status_description=row[8],
-        attributes=json.loads(row[9]),
-        events=json.loads(row[10]),
-        links=json.loads(row[11]),
-        resource={"attributes": json.loads(row[12]), "schema_url": row[13]},
-        scope={"name": row[14], "version": row[15], "schema_url": row[16], "attributes": json.loads(row[17])},
+        attributes=_loads(row[9]),
+        events=_loads(row[10]),
+        links=_loads(row[11]),
+        resource={"attributes": _loads(row[12]), "schema_url": row[13]},
+        scope={"name": row[14], "version": row[15], "schema_url": row[16], "attributes": _loads(row[17])},
     )
 
 
@@ -861,7 +917,7 @@ def _annotation(row: tuple[Any, ...]) -> StoredAnnotation:
     return StoredAnnotation(
         annotation_id=row[0],
         name=row[1],
-        value=json.loads(row[2]),
+        value=_loads(row[2]),
         trace_id=row[3],
         span_id=row[4],
         score=row[5],
@@ -870,9 +926,9 @@ def _annotation(row: tuple[Any, ...]) -> StoredAnnotation:
         annotator=row[8],
         annotator_kind=row[9],
         schema_version=row[10],
-        target=json.loads(row[11]),
-        metadata=json.loads(row[12]),
-        attributes=json.loads(row[13]),
+        target=_loads(row[11]),
+        metadata=_loads(row[12]),
+        attributes=_loads(row[13]),
         time_ns=row[14],
     )
 

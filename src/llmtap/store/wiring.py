@@ -25,7 +25,7 @@ from opentelemetry import trace
 
 from llmtap.config import DEFAULT_STORE, Settings
 from llmtap.safety import logger
-from llmtap.store.api import store_path
+from llmtap.store.paths import store_path
 
 _OTLP_TRACE_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 
@@ -185,7 +185,7 @@ def logs_through(provider: Any) -> Any:
 def _log_processor(path: Path) -> Any:
     from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 
-    from llmtap.store.exporter import StoreLogExporter
+    from llmtap.store.log_exporter import StoreLogExporter
 
     return BatchLogRecordProcessor(StoreLogExporter(path))
 

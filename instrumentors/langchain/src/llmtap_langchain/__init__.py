@@ -11,13 +11,15 @@ on its LangChain span.
 
 from __future__ import annotations
 
+from typing import Any
+
 from llmtap.plugin import LlmtapInstrumentor
 from llmtap_langchain.package import _instruments
 
-__all__ = ["LangChainInstrumentor"]
+__all__ = ["LangChainInstrumentor", "LangChainPlugin"]
 
 
-class LangChainInstrumentor(LlmtapInstrumentor):
+class LangChainPlugin(LlmtapInstrumentor):
     """A callback handler in every LangChain callback manager, plus the chat-model context hooks."""
 
     name = "langchain"
@@ -28,3 +30,13 @@ class LangChainInstrumentor(LlmtapInstrumentor):
         from llmtap_langchain.patch import patch
 
         patch(self)
+
+
+def __getattr__(name: str) -> Any:
+    """`LangChainInstrumentor`, the `BaseInstrumentor` the `opentelemetry-instrument` launcher loads, on first use:
+    it imports `opentelemetry.instrumentation`, which `llmtap.instrument()` does without."""
+    if name == "LangChainInstrumentor":
+        from llmtap_langchain.instrumentor import LangChainInstrumentor
+
+        return LangChainInstrumentor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
