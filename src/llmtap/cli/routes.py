@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from llmtap.cli.common import progress_bar
 from llmtap.errors import LlmtapError
 
 _STORE = click.option(
@@ -143,8 +144,6 @@ def run(
 
     Exporter actions are not replayed: named exporters receive traces as they happen.
     """
-    from rich.progress import Progress
-
     from llmtap.routing.runner import annotation_facts, facts_of_stored
     from llmtap.store import TraceQuery, parse_time
 
@@ -157,8 +156,8 @@ def run(
         matched = {rule.name: 0 for rule in runner.rules}
         done: dict[str, int] = {}
         skipped: dict[str, int] = {}
-        with Progress(disable=as_json, transient=True) as progress:
-            task = progress.add_task("routing stored traces", total=total)
+        with progress_bar("routing stored traces", quiet=as_json) as update:
+            update(0, total)
             for start in range(0, total, _PAGE):
                 page = ids[start : start + _PAGE]
                 traces = [
@@ -172,7 +171,7 @@ def run(
                         done[label] = done.get(label, 0) + 1
                     for label in result.skipped:
                         skipped[label] = skipped.get(label, 0) + 1
-                progress.advance(task, len(page))
+                update(start + len(page), total)
     except LlmtapError as exc:
         raise click.ClickException(str(exc)) from None
     finally:

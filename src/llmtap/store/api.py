@@ -10,7 +10,7 @@ one into ISO 8601 UTC.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -334,8 +334,9 @@ class Store(Protocol):
     def trace_ids(self, query: TraceQuery | None = None) -> list[str]:
         """The ids of every trace matching `query` (its limit and offset aside), newest first."""
 
-    def count_traces(self, query: TraceQuery | None = None) -> int:
-        """How many traces match the filters of `query` (limit and offset ignored)."""
+    def count_traces(self, query: TraceQuery | None = None, *, at_most: int | None = None) -> int:
+        """How many traces match the filters of `query` (limit and offset ignored); counting stops at `at_most`
+        if given, which keeps it quick on a large store."""
 
     def get_trace(self, trace_id: str) -> TraceDetail:
         """The trace with this id, or the one trace whose id starts with this prefix (>= 4 hex digits)."""
@@ -355,8 +356,9 @@ class Store(Protocol):
     def pending_annotations(self) -> list[StoredAnnotation]:
         """Annotations still waiting for a span with their join key."""
 
-    def purge(self, before: datetime) -> PurgeResult:
-        """Delete every trace that started before `before`, with its spans and annotations."""
+    def purge(self, before: datetime, *, progress: Callable[[int, int], None] | None = None) -> PurgeResult:
+        """Delete every trace that started before `before`, with its spans and annotations;
+        `progress(traces deleted, traces to delete)` after each chunk."""
 
     def info(self) -> StoreInfo: ...
 
