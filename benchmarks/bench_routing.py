@@ -4,35 +4,78 @@
     .venv/bin/python benchmarks/bench_routing.py --traces 100000  # back-fill over 100,000 stored traces
     .venv/bin/python benchmarks/bench_routing.py --quick          # smoke (figures not meaningful)
 
-Rows:
-- `20 rules, 12-span trace`: what the routing thread does per trace (`Runner.outcomes`: the trace's
-  variables, then 20 typical rules — labels, annotations, spans.exists, thresholds — on one CEL context),
-  for a 12-span trace (workflow, retrieval, 4 model calls with usage, cost and 2 KB prompts, tool calls)
-  with 2 annotations; the same for a 3-span trace; and with only the rules that do not read `spans`/`root`
-  (those variables are then not built: handing a list of span maps to CEL is the main cost).
-- `back-fill`: `llmtap routes run` over N stored traces (2 spans each), traces per second.
+    .venv/bin/python benchmarks/bench_routing.py --only rules     # the per-trace rows only
+
+Per-trace rows: what the routing thread does for one trace (`Runner.outcomes`: build the variables the
+enabled rules can read, hand them to CEL once, evaluate the 20 rules), in CPU µs, with its three parts:
+`build` (the Python values), `to CEL` (their conversion into a `cel.Context`: microseconds per map entry
+in `common-expression-language`, the main cost), `rules` (the 20 evaluations). Three rule sets: 20 rules on
+trace figures, labels and annotations only (`PLAIN`); 16 of those and 4 reading `spans`/`root`
+(`SOME_SPANS`); 9 of 20 reading spans, every field kind, an attribute and a filter (`RULES`). Traces: a
+12-span trace (workflow, retrieval, 4 model calls with usage, cost and 2 KB prompts, tool calls) with 2
+annotations, and its first 3 spans.
+
+Back-fill rows: `llmtap routes run --since 1d` (the `SOME_SPANS` rules, dataset actions) over N stored
+traces of 2 spans (every 10th failed, so ~10% are selected by 2 rules), traces per second by the wall clock
+and by CPU time, for a first run and for a second one (everything already done).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+import cel
 from click.testing import CliRunner
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from llmtap.cli import main
 from llmtap.config import load_settings
-from llmtap.routing import Runner, load
+from llmtap.routing import Runner, engine, load, variables
 from llmtap.routing.variables import AnnotationFacts, SpanFacts
 from llmtap.store.exporter import StoreSpanExporter
 
+# Twenty rules of the kinds users write, none reading `spans` or `root`: trace figures, labels, annotations.
+PLAIN = [
+    "trace.error",
+    'annotations.human_feedback == "bad"',
+    'has(labels.feature) && labels.feature == "checkout" && trace.duration_ms > 5000.0',
+    "trace.input_tokens + trace.output_tokens > 20000",
+    "trace.cost > 0.05",
+    '"human_feedback" in annotations && annotations.human_feedback == "good"',
+    'has(labels.user_tier) && labels.user_tier == "enterprise"',
+    "trace.span_count > 50",
+    "size(annotation_history) > 1",
+    'has(labels.prompt_version) && labels.prompt_version == "v2"',
+    "trace.duration_ms > 30000.0",
+    "trace.model_calls > 10",
+    'trace.root_name.startsWith("invoke_agent")',
+    "has(annotations.rating) && annotations.rating <= 2",
+    'trace.error && has(labels.feature) && labels.feature == "checkout"',
+    'has(labels.environment) && labels.environment == "production" && trace.cost > 0.01',
+    "trace.output_tokens == 0 && trace.model_calls > 0",
+    "has(annotations.correction)",
+    'has(labels.experiment) && labels.experiment == "b"',
+    "trace.input_tokens > 100000 || trace.cost > 1.0",
+]
+# Four of them replaced by rules that look into the spans (a realistic mix).
+SOME_SPANS = [
+    *PLAIN[:16],
+    'spans.exists(s, s.operation == "execute_tool" && s.status == "ERROR")',
+    'spans.exists(s, s.error_type == "RateLimitError")',
+    'root.status == "ERROR"',
+    'spans.exists(s, s.provider == "anthropic")',
+]
+# Nine rules reading spans (every span field kind, an attribute, a filter): the costly end.
 RULES = [
     "trace.error",
     'annotations.human_feedback == "bad"',
@@ -53,7 +96,7 @@ RULES = [
     "trace.duration_ms > 30000.0",
     'root.status == "ERROR"',
     'spans.exists(s, s.provider == "anthropic")',
-    'spans.exists(s, has(s.attributes.retrieval_documents_count) && s.attributes.retrieval_documents_count == 0)',
+    "spans.exists(s, has(s.attributes.retrieval_documents_count) && s.attributes.retrieval_documents_count == 0)",
 ]
 
 
@@ -103,57 +146,144 @@ def _runner(rules: list[str]) -> Runner:
     return load(load_settings(config={"routes": routes}))
 
 
-def _backfill(count: int) -> float:
+def make_store(path: Path, count: int) -> None:
+    """`count` traces of 2 spans (a workflow and a model call with usage and cost; every 10th trace failed)
+    written through the SDK and the store's exporter, as an application would."""
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(StoreSpanExporter(path), max_queue_size=20_000))
+    tracer = provider.get_tracer("bench")
+    call = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.usage.input_tokens": 1200,
+        "gen_ai.usage.output_tokens": 300,
+        "llmtap.usage.cost": 0.00036,
+    }
+    for index in range(count):
+        labels = {"llmtap.tag.feature": "checkout" if index % 3 else "search", "llmtap.tag.user_tier": "free"}
+        with tracer.start_as_current_span("invoke_workflow answer", attributes=labels) as root:
+            with tracer.start_as_current_span("chat gpt-4o-mini", kind=SpanKind.CLIENT, attributes={**labels, **call}):
+                pass
+            if index % 10 == 0:
+                root.set_status(Status(StatusCode.ERROR))
+        if index % 5000 == 4999:
+            provider.force_flush()
+    provider.shutdown()
+
+
+def _backfill(count: int) -> list[tuple[str, float, float]]:
+    """(what, traces/s by the wall clock, traces/s by CPU time) of a first `routes run` and of a second one."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "llmtap.db"
-        provider = TracerProvider()
-        provider.add_span_processor(BatchSpanProcessor(StoreSpanExporter(path), max_queue_size=100_000))
-        tracer = provider.get_tracer("bench")
-        for index in range(count):
-            with tracer.start_as_current_span("invoke_workflow answer", attributes={"llmtap.tag.feature": "checkout"}):
-                with tracer.start_as_current_span("chat gpt-4o-mini", attributes={"gen_ai.operation.name": "chat"}):
-                    pass
-            if index % 5000 == 4999:
-                provider.force_flush()
-        provider.shutdown()
+        make_store(path, count)
         config = Path(folder) / "llmtap.toml"
         config.write_text(
             "".join(
                 f'[[routes]]\nname = "r{i}"\nwhen = {json.dumps(rule)}\nactions = ["dataset:d{i}"]\n'
-                for i, rule in enumerate(RULES)
+                for i, rule in enumerate(SOME_SPANS)
             )
         )
-        begin = time.perf_counter()
-        result = CliRunner().invoke(
-            main, ["routes", "run", "--since", "1d", "--config", str(config), "--store", str(path), "--json"]
-        )
-        elapsed = time.perf_counter() - begin
-        assert result.exit_code == 0, result.output
-        return count / elapsed
+        figures = []
+        for what in ("first run", "second run (all already done)"):
+            wall, cpu = time.perf_counter(), time.process_time()
+            result = CliRunner().invoke(
+                main, ["routes", "run", "--since", "1d", "--config", str(config), "--store", str(path), "--json"]
+            )
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            assert result.exit_code == 0, result.output
+            figures.append((what, count / wall, count / cpu))
+        return figures
+
+
+def _stream(size: int) -> list[tuple[list[SpanFacts], list[AnnotationFacts]]]:
+    """Eight traces of `size` spans as an application sends them: each with its own id, durations and token
+    counts; the `feature` label changing every 4th trace, every 4th trace annotated, every 8th with a tool error."""
+    spans, annotations = _trace()
+    stream = []
+    for index in range(8):
+        trace_id = f"{index:032x}"
+        feature = "checkout" if index < 4 else "search"
+        varied = []
+        for number, span in enumerate(spans[:size]):
+            attributes = dict(span.attributes)
+            attributes["llmtap.tag.feature"] = feature
+            if "gen_ai.usage.input_tokens" in attributes:
+                attributes["gen_ai.usage.input_tokens"] = 1000 + 37 * index + number
+            failed = index == 7 and attributes.get("gen_ai.operation.name") == "execute_tool"
+            stretch = 1 + index / 10
+            varied.append(
+                replace(
+                    span,
+                    trace_id=trace_id,
+                    start_ns=int(span.start_ns * stretch),
+                    end_ns=int(span.end_ns * stretch),
+                    status="ERROR" if failed else span.status,
+                    attributes=attributes,
+                )
+            )
+        stream.append((varied, annotations if index % 4 == 3 else []))
+    return stream
+
+
+def _rows(calls: int, blocks: int) -> None:
+    true = cel.compile("true")
+    print(f"{'per trace, CPU µs':50} {'stream':>8} {'fresh':>8} {'build':>8} {'to CEL':>8} {'rules':>8}")
+    for label, rules in (
+        ("20 rules, none reading spans", PLAIN),
+        ("20 rules, 4 reading spans/root", SOME_SPANS),
+        ("20 rules, 9 reading spans/root", RULES),
+    ):
+        runner = _runner(rules)
+        needs = runner.needs
+        for size in (3, 12):
+            stream = _stream(size)
+            turn = itertools.cycle(stream)
+            fresh_turn = itertools.cycle(stream)
+            trace, annotations = stream[3]
+            built = variables.build(trace, annotations, needs)
+            warm = engine.context(built)
+            true.execute(warm)
+            figures = [
+                _median_us(lambda turn=turn, runner=runner: runner.outcomes(*next(turn)), calls, blocks),
+                _median_us(
+                    lambda turn=fresh_turn, runner=runner: _fresh(runner, *next(turn)),
+                    calls,
+                    blocks,
+                ),
+                _median_us(lambda t=trace, a=annotations, n=needs: variables.build(t, a, n), calls, blocks),
+                _median_us(lambda built=built: true.execute(engine.context(built)), calls, blocks),
+                _median_us(
+                    lambda warm=warm, runner=runner: [engine.evaluate_rule(rule, warm, "t") for rule in runner.rules],
+                    calls,
+                    blocks,
+                ),
+            ]
+            print(f"{f'{label}, {size}-span trace':50} " + " ".join(f"{figure:8.1f}" for figure in figures))
+    spans, annotations = _trace()
+    every = _runner(RULES)
+    matched = [outcome.rule.name for outcome in every.outcomes(spans, annotations) if outcome.matched]
+    print(f"{'rules matched on the 12-span trace (9 read spans)':50} {len(matched):8d}")
+
+
+def _fresh(runner: Runner, spans: list[SpanFacts], annotations: list[AnnotationFacts]) -> object:
+    """What `Runner.outcomes` costs when every variable changed since the previous trace."""
+    return engine.evaluate(runner.rules, variables.build(spans, annotations, runner.needs), spans[0].trace_id)
 
 
 def main_() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--traces", type=int, default=5000, help="stored traces for the back-fill row")
+    parser.add_argument("--only", choices=("rules", "backfill"), help="run one part only")
     args = parser.parse_args()
     calls, blocks, traces = (20, 3, 200) if args.quick else (500, 9, args.traces)
-    spans, annotations = _trace()
-    every = _runner(RULES)
-    no_spans = [rule for rule in RULES if "spans." not in rule and "root." not in rule]
-    light = _runner(no_spans)
-    small = spans[:3]
-    rows = [
-        ("20 rules, 12-span trace", lambda: every.outcomes(spans, annotations)),
-        ("20 rules, 3-span trace", lambda: every.outcomes(small, annotations)),
-        (f"{len(no_spans)} rules not reading spans, 12-span trace", lambda: light.outcomes(spans, annotations)),
-    ]
-    print(f"{'per trace: variables + rules (CPU µs)':52} {'value':>10}")
-    for name, run in rows:
-        print(f"{name:52} {_median_us(run, calls, blocks):10.1f}")
-    matched = [outcome.rule.name for outcome in every.outcomes(spans, annotations) if outcome.matched]
-    print(f"{'rules matched on the 12-span trace':52} {len(matched):10d}")
-    print(f"{f'back-fill, {traces} traces (traces/s)':52} {_backfill(traces):10.0f}")
+    if args.only != "backfill":
+        _rows(calls, blocks)
+    if args.only != "rules":
+        print(f"{f'back-fill of {traces} traces, traces/s':50} {'wall':>8} {'CPU':>8}")
+        for what, wall, cpu in _backfill(traces):
+            print(f"{what:50} {wall:8.0f} {cpu:8.0f}")
 
 
 if __name__ == "__main__":

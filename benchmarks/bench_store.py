@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_store.py            # full run (first run builds the big store: ~2-4 min)
     .venv/bin/python benchmarks/bench_store.py --quick    # small sizes (smoke; figures not meaningful)
     .venv/bin/python benchmarks/bench_store.py --json out.json
+    .venv/bin/python benchmarks/bench_store.py --only ingest   # one part: ingest, queries or size (repeatable)
 
 Workload: traces shaped like a RAG application's: `invoke_workflow answer` > `retrieval docs` + two `chat`
 model spans (CLIENT, ~1.6 kB of captured input messages, ~0.4 kB output, system instructions, usage, response
@@ -11,13 +12,15 @@ tenant of 10, message_id unique), every span with its resource and scope - 5 spa
 OpenTelemetry SDK and converted by the store's own code.
 
 - ingest: `Store.write_spans` in batches of 512 (what `BatchSpanProcessor` hands `StoreSpanExporter`), spans/s,
-  on a fresh store file; beside it the SDK's own cost of creating and ending the same spans (no processor), as
+  on a fresh store file, until the store is closed (its last WAL checkpoint included); beside it the SDK's own
+  cost of creating and ending the same spans (no processor), as
   a ratio, to show what the store costs relative to producing the spans in the first place.
 - queries: on a store of 1,000,000 spans (200,000 traces) built once with the store's bulk path and cached
   outside the clone (`~/.cache/llmtap/bench-store-<n>-v<schema>.db`): the first page (50 traces) of
   `query_traces` with no filter, a common label (prompt_version, half the traces), a rare label (one user:
   0.1 %), a text search for a common word and for a rare word, and `get_trace` by an 8-digit id prefix.
-  Each is timed cold (first call on a freshly opened store) and warm (median of repeats).
+  Each is timed cold (first call on a freshly opened store) and warm (median of repeats). A cached store of an
+  older schema version is migrated forward (the store's own migrations) and renamed rather than rebuilt.
 - size: bytes per 1,000 model spans (with captured content, and with content off), from the store's used pages.
 """
 
@@ -144,8 +147,8 @@ def bench_ingest(spans: list[ReadableSpan], repeats: int) -> dict[str, float]:
             start, start_cpu = time.perf_counter(), time.process_time()
             for index in range(0, len(spans), 512):
                 store.write_spans(spans[index : index + 512])
+            store.close()  # its last checkpoint included: every page is in the database file
             elapsed, cpu = time.perf_counter() - start, time.process_time() - start_cpu
-            store.close()
         rates.append(len(spans) / elapsed)
         cpu_rates.append(len(spans) / cpu)
     # The SDK's own cost of producing the same number of spans (start + end, attributes, no processor).
@@ -223,6 +226,7 @@ def _build_base(tmp: Path, total_spans: int) -> SQLiteStore:
 
 
 BASE_SPANS = 20_000
+PARTS = ("ingest", "queries", "size")
 
 
 def build_big_store(path: Path, total_spans: int) -> None:
@@ -343,7 +347,11 @@ def main(argv: list[str] | None = None) -> int:
         "--cache", type=Path, default=Path.home() / ".cache" / "llmtap", help="where the big store is kept"
     )
     parser.add_argument("--json", type=Path, default=None, help="also write every figure as JSON")
+    parser.add_argument(
+        "--only", action="append", choices=PARTS, default=None, help="run only this part (repeatable; default all)"
+    )
     args = parser.parse_args(argv)
+    parts = args.only or PARTS
     total = args.spans or (1_000 if args.quick else 1_000_000)
     ingest_traces = 100 if args.quick else 4_000
     repeats = 2 if args.quick else 15
@@ -354,8 +362,21 @@ def main(argv: list[str] | None = None) -> int:
         f"llmtap store benchmark: Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}, "
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start"
     )
+    figures: dict[str, Any] = {}
+    if "ingest" in parts:
+        figures["ingest"] = _print_ingest(ingest_traces, 1 if args.quick else 3)
+    if "queries" in parts:
+        figures["queries"] = _print_queries(args.cache, total, repeats)
+    if "size" in parts:
+        figures["size_per_1000_model_spans"] = _print_size(100 if args.quick else 2_000)
+    if args.json is not None:
+        args.json.write_text(json.dumps(figures, indent=2))
+    return 0
+
+
+def _print_ingest(ingest_traces: int, repeats: int) -> dict[str, float]:
     spans = make_traces(ingest_traces, seed=11)
-    ingest = bench_ingest(spans, 1 if args.quick else 3)
+    ingest = bench_ingest(spans, repeats)
     print(f"\ningest ({len(spans):,} spans, batches of 512, {ingest_traces:,} traces of 5 spans)")
     print(
         f"  {ingest['spans_per_s_best']:>10,.0f} spans/s best (wall clock), {ingest['spans_per_s_median']:,.0f} median"
@@ -366,11 +387,22 @@ def main(argv: list[str] | None = None) -> int:
         f"the SDK to make the span: {ingest['store_over_sdk']:.2f}x (on the exporter's thread, not the application's)"
     )
 
-    args.cache.mkdir(parents=True, exist_ok=True)
-    big = args.cache / f"bench-store-{total}-v{schema.SCHEMA_VERSION}.db"
+    return ingest
+
+
+def _print_queries(cache: Path, total: int, repeats: int) -> dict[str, dict[str, float]]:
+    cache.mkdir(parents=True, exist_ok=True)
+    big = cache / f"bench-store-{total}-v{schema.SCHEMA_VERSION}.db"
     if not big.exists():
-        print(f"\nbuilding {big} ({total:,} spans, once)")
-        build_big_store(big, total)
+        older = [cache / f"bench-store-{total}-v{version}.db" for version in range(schema.SCHEMA_VERSION - 1, 0, -1)]
+        found = next((path for path in older if path.exists()), None)
+        if found is not None:
+            print(f"\nmigrating {found} to schema version {schema.SCHEMA_VERSION}")
+            open_store(found, create=False).close()
+            os.replace(found, big)
+        else:
+            print(f"\nbuilding {big} ({total:,} spans, once)")
+            build_big_store(big, total)
     size_mb = big.stat().st_size / 1e6
     queries = bench_queries(big, repeats)
     print(
@@ -380,16 +412,15 @@ def main(argv: list[str] | None = None) -> int:
     for name, figures in queries.items():
         print(f"  {name:<45} {figures['cold_ms']:>8.1f} ms {figures['warm_ms']:>8.1f} ms   ({figures['rows']} rows)")
 
-    size = bench_size(100 if args.quick else 2_000)
+    return queries
+
+
+def _print_size(count: int) -> dict[str, float]:
+    size = bench_size(count)
     print("\nstore size per 1,000 model spans")
     for name, per_thousand in size.items():
         print(f"  {name:<15} {per_thousand / 1e6:>8.2f} MB")
-
-    if args.json is not None:
-        args.json.write_text(
-            json.dumps({"ingest": ingest, "queries": queries, "size_per_1000_model_spans": size}, indent=2)
-        )
-    return 0
+    return size
 
 
 if __name__ == "__main__":

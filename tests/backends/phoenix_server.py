@@ -25,7 +25,7 @@ from typing import Any
 
 PHOENIX_VERSION = "20.26.1"
 INSTALL_TIMEOUT = 1800  # s; about 50 s on a quiet machine, several minutes on a busy one
-START_TIMEOUT = 240  # s until /healthz answers
+START_TIMEOUT = 480  # s until /healthz answers (a first start on a loaded machine builds caches)
 REQUEST_TIMEOUT = 30  # s per HTTP request to the server
 
 

@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from llmtap.cli import main
+from llmtap.store import open_store
+from llmtap.store.exporter import StoreSpanExporter
 from tests.cli.conftest import TRACE_A, TRACE_B, TRACE_C
 
 SUMMARY_A = {
@@ -107,6 +111,26 @@ def test_table(store_file: Path) -> None:
 def test_default_limit_is_a_screenful(store_file: Path) -> None:
     result = CliRunner().invoke(main, ["traces", "--store", str(store_file)], env={"COLUMNS": "160", "LINES": "10"})
     assert result.output.splitlines()[0] == "traces 1-2 of 3, newest first"  # (10 lines - 6) / 2 lines a trace
+
+
+def test_the_total_is_counted_up_to_ten_pages_ahead(tmp_path: Path) -> None:
+    # An exact count of a common filter over a large store takes seconds; the listing says "more than" instead.
+    path = tmp_path / "llmtap.db"
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(StoreSpanExporter(path)))
+    for number in range(23):
+        with provider.get_tracer("t").start_as_current_span(f"step {number}", attributes={"llmtap.tag.k": "v"}):
+            pass
+    provider.shutdown()
+    lines = CliRunner().invoke(main, ["traces", "--store", str(path), "--limit", "2"]).output.splitlines()
+    assert lines[0] == "traces 1-2 of more than 20, newest first"
+    lines = CliRunner().invoke(main, ["traces", "--store", str(path), "--limit", "2", "--page", "3"]).output
+    assert lines.splitlines()[0] == "traces 5-6 of 23, newest first"
+    lines = CliRunner().invoke(main, ["traces", "--store", str(path), "--limit", "3", "--label", "k=v"]).output
+    assert lines.splitlines()[0] == "traces 1-3 of 23, newest first"
+    store = open_store(path, create=False)
+    assert (store.count_traces(), store.count_traces(at_most=5), store.count_traces(at_most=50)) == (23, 5, 23)
+    store.close()
 
 
 def test_bad_input_is_named(store_file: Path, tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from llmtap.store import schema
+
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_store.py"
 
 
@@ -43,5 +45,5 @@ def test_quick_store_benchmark_prints_every_figure(tmp_path: Path) -> None:
         "get_trace by 8-digit prefix": 5,
     }
     assert set(result["size_per_1000_model_spans"]) == {"with content", "content off"}
-    assert (tmp_path / "cache" / "bench-store-1000-v6.db").exists()
+    assert (tmp_path / "cache" / f"bench-store-1000-v{schema.SCHEMA_VERSION}.db").exists()
     assert "queries on" in done.stdout and "store size per 1,000 model spans" in done.stdout

@@ -121,3 +121,42 @@ def test_purge_everything_then_new_spans_are_searchable(store_file: tuple[Path, 
     provider.shutdown()
     assert [summary.trace_id for summary in store.query_traces(TraceQuery(search="bananas"))] == [new]
     assert store.query_traces(TraceQuery(search="apples")) == []
+
+
+def test_purge_deletes_every_facet_of_its_traces_and_reports_progress(tmp_path: Path) -> None:
+    # The facets have no index by trace: purge finds them by key, from the spans and from the summary (which also
+    # holds labels added later with tag_trace).
+    path = tmp_path / "llmtap.db"
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(StoreSpanExporter(path)))
+    tracer = provider.get_tracer("test")
+    old_start = to_ns(datetime(2025, 11, 1, tzinfo=UTC))
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+        "llmtap.tag.user_id": "u-1",
+    }
+    ids = []
+    for number in range(1203):  # more than two chunks of 500
+        with tracer.start_as_current_span("workflow", start_time=old_start + number, attributes=attributes) as root:
+            with tracer.start_as_current_span("chat m", attributes={**attributes, "llmtap.tag.step": number % 3}):
+                pass
+        ids.append(format(root.get_span_context().trace_id, "032x"))
+    with tracer.start_as_current_span("workflow", attributes={"llmtap.tag.user_id": "u-2"}) as kept:
+        pass
+    provider.shutdown()
+    store = open_store(path)
+    store.tag_trace(ids[0], {"reviewed": "yes"})
+    store.tag_trace(ids[0], {"reviewed": "twice"})
+    seen: list[tuple[int, int]] = []
+    result = store.purge(datetime(2025, 11, 2, tzinfo=UTC), progress=lambda done, total: seen.append((done, total)))
+    assert (result.traces, result.spans) == (1203, 2406)
+    assert seen == [(0, 1203), (500, 1203), (1000, 1203), (1203, 1203)]
+    kept_id = format(kept.get_span_context().trace_id, "032x")
+    assert store._read("SELECT facet, value, trace_id FROM trace_facets ORDER BY facet") == [
+        ("label:user_id", "u-2", kept_id)
+    ]
+    assert store.query_traces(TraceQuery(labels={"user_id": "u-1"})) == []
+    store.close()

@@ -14,6 +14,7 @@ from llmtap.config import load_settings
 from llmtap.store import open_store, retention
 from llmtap.store.exporter import StoreSpanExporter
 from llmtap.store.report import store_report
+from llmtap.store.schema import SCHEMA_VERSION
 
 DAY = 86_400 * 10**9
 NOW = 1_764_201_600 * 10**9  # 2025-11-27
@@ -86,16 +87,17 @@ def test_store_report(tmp_path: Path) -> None:
     assert (report["trace_count"], report["span_count"], report["schema_version"], report["writable"]) == (
         2,
         2,
-        6,
+        SCHEMA_VERSION,
         True,
     )
     assert report["size_bytes"] == (tmp_path / "s" / "llmtap.db").stat().st_size + (
         (tmp_path / "s" / "llmtap.db-wal").stat().st_size if (tmp_path / "s" / "llmtap.db-wal").exists() else 0
     )
     with sqlite3.connect(tmp_path / "s" / "llmtap.db") as connection:
-        connection.execute("INSERT INTO schema_version VALUES (7, 0)")
+        connection.execute("INSERT INTO schema_version VALUES (?, 0)", (SCHEMA_VERSION + 1,))
     unusable = store_report(settings, environ)
     assert (unusable["status"], unusable["writable"]) == ("unusable", False)
-    assert unusable["problem"].startswith(f"the llmtap store {tmp_path / 's' / 'llmtap.db'} has schema version 7")
+    newer = SCHEMA_VERSION + 1
+    assert unusable["problem"].startswith(f"the llmtap store {tmp_path / 's' / 'llmtap.db'} has schema version {newer}")
     off = store_report(load_settings(environ={"LLMTAP_STORE": "off"}, cwd=tmp_path), {})
     assert off == {"path": None, "status": "off", "problem": None}

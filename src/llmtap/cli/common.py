@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
     from llmtap.store import Store, TraceQuery
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+ProgressUpdate = Callable[[int, "int | None"], None]
 
 
 def store_option(function: F) -> F:
@@ -148,3 +152,46 @@ def console() -> Console:
 def screenful() -> int:
     """How many traces (two lines each) fit on the terminal (10 when not on one)."""
     return max(1, (shutil.get_terminal_size((120, 26)).lines - 6) // 2)
+
+
+@contextmanager
+def progress_bar(description: str, *, quiet: bool = False) -> Iterator[ProgressUpdate]:
+    """A transient progress bar on stderr for a long command; yields `update(done, total)` (total None: unknown).
+
+    Shown only when stderr is a terminal and the command was not asked for `--json` (`quiet`): stdout stays the
+    command's output, byte for byte, whatever the bar does. Cheap to call per item: hidden, `update` does nothing;
+    shown, it passes the count to the bar at most every 50 ms (and at the end).
+    """
+    if quiet or not sys.stderr.isatty():
+        yield _no_progress
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=None)
+        last = 0.0
+
+        def update(done: int, total: int | None = None) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= 0.05 or done == total:
+                last = now
+                bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _no_progress(done: int, total: int | None = None) -> None:
+    pass
+
+
+def counted(items: Iterable[T], update: ProgressUpdate, total: int | None = None, every: int = 1000) -> Iterator[T]:
+    """`items` as they are, calling `update(done, total)` every `every` items and at the end."""
+    done = 0
+    for done, item in enumerate(items, 1):
+        if done % every == 0:
+            update(done, total)
+        yield item
+    update(done, total if total is not None else done)

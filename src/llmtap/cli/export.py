@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from llmtap.cli.common import _pairs, json_option, store_option
+from llmtap.cli.common import _pairs, json_option, progress_bar, store_option
 from llmtap.errors import LlmtapError
 
 
@@ -82,10 +82,8 @@ def export(
             else None
         )
         try:
-            from rich.progress import Progress
-
-            with Progress(console=_stderr(), transient=True, disable=output is None and not as_json) as bar:
-                task = bar.add_task("exporting", total=None)
+            # With the rows on stdout the bar is still on stderr: only --json (its summary on stderr) turns it off.
+            with progress_bar("exporting", quiet=as_json) as update:
                 summary = run(
                     store,
                     source,
@@ -93,7 +91,7 @@ def export(
                     output if output is not None else sys.stdout,
                     provenance="none" if provenance == "none" else "row",
                     provenance_file=side,
-                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                    progress=update,
                     model=model,
                 )
         finally:
@@ -110,9 +108,3 @@ def export(
             f"to {summary.output}" + (f"; {summary.skipped} without a row in this format" if summary.skipped else ""),
             err=output is None,
         )
-
-
-def _stderr():
-    from rich.console import Console
-
-    return Console(stderr=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from llmtap.cli.common import progress_bar
 from llmtap.errors import LlmtapError
 
 
@@ -29,7 +30,8 @@ def purge(before: str, store_file: Path | None, as_json: bool) -> None:
         moment = parse_time(before, "--before")
         store = open_store(store_file, create=False)
         try:
-            result = store.purge(moment)
+            with progress_bar("purging traces", quiet=as_json) as update:
+                result = store.purge(moment, progress=update)
         finally:
             store.close()
     except LlmtapError as exc:

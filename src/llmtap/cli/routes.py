@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from llmtap.cli.common import progress_bar
 from llmtap.errors import LlmtapError
 
 _STORE = click.option(
@@ -143,8 +144,7 @@ def run(
 
     Exporter actions are not replayed: named exporters receive traces as they happen.
     """
-    from rich.progress import Progress
-
+    from llmtap.routing.runner import annotation_facts, facts_of_stored
     from llmtap.store import TraceQuery, parse_time
 
     store = _open(store_file)
@@ -157,24 +157,27 @@ def run(
         matched = {rule.name: 0 for rule in runner.rules}
         done: dict[str, int] = {}
         skipped: dict[str, int] = {}
-        with Progress(disable=as_json, transient=True) as progress:
-            task = progress.add_task("routing stored traces", total=total)
+        with progress_bar("routing stored traces", quiet=as_json) as update:
+            update(0, total)
             offset = 0
             while offset < total:
                 page = store.query_traces(replace(query, offset=offset))
                 if not page:
                     break
-                for summary in page:
-                    spans, annotations, _ = _trace_facts(store, summary.trace_id)
-                    result = runner.run(spans, annotations, dry_run=dry_run)
+                details = store.get_traces([summary.trace_id for summary in page])
+                traces = [
+                    ([facts_of_stored(span) for span in detail.spans], annotation_facts(detail.annotations))
+                    for detail in details
+                ]
+                for result in runner.run_many(traces, dry_run=dry_run):
                     for outcome in result.selected:
                         matched[outcome.rule.name] += 1
                     for label in result.done:
                         done[label] = done.get(label, 0) + 1
                     for label in result.skipped:
                         skipped[label] = skipped.get(label, 0) + 1
-                    progress.advance(task)
                 offset += len(page)
+                update(offset, total)
     except LlmtapError as exc:
         raise click.ClickException(str(exc)) from None
     finally:

@@ -8,7 +8,17 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from llmtap.cli.common import build_query, console, json_option, opened_store, print_json, store_option, trace_filters
+from llmtap.cli.common import (
+    build_query,
+    console,
+    counted,
+    json_option,
+    opened_store,
+    print_json,
+    progress_bar,
+    store_option,
+    trace_filters,
+)
 from llmtap.errors import LlmtapError
 
 if TYPE_CHECKING:
@@ -104,13 +114,13 @@ def stats(by: str, annotation_name: str | None, store_file: Path | None, as_json
 
     query = build_query(filters)
     try:
-        with opened_store(store_file) as store:
-            groups = analysis.call_groups(store.model_calls(query), by)
-            outcome = (
-                analysis.annotation_groups(store.annotated_traces(annotation_name, query), by)
-                if annotation_name
-                else None
-            )
+        with opened_store(store_file) as store, progress_bar("reading model calls", quiet=as_json) as update:
+            groups = analysis.call_groups(counted(store.model_calls(query), update), by)
+            outcome = None
+            if annotation_name:
+                update(0, None)
+                annotated = counted(store.annotated_traces(annotation_name, query), update)
+                outcome = analysis.annotation_groups(annotated, by)
     except LlmtapError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:

@@ -93,13 +93,16 @@ def traces(limit: int | None, page: int, store_file: Path | None, as_json: bool,
         if as_json:
             print_json([summary.as_dict() for summary in found])
             return
-        total = store.count_traces(query)
+        # Counted up to ten pages past this one: an exact total of a common filter on a large store takes seconds.
+        cap = query.offset + 10 * limit
+        total = store.count_traces(query, at_most=cap + 1)
+    of = f"more than {cap}" if total > cap else str(total)
     out = console()
     if not found:
-        out.print(f"no traces{' on this page' if total else ''} ({total} match in {store.path})")
+        out.print(f"no traces{' on this page' if total else ''} ({of} match in {store.path})")
         return
     first = query.offset + 1
-    render_traces(out, found, title=f"traces {first}-{query.offset + len(found)} of {total}, newest first")
+    render_traces(out, found, title=f"traces {first}-{query.offset + len(found)} of {of}, newest first")
     if query.offset + len(found) < total:
         out.print(f"[dim]next page: llmtap traces --page {page + 1} (same filters)[/dim]")
     out.print("[dim]a trace in full: llmtap show TRACE_ID (a unique prefix is enough)[/dim]")

@@ -57,6 +57,7 @@ def record(store: Path, on_turn: Callable[[Answered], None] | None = None) -> li
         tracer_provider=tracer_provider,
         meter_provider=MeterProvider(resource=resource),
         logger_provider=logger_provider,
+        capture_content=True,  # the review and export steps read the recorded conversations; the data is bundled
         config={**CONFIG, "store": str(store)},
     )
     answered = []

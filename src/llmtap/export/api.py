@@ -85,8 +85,12 @@ def rows(store: Store, ids: list[str], fmt: str, model: str | None = None) -> It
     """The row of each trace (None where the trace has no row in this format, or no call of `model`)."""
     if fmt not in FORMATS:
         raise ExportError(f"format={fmt!r}: expected one of {', '.join(FORMATS)}")
-    for trace_id in ids:
-        yield row(store.get_trace(trace_id), fmt, model)
+    for start in range(0, len(ids), _PAGE):  # read a page of traces at a time, not one by one
+        page = ids[start : start + _PAGE]
+        found = {detail.trace_id: detail for detail in store.get_traces(page)}
+        for trace_id in page:
+            detail = found.get(trace_id)
+            yield None if detail is None else row(detail, fmt, model)  # None also for a trace purged meanwhile
 
 
 def export(

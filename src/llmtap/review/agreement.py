@@ -55,6 +55,8 @@ def percent_agreement(units: Sequence[Sequence[Any]]) -> float | None:
 
 def krippendorff_alpha(matrix: Sequence[Sequence[float | None]], level: str) -> float | None:
     """Alpha of a reviewers x items matrix (None = missing), or None when it is undefined."""
+    if not any(sum(row[item] is not None for row in matrix) >= 2 for item in range(len(matrix[0]) if matrix else 0)):
+        return None  # no item rated twice: undefined, and no need for the optional package
     try:
         import krippendorff
         import numpy
@@ -63,8 +65,6 @@ def krippendorff_alpha(matrix: Sequence[Sequence[float | None]], level: str) -> 
             "Krippendorff's alpha needs the krippendorff package; expected it installed: pip install 'llmtap[review]'"
         ) from None
     data = numpy.array([[math.nan if value is None else value for value in row] for row in matrix], dtype=float)
-    if data.size == 0 or sum((~numpy.isnan(data)).sum(axis=0) >= 2) == 0:
-        return None
     try:
         result = float(krippendorff.alpha(reliability_data=data, level_of_measurement=level))
     except (ValueError, ZeroDivisionError):  # a single value in the domain: alpha is undefined

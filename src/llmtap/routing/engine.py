@@ -6,7 +6,7 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import cel
 
@@ -23,9 +23,8 @@ def sampled(rule_name: str, trace_id: str, rate: float) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < rate
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """One rule on one trace."""
+class Outcome(NamedTuple):
+    """One rule on one trace (a named tuple: made 20 times per trace, it must be cheap)."""
 
     rule: Rule
     matched: bool  # the condition held
@@ -46,15 +45,50 @@ def context(variables: Mapping[str, Any]) -> Any:
     return cel.Context(dict(variables))
 
 
+def same(a: Any, b: Any) -> bool:
+    """Equal and of the same types all the way down (`1 == True == 1.0` in Python, not in CEL)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(value, b[key]) for key, value in a.items())
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+class ReusedContext:
+    """One CEL context kept from trace to trace: a variable is handed to CEL (microseconds per map entry) only
+    when its value differs from the previous trace's, e.g. the labels of a run of traces from one feature.
+    Not thread-safe: the caller holds a lock across `update` and the evaluations."""
+
+    def __init__(self) -> None:
+        self._context = cel.Context()
+        self._values: dict[str, Any] = {}
+
+    def update(self, variables: Mapping[str, Any]) -> Any:
+        """The context holding exactly `variables`."""
+        if self._values.keys() - variables.keys():  # a variable to drop: start afresh
+            self._context, self._values = cel.Context(), {}
+        for name, value in variables.items():
+            if name not in self._values or not same(self._values[name], value):
+                self._context.add_variable(name, value)
+                self._values[name] = value
+        return self._context
+
+
 def evaluate_rule(rule: Rule, variables: Any, trace_id: str) -> Outcome:
     """`variables`: a `context()` (fast, for many rules) or a mapping."""
-    if isinstance(variables, Mapping):
+    if not isinstance(variables, cel.Context):
         variables = context(variables)
     try:
         result = rule.program.execute(variables)
     except Exception as exc:  # a missing label or annotation key, a type this trace's data has
         return Outcome(rule, False, sampled(rule.name, trace_id, rule.sample), f"{type(exc).__name__}: {exc}")
-    return Outcome(rule, result is True, sampled(rule.name, trace_id, rule.sample))
+    key = (result is True, rule.sample >= 1.0 or sampled(rule.name, trace_id, rule.sample))
+    found = rule.outcomes.get(key)
+    if found is None:
+        found = rule.outcomes[key] = Outcome(rule, *key)
+    return found
 
 
 def evaluate(rules: Sequence[Rule], variables: Mapping[str, Any], trace_id: str) -> list[Outcome]:

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import cel
 
 from llmtap.errors import ConfigError
-from llmtap.routing import variables
+from llmtap.routing import references, variables
 
 ACTION_KINDS = ("queue", "exporter", "dataset", "tag")
 _FIELDS = frozenset({"name", "when", "sample", "actions", "enabled", "description"})
@@ -52,6 +52,9 @@ class Rule:
     actions: tuple[Action, ...] = ()
     enabled: bool = True
     description: str = ""
+    needs: references.Needs = references.ALL  # what the condition can read (built for it on each trace)
+    # The rule's error-free outcomes by (matched, sampled), made once (`engine.evaluate_rule`).
+    outcomes: dict[tuple[bool, bool], Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
 
 def _position(source: str, offset: int) -> str:
@@ -182,7 +185,8 @@ def parse_rules(table: Any, source: str = "config") -> list[Rule]:
         if not isinstance(description, str):
             raise ConfigError(f"{where}.description={description!r}: expected a string")
         program = compile_condition(when, f"{where}.when")
-        rules.append(Rule(name, when, program, float(sample), actions, enabled, description))
+        needs = references.analyse(when, program.variables())
+        rules.append(Rule(name, when, program, float(sample), actions, enabled, description, needs))
     return rules
 
 

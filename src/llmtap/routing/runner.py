@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmtap.routing import engine, exporters, variables
+from llmtap.routing import engine, exporters, references, variables
 from llmtap.routing.rules import Rule
 from llmtap.routing.variables import AnnotationFacts, SpanFacts
 
@@ -90,7 +90,10 @@ class Runner:
         store: Any = None,
     ) -> None:
         self.rules = list(rules)
-        self.needed = frozenset(name for rule in self.rules for name in rule.program.variables()) & variables.NAMES
+        # What the enabled rules can read: only that is built for each trace (`references`).
+        self.needs = references.combine(rule.needs for rule in self.rules if rule.enabled)
+        self._context = engine.ReusedContext()  # what did not change since the previous trace is not converted
+        self._evaluating = threading.Lock()
         self._specs = dict(exporter_specs or {})
         self._exporters: dict[str, Any] = {}
         self.store = store
@@ -99,8 +102,17 @@ class Runner:
         self._warned: set[str] = set()
 
     def outcomes(self, spans: Sequence[SpanFacts], annotations: Sequence[AnnotationFacts] = ()) -> list[engine.Outcome]:
+        """Each rule's outcome on the trace; disabled rules are not evaluated (never matched, never selected)."""
         trace_id = spans[0].trace_id if spans else ""
-        return engine.evaluate(self.rules, variables.build(spans, annotations, self.needed), trace_id)
+        values = variables.build(spans, annotations, self.needs)
+        with self._evaluating:
+            shared = self._context.update(values)
+            return [
+                engine.evaluate_rule(rule, shared, trace_id)
+                if rule.enabled
+                else engine.Outcome(rule, False, engine.sampled(rule.name, trace_id, rule.sample))
+                for rule in self.rules
+            ]
 
     def run(
         self,
@@ -116,6 +128,30 @@ class Runner:
         """
         trace_id = spans[0].trace_id if spans else ""
         result = RunResult(trace_id, self.outcomes(spans, annotations))
+        self._carry_out(result, sdk_spans, dry_run)
+        return result
+
+    def run_many(
+        self, traces: Iterable[tuple[Sequence[SpanFacts], Sequence[AnnotationFacts]]], *, dry_run: bool = False
+    ) -> list[RunResult]:
+        """`run` on many stored traces (a back-fill page): every rule evaluated first, then all the selected
+        actions carried out in one store transaction (`Store.batch`) rather than one per action."""
+        results = [
+            RunResult(spans[0].trace_id if spans else "", self.outcomes(spans, annotations))
+            for spans, annotations in traces
+        ]
+        batch = getattr(self.store, "batch", None)
+        if dry_run or batch is None or not any(result.selected for result in results):
+            for result in results:
+                self._carry_out(result, None, dry_run)
+            return results
+        with batch():
+            for result in results:
+                self._carry_out(result, None, dry_run)
+        return results
+
+    def _carry_out(self, result: RunResult, sdk_spans: Sequence[Any] | None, dry_run: bool) -> None:
+        trace_id = result.trace_id
         for outcome in result.selected:
             for action in outcome.actions:
                 label = str(action)
@@ -131,7 +167,6 @@ class Runner:
                 if did is None:
                     continue
                 (result.done if did else result.skipped).append(label)
-        return result
 
     def _apply(self, action: Any, rule: Rule, trace_id: str, sdk_spans: Sequence[Any] | None) -> bool | None:
         """True: done now; False: done before; None: cannot be done here (logged once)."""

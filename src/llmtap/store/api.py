@@ -10,7 +10,8 @@ one into ISO 8601 UTC.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -330,11 +331,15 @@ class Store(Protocol):
     def query_traces(self, query: TraceQuery | None = None) -> list[TraceSummary]:
         """Trace summaries matching every filter of `query`, newest first, one page."""
 
-    def count_traces(self, query: TraceQuery | None = None) -> int:
-        """How many traces match the filters of `query` (limit and offset ignored)."""
+    def count_traces(self, query: TraceQuery | None = None, *, at_most: int | None = None) -> int:
+        """How many traces match the filters of `query` (limit and offset ignored); counting stops at `at_most`
+        if given, which keeps it quick on a large store."""
 
     def get_trace(self, trace_id: str) -> TraceDetail:
         """The trace with this id, or the one trace whose id starts with this prefix (>= 4 hex digits)."""
+
+    def get_traces(self, trace_ids: Sequence[str]) -> list[TraceDetail]:
+        """The traces with these full ids, in that order, read in batches (ids not stored are left out)."""
 
     def model_calls(self, query: TraceQuery | None = None) -> Iterator[ModelCall]:
         """Every model span of the traces matching `query` (limit and offset ignored)."""
@@ -348,8 +353,9 @@ class Store(Protocol):
     def pending_annotations(self) -> list[StoredAnnotation]:
         """Annotations still waiting for a span with their join key."""
 
-    def purge(self, before: datetime) -> PurgeResult:
-        """Delete every trace that started before `before`, with its spans and annotations."""
+    def purge(self, before: datetime, *, progress: Callable[[int, int], None] | None = None) -> PurgeResult:
+        """Delete every trace that started before `before`, with its spans and annotations;
+        `progress(traces deleted, traces to delete)` after each chunk."""
 
     def info(self) -> StoreInfo: ...
 
@@ -380,6 +386,9 @@ class Store(Protocol):
 
     def tag_trace(self, trace_id: str, labels: Mapping[str, str]) -> None:
         """Add labels to a stored trace."""
+
+    def batch(self) -> AbstractContextManager[Any]:
+        """Many writes in one transaction; each write's own becomes a savepoint (undone alone if it fails)."""
 
     # -- review queues (llmtap.review): each claim one write transaction --------------------------
 

@@ -9,8 +9,8 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +33,18 @@ from llmtap.store.api import (
     TraceSummary,
     to_ns,
 )
-from llmtap.store.convert import SpanRow, dumps, label_text, labels_of, searchable_text
+from llmtap.store.checkpoint import BACKSTOP_PAGES, Checkpointer
+from llmtap.store.convert import (
+    Facet,
+    SpanRow,
+    canonical_dumps,
+    dumps,
+    facets_of,
+    label_text,
+    labels_of,
+    models_and_provider,
+    searchable_text,
+)
 from llmtap.store.review_tables import ReviewTables
 from llmtap.store.routing_tables import RoutingTables
 
@@ -41,6 +52,7 @@ BUSY_TIMEOUT_S = 10.0
 _HEX = re.compile(r"[0-9a-f]{1,32}")
 _FEW = 2000  # see SQLiteStore._many
 _CHUNK = 500  # SQLite's default limit of bound parameters is 32766; keep IN lists well under it
+_BATCH = 500  # trace ids per `IN (...)` read (SQLite allows 32,766 parameters)
 _TRACE_COLUMNS = (
     "t.trace_id, t.root_name, t.root_span_id, t.start_ns, t.end_ns, t.span_count, t.model_calls, "
     "t.input_tokens, t.output_tokens, t.error, t.labels, t.models, t.providers"
@@ -109,7 +121,7 @@ def fts_query(text: str) -> str:
 
 
 def _digest(*parts: Any) -> str:
-    return hashlib.sha1(dumps(parts).encode()).hexdigest()
+    return hashlib.sha1(canonical_dumps(parts).encode()).hexdigest()
 
 
 def _make_private(path: Path) -> None:
@@ -132,8 +144,10 @@ class SQLiteStore(RoutingTables, ReviewTables):
         self.path = str(path)
         self.busy_timeout_s = busy_timeout_s
         self._lock = threading.RLock()
+        self._depth = 0  # open `_transaction`s (nested ones are savepoints), under `_lock`
         self._resource_ids: dict[int, int] = {}
         self._scope_ids: dict[int, int] = {}
+        self._checkpointer: Checkpointer | None = None
         try:
             if create:
                 _make_private(path)
@@ -196,19 +210,36 @@ class SQLiteStore(RoutingTables, ReviewTables):
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: everything in it is stored, or (on any error) nothing."""
+        """One write transaction: everything in it is stored, or (on any error) nothing. Inside `batch()`
+        (same thread), a savepoint of the batch's transaction."""
         with self._lock:
             conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
+            nested = self._depth > 0
+            conn.execute("SAVEPOINT nested" if nested else "BEGIN IMMEDIATE")
+            self._depth += 1
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                if nested:
+                    conn.execute("ROLLBACK TO nested")
+                    conn.execute("RELEASE nested")
+                else:
+                    conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
+            finally:
+                self._depth -= 1
+            conn.execute("RELEASE nested" if nested else "COMMIT")
+
+    def batch(self) -> AbstractContextManager[Any]:
+        """Many writes in one transaction (`with store.batch(): ...`): each write method's own transaction
+        becomes a savepoint in it, so a failed write is undone alone; the rest commit together at the end."""
+        return self._transaction()
 
     def close(self) -> None:
         with self._lock:
+            if self._checkpointer is not None:
+                self._checkpointer.close()
+                self._checkpointer = None
             self._conn.close()
 
     # -- writing ----------------------------------------------------------------------------------
@@ -222,13 +253,23 @@ class SQLiteStore(RoutingTables, ReviewTables):
                 return self._insert_rows(conn, rows)
         except sqlite3.Error as exc:
             raise describe_error(exc, self.path, self.busy_timeout_s) from exc
+        finally:  # also after a failure: a full write-ahead log may need its checkpoint to take the next batch
+            self._checkpoint_soon()
+
+    def _checkpoint_soon(self) -> None:
+        """Spans arrive in a stream: their WAL checkpoints (and the disk waits) run on a thread of their own."""
+        if self._checkpointer is None:
+            with self._lock:
+                self._conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
+                self._checkpointer = Checkpointer(self.path)
+        self._checkpointer.request()
 
     def _resource_id(self, conn: sqlite3.Connection, resource: Any) -> int:
         key = id(resource)
         cached = self._resource_ids.get(key)
         if cached is not None:
             return cached
-        attributes = dumps(dict(resource.attributes)) if resource is not None else "{}"
+        attributes = canonical_dumps(dict(resource.attributes)) if resource is not None else "{}"
         schema_url = (resource.schema_url if resource is not None else "") or ""
         digest = _digest(attributes, schema_url)
         conn.execute(
@@ -248,7 +289,7 @@ class SQLiteStore(RoutingTables, ReviewTables):
         name = scope.name if scope is not None else ""
         version = scope.version if scope is not None else None
         schema_url = (scope.schema_url if scope is not None else "") or ""
-        attributes = dumps(dict(getattr(scope, "attributes", None) or {}))
+        attributes = canonical_dumps(dict(getattr(scope, "attributes", None) or {}))
         digest = _digest(name, version, schema_url, attributes)
         conn.execute(
             "INSERT OR IGNORE INTO scopes (digest, name, version, schema_url, attributes) VALUES (?, ?, ?, ?, ?)",
@@ -260,10 +301,13 @@ class SQLiteStore(RoutingTables, ReviewTables):
         return row_id
 
     def _insert_rows(self, conn: sqlite3.Connection, rows: list[SpanRow]) -> int:
+        """Insert a batch of spans (one transaction, one statement per table) and bring the summaries and facets
+        of their traces up to date; spans already stored (an export retried) are skipped."""
         # id() keys are only valid while the objects live: they do for the batch; clear between batches.
         self._resource_ids.clear()
         self._scope_ids.clear()
         first = (conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'spans'").fetchone() or (0,))[0] + 1
+        resource_id, scope_id = self._resource_id, self._scope_id
         values = [
             (
                 first + index,
@@ -279,8 +323,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
                 row.attributes,
                 row.events,
                 row.links,
-                self._resource_id(conn, row.resource),
-                self._scope_id(conn, row.scope),
+                resource_id(conn, row.resource),
+                scope_id(conn, row.scope),
                 row.model,
                 row.provider,
                 row.is_model_call,
@@ -302,35 +346,38 @@ class SQLiteStore(RoutingTables, ReviewTables):
                 )
             }
             kept = [(first + index, row) for index, row in enumerate(rows) if first + index in present]
+            if not kept:
+                return 0
         else:
-            kept = [(first + index, row) for index, row in enumerate(rows)]
-        if not kept:
-            return 0
+            kept = list(enumerate(rows, first))
         conn.executemany(
             "INSERT INTO span_text (rowid, text) VALUES (?, ?)", [(rowid, row.text) for rowid, row in kept if row.text]
         )
-        facets = {facet for _, row in kept for facet in row.facets()}
-        conn.executemany("INSERT OR IGNORE INTO trace_facets VALUES (?, ?, ?)", list(facets))
-        self._update_summaries(conn, [row for _, row in kept])
+        facets = self._update_summaries(conn, [row for _, row in kept])
+        conn.executemany("INSERT OR IGNORE INTO trace_facets VALUES (?, ?, ?)", facets)
         if facets and conn.execute("SELECT 1 FROM pending_annotations LIMIT 1").fetchone():
             self._resolve_pending(conn, facets)
         return len(kept)
 
-    def _update_summaries(self, conn: sqlite3.Connection, rows: list[SpanRow]) -> None:
+    def _update_summaries(self, conn: sqlite3.Connection, rows: list[SpanRow]) -> list[Facet]:
+        """Upsert the summary of every trace in `rows` (read once, computed here, written once); returns the
+        trace facets the rows carry (labels, models, providers), one of each per trace."""
         by_trace: dict[str, list[SpanRow]] = {}
         for row in rows:
-            by_trace.setdefault(row.trace_id, []).append(row)
+            spans = by_trace.get(row.trace_id)
+            if spans is None:
+                by_trace[row.trace_id] = [row]
+            else:
+                spans.append(row)
         existing: dict[str, tuple[Any, ...]] = {}
         trace_ids = list(by_trace)
         for start in range(0, len(trace_ids), _CHUNK):
             chunk = trace_ids[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
-            for found in conn.execute(
-                f"SELECT * FROM traces WHERE trace_id IN ({marks})",
-                chunk,
-            ):
+            for found in conn.execute(f"SELECT * FROM traces WHERE trace_id IN ({marks})", chunk):
                 existing[found[0]] = found
         summaries = []
+        facets: list[Facet] = []
         for trace_id, spans in by_trace.items():
             old = existing.get(trace_id)
             if old is not None:
@@ -342,22 +389,35 @@ class SQLiteStore(RoutingTables, ReviewTables):
                 root_id, root_name, root_final, start_ns, end_ns = None, None, 0, None, None
                 count = calls = tokens_in = tokens_out = error = 0
                 labels, models, providers = {}, [], []
+            label_pairs: set[tuple[str, str]] = set()
+            facet_models: set[str] = set()
+            facet_providers: set[str] = set()
+            seen_labels: dict[str, str] | None = None
             for span in spans:
                 is_root = span.parent_span_id is None
                 if (is_root and not root_final) or (not root_final and (start_ns is None or span.start_ns < start_ns)):
                     root_id, root_name, root_final = span.span_id, span.name, int(is_root)
-                start_ns = span.start_ns if start_ns is None else min(start_ns, span.start_ns)
-                end_ns = span.end_ns if end_ns is None else max(end_ns, span.end_ns)
+                start_ns = span.start_ns if start_ns is None or span.start_ns < start_ns else start_ns
+                end_ns = span.end_ns if end_ns is None or span.end_ns > end_ns else end_ns
                 count += 1
                 calls += span.is_model_call
                 tokens_in += span.input_tokens or 0
                 tokens_out += span.output_tokens or 0
                 error = error or span.error
-                labels.update(span.labels)
-                if span.model and span.model not in models:
-                    models.append(span.model)
-                if span.provider and span.provider not in providers:
-                    providers.append(span.provider)
+                span_labels = span.labels
+                if span_labels and span_labels != seen_labels:  # the spans of a trace mostly carry the same labels
+                    seen_labels = span_labels
+                    labels.update(span_labels)
+                    label_pairs.update(span_labels.items())
+                if span.models:
+                    facet_models.update(span.models)
+                    if span.model not in models:
+                        models.append(span.model)
+                if span.provider:
+                    facet_providers.add(span.provider)
+                    if span.provider not in providers:
+                        providers.append(span.provider)
+            facets += facets_of(trace_id, label_pairs, facet_models, facet_providers)
             summaries.append(
                 (
                     trace_id,
@@ -377,6 +437,7 @@ class SQLiteStore(RoutingTables, ReviewTables):
                 )
             )
         conn.executemany("INSERT OR REPLACE INTO traces VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", summaries)
+        return facets
 
     def write_annotations(self, annotations: Sequence[StoredAnnotation]) -> int:
         if not annotations:
@@ -446,7 +507,9 @@ class SQLiteStore(RoutingTables, ReviewTables):
     def _join_target(self, conn: sqlite3.Connection, label: str, value: str) -> tuple[str, str] | None:
         """The trace and the outermost span carrying label `label` = `value`, if one is stored."""
         trace = conn.execute(
-            "SELECT trace_id FROM trace_facets WHERE facet = ? AND value = ? LIMIT 1", (f"label:{label}", value)
+            "SELECT f.trace_id FROM trace_facets f JOIN traces t ON t.trace_id = f.trace_id "
+            "WHERE f.facet = ? AND f.value = ? LIMIT 1",
+            (f"label:{label}", value),
         ).fetchone()
         if trace is None:
             return None
@@ -459,7 +522,7 @@ class SQLiteStore(RoutingTables, ReviewTables):
                 return trace[0], span_id
         return None
 
-    def _resolve_pending(self, conn: sqlite3.Connection, facets: set[tuple[str, str, str]]) -> None:
+    def _resolve_pending(self, conn: sqlite3.Connection, facets: Sequence[Facet]) -> None:
         keys = {(facet[len("label:") :], value) for facet, value, _ in facets if facet.startswith("label:")}
         for label, value in keys:
             pending = conn.execute(
@@ -557,9 +620,15 @@ class SQLiteStore(RoutingTables, ReviewTables):
         )
         return [_summary(row) for row in rows]
 
-    def count_traces(self, query: TraceQuery | None = None) -> int:
+    def count_traces(self, query: TraceQuery | None = None, *, at_most: int | None = None) -> int:
         where, params = self._where(_checked(query or TraceQuery()))
-        return self._read(f"SELECT count(*) FROM traces t{where}", params)[0][0]
+        if at_most is None:
+            return self._read(f"SELECT count(*) FROM traces t{where}", params)[0][0]
+        # Newest first, as a page is read: a filter checked trace by trace stops after `at_most` matches.
+        return self._read(
+            f"SELECT count(*) FROM (SELECT 1 FROM traces t{where} ORDER BY t.start_ns DESC LIMIT ?)",
+            [*params, at_most],
+        )[0][0]
 
     def resolve_trace_id(self, trace_id: str) -> str:
         prefix = trace_id.strip().lower()
@@ -580,14 +649,45 @@ class SQLiteStore(RoutingTables, ReviewTables):
         return found[0][0]
 
     def get_trace(self, trace_id: str) -> TraceDetail:
-        full = self.resolve_trace_id(trace_id)
-        summary = _summary(self._read(f"SELECT {_TRACE_COLUMNS} FROM traces t WHERE t.trace_id = ?", (full,))[0])
-        spans = self._read(
-            f"SELECT {_SPAN_COLUMNS} FROM spans s JOIN resources r ON r.id = s.resource_id "
-            "JOIN scopes c ON c.id = s.scope_id WHERE s.trace_id = ? ORDER BY s.start_ns, s.rowid",
-            (full,),
-        )
-        return TraceDetail(summary=summary, spans=[_span(row) for row in spans], annotations=self.annotations(full))
+        found = self.get_traces([self.resolve_trace_id(trace_id)])
+        if not found:  # purged between the two reads
+            raise TraceNotFound(f"trace id {trace_id!r}: no trace in {self.path} has this id")
+        return found[0]
+
+    def get_traces(self, trace_ids: Sequence[str]) -> list[TraceDetail]:
+        """The traces with these full ids, in that order, read a few hundred at a time (ids not stored are
+        left out): what `get_trace` gives one by one, for back-fills and exports over many traces."""
+        found: list[TraceDetail] = []
+        for start in range(0, len(trace_ids), _BATCH):
+            chunk = list(dict.fromkeys(trace_ids[start : start + _BATCH]))
+            marks = ", ".join("?" * len(chunk))
+            summaries = {
+                row[0]: _summary(row)
+                for row in self._read(f"SELECT {_TRACE_COLUMNS} FROM traces t WHERE t.trace_id IN ({marks})", chunk)
+            }
+            spans: dict[str, list[StoredSpan]] = {}
+            for row in self._read(
+                f"SELECT {_SPAN_COLUMNS} FROM spans s JOIN resources r ON r.id = s.resource_id "
+                f"JOIN scopes c ON c.id = s.scope_id WHERE s.trace_id IN ({marks}) ORDER BY s.start_ns, s.rowid",
+                chunk,
+            ):
+                spans.setdefault(row[0], []).append(_span(row))
+            annotations: dict[str, list[StoredAnnotation]] = {}
+            for row in self._read(
+                f"SELECT {_ANNOTATION_COLUMNS} FROM annotations a WHERE a.trace_id IN ({marks}) ORDER BY a.time_ns",
+                chunk,
+            ):
+                annotations.setdefault(row[3], []).append(_annotation(row))
+            found.extend(
+                TraceDetail(
+                    summary=summaries[trace_id],
+                    spans=spans.get(trace_id, []),
+                    annotations=annotations.get(trace_id, []),
+                )
+                for trace_id in chunk
+                if trace_id in summaries
+            )
+        return found
 
     def model_calls(self, query: TraceQuery | None = None) -> Iterator[ModelCall]:
         where, params = self._where(_checked(query or TraceQuery()))
@@ -642,13 +742,25 @@ class SQLiteStore(RoutingTables, ReviewTables):
 
     # -- maintenance ------------------------------------------------------------------------------
 
-    def purge(self, before: datetime) -> PurgeResult:
-        return self.purge_before_ns(to_ns(before))
+    def purge(self, before: datetime, *, progress: Callable[[int, int], None] | None = None) -> PurgeResult:
+        return self.purge_before_ns(to_ns(before), progress=progress)
 
-    def purge_before_ns(self, before_ns: int, *, max_traces: int | None = None) -> PurgeResult:
-        """Delete the traces that started before `before_ns` (the oldest `max_traces` of them if given)."""
+    def purge_before_ns(
+        self,
+        before_ns: int,
+        *,
+        max_traces: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> PurgeResult:
+        """Delete the traces that started before `before_ns` (the oldest `max_traces` of them if given);
+        `progress(traces deleted, traces to delete)` after each chunk of traces (one transaction each)."""
         traces = spans = annotations = 0
         try:
+            total = 0
+            if progress is not None:
+                total = self._read("SELECT count(*) FROM traces WHERE start_ns < ?", (before_ns,))[0][0]
+                total = total if max_traces is None else min(total, max_traces)
+                progress(0, total)
             while max_traces is None or traces < max_traces:
                 take = _CHUNK if max_traces is None else min(_CHUNK, max_traces - traces)
                 with self._transaction() as conn:
@@ -667,6 +779,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
                 traces += len(chunk)
                 spans += counts[0]
                 annotations += counts[1]
+                if progress is not None:
+                    progress(traces, max(total, traces))
             with self._lock:
                 self._conn.executescript("PRAGMA incremental_vacuum;")  # runs it to the end (execute: one page)
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -677,17 +791,30 @@ class SQLiteStore(RoutingTables, ReviewTables):
     def _delete_traces(self, conn: sqlite3.Connection, trace_ids: list[str]) -> tuple[int, int]:
         marks = ",".join("?" * len(trace_ids))
         texts = []
-        for rowid, attributes in conn.execute(
-            f"SELECT rowid, attributes FROM spans WHERE trace_id IN ({marks})", trace_ids
+        # The facets have no index by trace: they are deleted by their full key, as the spans and summaries give it.
+        facets: set[Facet] = set()
+        for rowid, trace_id, raw in conn.execute(
+            f"SELECT rowid, trace_id, attributes FROM spans WHERE trace_id IN ({marks})", trace_ids
         ):
-            text = searchable_text(json.loads(attributes))
+            attributes = json.loads(raw)
+            text = searchable_text(attributes)
             if text:
                 texts.append((rowid, text))
+            models, provider = models_and_provider(attributes)
+            facets.update(facets_of(trace_id, labels_of(attributes).items(), models, (provider,) if provider else ()))
+        tagged = []  # labels added to a trace by `tag_trace`, maybe more than once: every value of the key goes
+        for trace_id, labels, models, providers in conn.execute(
+            f"SELECT trace_id, labels, models, providers FROM traces WHERE trace_id IN ({marks})", trace_ids
+        ):
+            for facet in facets_of(trace_id, json.loads(labels).items(), json.loads(models), json.loads(providers)):
+                if facet not in facets:
+                    tagged.append((facet[0], trace_id))
+        conn.executemany("DELETE FROM trace_facets WHERE facet = ? AND trace_id = ?", tagged)
         # A contentless full-text index forgets a row when told its exact text again.
         conn.executemany("INSERT INTO span_text (span_text, rowid, text) VALUES ('delete', ?, ?)", texts)
         spans = conn.execute(f"DELETE FROM spans WHERE trace_id IN ({marks})", trace_ids).rowcount
         annotations = conn.execute(f"DELETE FROM annotations WHERE trace_id IN ({marks})", trace_ids).rowcount
-        conn.execute(f"DELETE FROM trace_facets WHERE trace_id IN ({marks})", trace_ids)
+        conn.executemany("DELETE FROM trace_facets WHERE facet = ? AND value = ? AND trace_id = ?", list(facets))
         conn.execute(f"DELETE FROM queue_items WHERE trace_id IN ({marks})", trace_ids)
         conn.execute(f"DELETE FROM route_deliveries WHERE trace_id IN ({marks})", trace_ids)
         conn.execute(f"DELETE FROM traces WHERE trace_id IN ({marks})", trace_ids)
@@ -740,6 +867,15 @@ def _checked(query: TraceQuery) -> TraceQuery:
     return query
 
 
+def _loads(text: str) -> Any:
+    """`json.loads`, short-cut for the empty list and map most event, link and metadata columns hold."""
+    if text == "[]":
+        return []
+    if text == "{}":
+        return {}
+    return json.loads(text)
+
+
 def _summary(row: tuple[Any, ...]) -> TraceSummary:
     return TraceSummary(
         trace_id=row[0],
@@ -752,9 +888,9 @@ def _summary(row: tuple[Any, ...]) -> TraceSummary:
         input_tokens=row[7],
         output_tokens=row[8],
         error=bool(row[9]),
-        labels=json.loads(row[10]),
-        models=json.loads(row[11]),
-        providers=json.loads(row[12]),
+        labels=_loads(row[10]),
+        models=_loads(row[11]),
+        providers=_loads(row[12]),
     )
 
 
@@ -769,11 +905,11 @@ def _span(row: tuple[Any, ...]) -> StoredSpan:
         end_time_ns=row[6],
         status_code=row[7],
         status_description=row[8],
-        attributes=json.loads(row[9]),
-        events=json.loads(row[10]),
-        links=json.loads(row[11]),
-        resource={"attributes": json.loads(row[12]), "schema_url": row[13]},
-        scope={"name": row[14], "version": row[15], "schema_url": row[16], "attributes": json.loads(row[17])},
+        attributes=_loads(row[9]),
+        events=_loads(row[10]),
+        links=_loads(row[11]),
+        resource={"attributes": _loads(row[12]), "schema_url": row[13]},
+        scope={"name": row[14], "version": row[15], "schema_url": row[16], "attributes": _loads(row[17])},
     )
 
 
@@ -781,7 +917,7 @@ def _annotation(row: tuple[Any, ...]) -> StoredAnnotation:
     return StoredAnnotation(
         annotation_id=row[0],
         name=row[1],
-        value=json.loads(row[2]),
+        value=_loads(row[2]),
         trace_id=row[3],
         span_id=row[4],
         score=row[5],
@@ -790,9 +926,9 @@ def _annotation(row: tuple[Any, ...]) -> StoredAnnotation:
         annotator=row[8],
         annotator_kind=row[9],
         schema_version=row[10],
-        target=json.loads(row[11]),
-        metadata=json.loads(row[12]),
-        attributes=json.loads(row[13]),
+        target=_loads(row[11]),
+        metadata=_loads(row[12]),
+        attributes=_loads(row[13]),
         time_ns=row[14],
     )
 

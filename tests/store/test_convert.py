@@ -1,0 +1,75 @@
+"""The store's span conversion: the fast paths give exactly what the simple definitions give."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.trace import SpanKind
+
+from llmtap.store import TraceQuery, open_store
+from llmtap.store.convert import _PAIR, _pairs, searchable_text
+from llmtap.store.exporter import StoreSpanExporter
+
+# Characters that make the pair scan hard: quotes, escapes, colons, whitespace the expression's \s matches.
+ALPHABET = ['"', "\\", ":", " ", "\n", "\t", "\u00a0", "\x1c", "a", "é", "{", "}", "[", "]", ","]
+
+
+def _value(rng: random.Random, depth: int = 0) -> object:
+    choice = rng.randrange(6 if depth < 3 else 3)
+    if choice == 0:
+        return "".join(rng.choice(ALPHABET) for _ in range(rng.randrange(8)))
+    if choice == 1:
+        return rng.randrange(100)
+    if choice == 2:
+        return None
+    if choice == 3:
+        return [_value(rng, depth + 1) for _ in range(rng.randrange(4))]
+    return {"".join(rng.choice(ALPHABET) for _ in range(rng.randrange(5))): _value(rng, depth + 1) for _ in range(3)}
+
+
+def test_the_pair_scan_finds_exactly_what_the_expression_finds() -> None:
+    # The full-text index is contentless: purge must compute the very text ingest indexed, so the split-based scan
+    # has to agree with the regular expression on any text, JSON or not.
+    rng = random.Random(7)
+    texts = ["".join(rng.choice(ALPHABET) for _ in range(rng.randrange(30))) for _ in range(20_000)]
+    texts += [
+        json.dumps(_value(rng), ensure_ascii=rng.random() < 0.5, indent=rng.choice((None, 1))) for _ in range(5_000)
+    ]
+    mismatches = [text for text in texts if _pairs(text) != _PAIR.findall(text)]
+    assert mismatches == []
+
+
+def test_searchable_text_of_messages_with_escapes_quotes_and_plain_values() -> None:
+    messages = json.dumps(
+        [
+            {"role": "user", "parts": [{"type": "text", "content": 'Say "hi"\nthen stop'}]},
+            {"role": "assistant", "parts": [{"type": "tool_call", "id": "c1", "name": "lookup"}]},
+        ]
+    )
+    attributes = {
+        "gen_ai.input.messages": messages,
+        "gen_ai.output.messages": '[{"role":"assistant","parts":[{"type":"text","content":"Olá\\n"}]}]',
+        "gen_ai.retrieval.query.text": "where is my order",
+        "gen_ai.tool.call.arguments": {"city": "Paris", "days": ["mon", "tue"]},
+    }
+    assert searchable_text(attributes) == 'Say "hi"\nthen stop\nlookup\nOlá\n\nParis\nmon\ntue\nwhere is my order'
+
+
+def test_values_orjson_refuses_are_stored_and_read_back(tmp_path: Path) -> None:
+    # Integers beyond 64 bits and strings with a lone surrogate take the standard library's encoder.
+    path = tmp_path / "llmtap.db"
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(StoreSpanExporter(path)))
+    attributes = {"big": 2**70, "odd": "a\ud800b", "llmtap.tag.user_id": "u-1", "gen_ai.operation.name": "chat"}
+    with provider.get_tracer("t").start_as_current_span("chat m", kind=SpanKind.CLIENT, attributes=attributes):
+        pass
+    provider.shutdown()
+    store = open_store(path, create=False)
+    [summary] = store.query_traces(TraceQuery(labels={"user_id": "u-1"}))
+    [span] = store.get_trace(summary.trace_id).spans
+    store.close()
+    assert span.attributes == attributes
