@@ -6,12 +6,13 @@ An ablation, for reading the peers table (bench_peers.py): the OpenAI scenarios 
 interleaved blocks (shuffled order each round, CPU clock, paired medians against the bare SDK) as
 
 - `llmtap`: instrumented, everything on;
-- `no metrics`: the three metric points not recorded (`Emitter._record_metrics` a no-op);
+- `no metrics`: the metric points not recorded (`Emitter._record_metrics` and the cost counter's point in
+  `Emitter._record_cost` no-ops; the call is still priced);
 - `no content JSON`: the captured content not serialised (`content_attributes` a no-op);
 - `no span`: a non-recording span instead of an SDK span (no span start/attributes/end/processors, hence
   no content JSON either): what is left is llmtap's own plumbing plus the metric points;
-- `plumbing only`: no span and no metrics: llmtap's own work (routing the request, building the record,
-  context, `span_of` bookkeeping, reading the response).
+- `plumbing only`: no span and no metric points: llmtap's own work (routing the request, building the
+  record, context, `span_of` bookkeeping, reading the response, pricing it).
 
 The differences between rows are what each part costs next to a real SDK call (cold caches included),
 which is how the OTel SDK's share of llmtap's added time is told apart from llmtap's own. Only a
@@ -39,16 +40,27 @@ CONFIGS = ("bare", "llmtap", "no metrics", "no content JSON", "no span", "plumbi
 
 def _switch(config: str) -> Callable[[], None]:
     """Switch parts off for `config`; returns the function switching them back on."""
-    saved = (emitter.Emitter._record_metrics, emitter.content_attributes, emitter.Emitter.start)
+    saved = (
+        emitter.Emitter._record_metrics,
+        emitter.Emitter._record_cost,
+        emitter.content_attributes,
+        emitter.Emitter.start,
+    )
     if config in ("no metrics", "plumbing only"):
         emitter.Emitter._record_metrics = lambda *args, **kwargs: None  # type: ignore[method-assign]
+        emitter.Emitter._record_cost = lambda *args, **kwargs: None  # type: ignore[method-assign]
     if config == "no content JSON":
         emitter.content_attributes = lambda *args, **kwargs: None
     if config in ("no span", "plumbing only"):
         emitter.Emitter.start = lambda *args, **kwargs: INVALID_SPAN  # type: ignore[method-assign]
 
     def restore() -> None:
-        emitter.Emitter._record_metrics, emitter.content_attributes, emitter.Emitter.start = saved
+        (
+            emitter.Emitter._record_metrics,
+            emitter.Emitter._record_cost,
+            emitter.content_attributes,
+            emitter.Emitter.start,
+        ) = saved
 
     return restore
 

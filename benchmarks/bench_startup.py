@@ -17,7 +17,8 @@ most 3%). `llmtap before` cannot be split that way (the SDKs are patched while t
 time is the median over rounds of its total minus the `sdks` total of the same round.
 
 Each process starts with no `LLMTAP_*` / `OTEL_*` settings, in an empty directory (no pyproject.toml):
-the default set-up of an application that configured nothing yet. `--importtime` prints, from one extra
+the default set-up of an application that configured nothing yet (the local store on); `--env NAME=VALUE` adds
+a setting, e.g. `--env LLMTAP_STORE=off`. `--importtime` prints, from one extra
 `python -X importtime` run of `llmtap after`, the modules llmtap's two lines import, slowest first.
 """
 
@@ -58,11 +59,17 @@ PROGRAMS = {
 }
 
 
+_SETTINGS: dict[str, str] = {}  # `--env NAME=VALUE`: given to every program (e.g. LLMTAP_STORE=off)
+
+
 def _env() -> dict[str, str]:
     return {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("LLMTAP_", "OTEL_", "PYTHONDONTWRITEBYTECODE"))
+        **{
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("LLMTAP_", "OTEL_", "PYTHONDONTWRITEBYTECODE"))
+        },
+        **_SETTINGS,
     }
 
 
@@ -150,7 +157,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", metavar="PATH", help="also write every figure as JSON to PATH")
     parser.add_argument("--importtime", action="store_true", help="also print llmtap's slowest imports")
     parser.add_argument("--seed", type=int, default=0, help="seed of the shuffled order")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for every program, e.g. LLMTAP_STORE=off",
+    )
     args = parser.parse_args(argv)
+    for setting in args.env:
+        name, equals, value = setting.partition("=")
+        if not equals:
+            parser.error(f"--env {setting!r}: expected NAME=VALUE")
+        _SETTINGS[name] = value
     runs = args.runs or (1 if args.quick else 40)
 
     with tempfile.TemporaryDirectory(prefix="llmtap-startup-") as cwd:
@@ -158,7 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         slowest = importtime(cwd, 25) if args.importtime else []
     figures = {clock: summary(results, clock) for clock in CLOCKS}
 
+    settings = " ".join(f"{name}={value}" for name, value in _SETTINGS.items()) or "none (local store on)"
     print(f"llmtap start-up cost (python {sys.version.split()[0]}, {runs} interleaved rounds, medians, ms)")
+    print(f"settings: {settings}; load average {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
     print()
     print(f"{'':44} {'wall':>8} {'cpu':>8}")
     wall, cpu = figures["wall"], figures["cpu"]

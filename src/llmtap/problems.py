@@ -9,8 +9,6 @@ from __future__ import annotations
 import logging
 import threading
 
-from opentelemetry.util._importlib_metadata import entry_points
-
 from llmtap.config import Settings, did_you_mean
 from llmtap.errors import LlmtapError
 
@@ -31,6 +29,8 @@ def report_once(level: int, message: str) -> None:
 
 def _warn_unknown_disabled(disabled: frozenset[str]) -> None:
     """Names in OTEL_PYTHON_DISABLED_INSTRUMENTATIONS that no installed instrumentor has: likely misspelled."""
+    from opentelemetry.util._importlib_metadata import entry_points
+
     names = {entry.name for entry in entry_points(group="opentelemetry_instrumentor")}
     for name in sorted(disabled - names - {"*"}):
         report_once(

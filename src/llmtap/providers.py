@@ -14,8 +14,7 @@ import importlib.util
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from opentelemetry import metrics, trace
 
@@ -38,8 +37,7 @@ _EXPORTER_CLASSES = {"traces": "OTLPSpanExporter", "metrics": "OTLPMetricExporte
 _PACKAGES = {"http": "opentelemetry-exporter-otlp-proto-http", "grpc": "opentelemetry-exporter-otlp-proto-grpc"}
 
 
-@dataclass(frozen=True)
-class Destination:
+class Destination(NamedTuple):  # (a NamedTuple: defined at start-up, where a dataclass costs ~1 ms)
     """Where one signal goes: `console`, or `otlp` with its protocol, endpoint and export timeout."""
 
     signal: str

@@ -639,6 +639,17 @@ class SQLiteStore(RoutingTables, ReviewTables):
         )
         return [_summary(row) for row in rows]
 
+    def trace_ids(self, query: TraceQuery | None = None) -> list[str]:
+        """The ids of every trace matching `query` (its limit and offset aside), newest first: one read, where
+        paging with OFFSET costs more for each page further in (back-fills and exports of many traces)."""
+        where, params = self._where(_checked(query or TraceQuery()))
+        return [
+            row[0]
+            for row in self._read(
+                f"SELECT t.trace_id FROM traces t{where} ORDER BY t.start_ns DESC, t.trace_id DESC", params
+            )
+        ]
+
     def count_traces(self, query: TraceQuery | None = None, *, at_most: int | None = None) -> int:
         where, params = self._where(_checked(query or TraceQuery()))
         if at_most is None:
