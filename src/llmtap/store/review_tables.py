@@ -80,7 +80,8 @@ class ReviewTables:
         with self._transaction() as conn:
             self._expire(conn, queue, reviewers, now_ns)
             held = conn.execute(
-                "SELECT q.id FROM queue_items q JOIN queue_reviews r ON r.item_id = q.id WHERE q.queue = ? "
+                "SELECT q.id FROM queue_reviews r INDEXED BY queue_reviews_claimed "
+                "CROSS JOIN queue_items q ON q.id = r.item_id WHERE q.queue = ? "
                 "AND r.reviewer = ? AND r.state = 'claimed' ORDER BY q.added_ns, q.id LIMIT 1",
                 (queue, reviewer),
             ).fetchone()
@@ -91,17 +92,23 @@ class ReviewTables:
                     (now_ns + lease_ns, now_ns, item_id, reviewer),
                 )
             else:
-                free = conn.execute(
-                    "SELECT q.id FROM queue_items q WHERE q.queue = ? AND q.state NOT IN ('completed', 'skipped') "
-                    "AND NOT EXISTS (SELECT 1 FROM queue_reviews r WHERE r.item_id = q.id AND r.reviewer = ?) "
-                    "AND (SELECT count(*) FROM queue_reviews r WHERE r.item_id = q.id "
-                    "     AND r.state IN ('claimed', 'completed')) < ? "
-                    "ORDER BY q.added_ns, q.id LIMIT 1",
-                    (queue, reviewer, reviewers),
-                ).fetchone()
+                # One indexed walk per open state, oldest first, stopping at the first free slot: a single query
+                # over both states would sort every open item of the queue on each claim.
+                candidates = [
+                    conn.execute(
+                        "SELECT q.added_ns, q.id FROM queue_items q WHERE q.queue = ? AND q.state = ? "
+                        "AND NOT EXISTS (SELECT 1 FROM queue_reviews r WHERE r.item_id = q.id AND r.reviewer = ?) "
+                        "AND (SELECT count(*) FROM queue_reviews r WHERE r.item_id = q.id "
+                        "     AND r.state IN ('claimed', 'completed')) < ? "
+                        "ORDER BY q.added_ns, q.id LIMIT 1",
+                        (queue, state, reviewer, reviewers),
+                    ).fetchone()
+                    for state in ("pending", "claimed")
+                ]
+                free = min((found for found in candidates if found is not None), default=None)
                 if free is None:
                     return None
-                item_id = free[0]
+                item_id = free[1]
                 conn.execute(
                     "INSERT INTO queue_reviews (item_id, reviewer, state, claimed_until_ns, updated_ns) "
                     "VALUES (?, ?, 'claimed', ?, ?)",
@@ -156,7 +163,9 @@ class ReviewTables:
         expired = [
             row[0]
             for row in conn.execute(
-                "SELECT DISTINCT r.item_id FROM queue_reviews r JOIN queue_items q ON q.id = r.item_id "
+                # CROSS JOIN keeps queue_reviews outermost, read through its index of live claims.
+                "SELECT DISTINCT r.item_id FROM queue_reviews r INDEXED BY queue_reviews_claimed "
+                "CROSS JOIN queue_items q ON q.id = r.item_id "
                 "WHERE q.queue = ? AND r.state = 'claimed' AND r.claimed_until_ns <= ?",
                 (queue, now_ns),
             )

@@ -181,8 +181,15 @@ _FACETS_BY_KEY_ONLY = """
 DROP INDEX IF EXISTS trace_facets_by_trace
 """
 
+_LOOKUPS = """
+-- Expired claims are found without scanning a queue's reviews; purge finds a trace's queue items and deliveries.
+CREATE INDEX queue_reviews_claimed ON queue_reviews(claimed_until_ns) WHERE state = 'claimed';
+CREATE INDEX queue_items_by_trace ON queue_items(trace_id);
+CREATE INDEX route_deliveries_by_trace ON route_deliveries(trace_id)
+"""
+
 # v1: spans, trace summaries, facets, full text; v2: annotations; v3: queue items and datasets;
 # v4: routing deliveries; v5: indexes for the error, latency and token filters; v6: queue reviews;
-# v7: no index of the facets by trace.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _REVIEWS, _FACETS_BY_KEY_ONLY)
+# v7: no index of the facets by trace; v8: indexes for expired claims and for purge.
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _REVIEWS, _FACETS_BY_KEY_ONLY, _LOOKUPS)
 SCHEMA_VERSION = len(MIGRATIONS)

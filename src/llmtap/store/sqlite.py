@@ -845,6 +845,10 @@ class SQLiteStore(RoutingTables, ReviewTables):
         spans = conn.execute(f"DELETE FROM spans WHERE trace_id IN ({marks})", trace_ids).rowcount
         annotations = conn.execute(f"DELETE FROM annotations WHERE trace_id IN ({marks})", trace_ids).rowcount
         conn.executemany("DELETE FROM trace_facets WHERE facet = ? AND value = ? AND trace_id = ?", list(facets))
+        conn.execute(
+            f"DELETE FROM queue_reviews WHERE item_id IN (SELECT id FROM queue_items WHERE trace_id IN ({marks}))",
+            trace_ids,
+        )
         conn.execute(f"DELETE FROM queue_items WHERE trace_id IN ({marks})", trace_ids)
         conn.execute(f"DELETE FROM route_deliveries WHERE trace_id IN ({marks})", trace_ids)
         conn.execute(f"DELETE FROM traces WHERE trace_id IN ({marks})", trace_ids)
