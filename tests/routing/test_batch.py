@@ -15,7 +15,7 @@ from opentelemetry.trace import Status, StatusCode
 from llmtap.config import load_settings
 from llmtap.routing import load
 from llmtap.routing.runner import annotation_facts, facts_of_stored
-from llmtap.store import StoredAnnotation, open_store
+from llmtap.store import StoredAnnotation, TraceQuery, open_store
 
 
 def _store_with_traces(path: Path, count: int) -> list[str]:
@@ -56,6 +56,10 @@ def test_get_traces_gives_what_get_trace_gives_in_order_across_batches(tmp_path:
         assert [annotation.annotation_id for annotation in found[4].annotations] == ["a1"]
         assert [span.name for span in found[1].spans] == ["invoke_workflow answer", "chat m"]
         assert store.get_traces([]) == []
+        newest_first = [summary.trace_id for summary in store.query_traces(TraceQuery(limit=600))]
+        assert store.trace_ids(TraceQuery(limit=5, offset=7)) == newest_first  # every match: no paging
+        assert len(newest_first) == 520
+        assert store.trace_ids(TraceQuery(labels={"n": "7"})) == [ids[7]]
     finally:
         store.close()
 

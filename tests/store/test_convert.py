@@ -8,10 +8,11 @@ from pathlib import Path
 
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
 from llmtap.store import TraceQuery, open_store
-from llmtap.store.convert import _PAIR, _pairs, searchable_text
+from llmtap.store.convert import _PAIR, _pairs, loads, searchable_text
 from llmtap.store.exporter import StoreSpanExporter
 
 # Characters that make the pair scan hard: quotes, escapes, colons, whitespace the expression's \s matches.
@@ -73,3 +74,24 @@ def test_values_orjson_refuses_are_stored_and_read_back(tmp_path: Path) -> None:
     [span] = store.get_trace(summary.trace_id).spans
     store.close()
     assert span.attributes == attributes
+
+
+def test_model_calls_stream_past_a_chunk_in_start_order_and_nan_stored_by_older_versions_reads(tmp_path: Path) -> None:
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    tracer = provider.get_tracer("t")
+    for number in range(2_345):  # more than one chunk of 2,000 rows
+        attributes = {"gen_ai.operation.name": "chat", "llmtap.tag.n": number, "llmtap.usage.cost": number / 100}
+        with tracer.start_as_current_span("chat m", kind=SpanKind.CLIENT, attributes=attributes, start_time=number):
+            pass
+    provider.shutdown()
+    store = open_store(tmp_path / "llmtap.db")
+    assert store.write_spans(memory.get_finished_spans()) == 2_345
+    calls = list(store.model_calls())
+    assert [(call.labels, call.cost) for call in calls] == [({"n": str(n)}, n / 100) for n in range(2_345)]
+    # json.dumps wrote a float NaN as the bare word NaN, which orjson refuses: read with the standard library.
+    store._conn.execute("UPDATE spans SET attributes = ? WHERE rowid = 1", ('{"x": NaN, "llmtap.tag.n": "0"}',))
+    assert next(store.model_calls()).labels == {"n": "0"}
+    assert loads('{"x": NaN}')["x"] != loads('{"x": NaN}')["x"]  # NaN
+    store.close()

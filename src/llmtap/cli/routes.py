@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ _CONFIG = click.option(
     "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="TOML file to read."
 )
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+_PAGE = 500  # traces read, evaluated and written (one store transaction) at a time by `routes run`
 
 
 @click.group()
@@ -150,24 +150,19 @@ def run(
     store = _open(store_file)
     runner = _runner(config_path, store)
     try:
-        query = TraceQuery(
-            since=parse_time(since, "--since"), until=parse_time(until, "--until") if until else None, limit=500
-        )
-        total = store.count_traces(query)
+        query = TraceQuery(since=parse_time(since, "--since"), until=parse_time(until, "--until") if until else None)
+        ids = store.trace_ids(query)
+        total = len(ids)
         matched = {rule.name: 0 for rule in runner.rules}
         done: dict[str, int] = {}
         skipped: dict[str, int] = {}
         with progress_bar("routing stored traces", quiet=as_json) as update:
             update(0, total)
-            offset = 0
-            while offset < total:
-                page = store.query_traces(replace(query, offset=offset))
-                if not page:
-                    break
-                details = store.get_traces([summary.trace_id for summary in page])
+            for start in range(0, total, _PAGE):
+                page = ids[start : start + _PAGE]
                 traces = [
                     ([facts_of_stored(span) for span in detail.spans], annotation_facts(detail.annotations))
-                    for detail in details
+                    for detail in store.get_traces(page)
                 ]
                 for result in runner.run_many(traces, dry_run=dry_run):
                     for outcome in result.selected:
@@ -176,8 +171,7 @@ def run(
                         done[label] = done.get(label, 0) + 1
                     for label in result.skipped:
                         skipped[label] = skipped.get(label, 0) + 1
-                offset += len(page)
-                update(offset, total)
+                update(start + len(page), total)
     except LlmtapError as exc:
         raise click.ClickException(str(exc)) from None
     finally:

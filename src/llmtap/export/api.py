@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -71,14 +71,7 @@ def trace_ids(store: Store, source: Source) -> list[str]:
         ]
     if source.dataset is not None:
         return list(dict.fromkeys(trace_id for trace_id, _span, _data in store.dataset_items(source.dataset)))
-    found: list[str] = []
-    query = replace(source.query, limit=_PAGE, offset=0)
-    while page := store.query_traces(query):
-        found.extend(summary.trace_id for summary in page)
-        if len(page) < _PAGE:
-            break
-        query = replace(query, offset=query.offset + _PAGE)
-    return found
+    return store.trace_ids(source.query)
 
 
 def rows(store: Store, ids: list[str], fmt: str, model: str | None = None) -> Iterator[Exported | None]:

@@ -331,6 +331,9 @@ class Store(Protocol):
     def query_traces(self, query: TraceQuery | None = None) -> list[TraceSummary]:
         """Trace summaries matching every filter of `query`, newest first, one page."""
 
+    def trace_ids(self, query: TraceQuery | None = None) -> list[str]:
+        """The ids of every trace matching `query` (its limit and offset aside), newest first."""
+
     def count_traces(self, query: TraceQuery | None = None, *, at_most: int | None = None) -> int:
         """How many traces match the filters of `query` (limit and offset ignored); counting stops at `at_most`
         if given, which keeps it quick on a large store."""

@@ -66,6 +66,15 @@ def dumps(value: Any) -> str:
         return _escaped_dumps(value)
 
 
+def loads(text: str) -> Any:
+    """JSON text as Python values: orjson, or the standard library for what it refuses (`NaN`, which older
+    versions of the store wrote for a float NaN)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def plain(attributes: Any) -> dict[str, Any]:
     """Attributes as a plain dict. The SDK's `BoundedAttributes` keeps one (`_dict`): reading it is twenty times
     faster than iterating the mapping, which takes a lock per item."""

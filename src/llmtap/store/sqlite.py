@@ -42,6 +42,7 @@ from llmtap.store.convert import (
     facets_of,
     label_text,
     labels_of,
+    loads,
     models_and_provider,
     searchable_text,
 )
@@ -611,6 +612,24 @@ class SQLiteStore(RoutingTables, ReviewTables):
         except sqlite3.Error as exc:
             raise describe_error(exc, self.path, self.busy_timeout_s) from exc
 
+    def _stream(self, sql: str, params: Sequence[Any] = (), chunk: int = 2000) -> Iterator[tuple[Any, ...]]:
+        """The rows of `sql` a chunk at a time (memory stays bounded on a large store; the lock is held per chunk,
+        not while the caller works on the rows)."""
+        try:
+            with self._lock:
+                cursor = self._conn.execute(sql, params)
+            try:
+                while True:
+                    with self._lock:
+                        rows = cursor.fetchmany(chunk)
+                    if not rows:
+                        return
+                    yield from rows
+            finally:
+                cursor.close()
+        except sqlite3.Error as exc:
+            raise describe_error(exc, self.path, self.busy_timeout_s) from exc
+
     def query_traces(self, query: TraceQuery | None = None) -> list[TraceSummary]:
         query = _checked(query or TraceQuery())
         where, params = self._where(query)
@@ -619,6 +638,17 @@ class SQLiteStore(RoutingTables, ReviewTables):
             [*params, query.limit, query.offset],
         )
         return [_summary(row) for row in rows]
+
+    def trace_ids(self, query: TraceQuery | None = None) -> list[str]:
+        """The ids of every trace matching `query` (its limit and offset aside), newest first: one read, where
+        paging with OFFSET costs more for each page further in (back-fills and exports of many traces)."""
+        where, params = self._where(_checked(query or TraceQuery()))
+        return [
+            row[0]
+            for row in self._read(
+                f"SELECT t.trace_id FROM traces t{where} ORDER BY t.start_ns DESC, t.trace_id DESC", params
+            )
+        ]
 
     def count_traces(self, query: TraceQuery | None = None, *, at_most: int | None = None) -> int:
         where, params = self._where(_checked(query or TraceQuery()))
@@ -697,8 +727,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
         )
         if where:
             sql += f" AND s.trace_id IN (SELECT t.trace_id FROM traces t{where})"
-        for row in self._read(sql + " ORDER BY s.start_ns", params):
-            attributes = json.loads(row[10])
+        for row in self._stream(sql + " ORDER BY s.start_ns", params):
+            attributes = loads(row[10])
             cost = attributes.get("llmtap.usage.cost")
             yield ModelCall(
                 trace_id=row[0],
