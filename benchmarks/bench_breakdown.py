@@ -9,6 +9,7 @@ interleaved blocks (shuffled order each round, CPU clock, paired medians against
 - `no metrics`: the metric points not recorded (`Emitter._record_metrics` and the cost counter's point in
   `Emitter._record_cost` no-ops; the call is still priced);
 - `no content JSON`: the captured content not serialised (`content_attributes` a no-op);
+- `no cost`: the call not priced (`Pricer.price` returns None: no cost attributes, no cost counter point);
 - `no span`: a non-recording span instead of an SDK span (no span start/attributes/end/processors, hence
   no content JSON either): what is left is llmtap's own plumbing plus the metric points;
 - `plumbing only`: no span and no metric points: llmtap's own work (routing the request, building the
@@ -34,8 +35,9 @@ from opentelemetry.trace import INVALID_SPAN
 import bench_openai
 import harness
 from llmtap import emitter
+from llmtap.cost.pricer import Pricer
 
-CONFIGS = ("bare", "llmtap", "no metrics", "no content JSON", "no span", "plumbing only")
+CONFIGS = ("bare", "llmtap", "no metrics", "no content JSON", "no cost", "no span", "plumbing only")
 
 
 def _switch(config: str) -> Callable[[], None]:
@@ -45,7 +47,10 @@ def _switch(config: str) -> Callable[[], None]:
         emitter.Emitter._record_cost,
         emitter.content_attributes,
         emitter.Emitter.start,
+        Pricer.price,
     )
+    if config == "no cost":
+        Pricer.price = lambda *args, **kwargs: None  # type: ignore[method-assign]
     if config in ("no metrics", "plumbing only"):
         emitter.Emitter._record_metrics = lambda *args, **kwargs: None  # type: ignore[method-assign]
         emitter.Emitter._record_cost = lambda *args, **kwargs: None  # type: ignore[method-assign]
@@ -60,6 +65,7 @@ def _switch(config: str) -> Callable[[], None]:
             emitter.Emitter._record_cost,
             emitter.content_attributes,
             emitter.Emitter.start,
+            Pricer.price,
         ) = saved
 
     return restore

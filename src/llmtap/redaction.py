@@ -330,7 +330,7 @@ class _HookFailed(Exception):
 class Redactor:
     """The redaction policy in force, compiled once (`llmtap.runtime` activates one per configuration)."""
 
-    __slots__ = ("_secrets", "_version", "always_walk", "hook", "names", "patterns", "sets")
+    __slots__ = ("_optional", "_secrets", "_version", "always_walk", "hook", "names", "patterns", "sets")
 
     def __init__(
         self, sets: Iterable[str] = DEFAULT_SETS, patterns: Iterable[str] = (), hook: Callable[[str], str] | None = None
@@ -339,6 +339,7 @@ class Redactor:
         compiled = [pattern for name in self.sets for pattern in SETS[name]]
         compiled += [Pattern(f"custom[{index}]", re.compile(regex)) for index, regex in enumerate(patterns)]
         self.patterns = tuple(compiled)
+        self._optional = tuple(pattern for pattern in self.patterns if pattern.name in _OPTIONAL)
         self.names = CREDENTIALS in self.sets
         self.hook = hook
         # Without literal needles (user patterns, digit patterns, a hook) no cheap pre-check is possible.
@@ -363,7 +364,7 @@ class Redactor:
                 return True
             if any(needle in folded for needle in _FOLDED_NEEDLES) or _NAMES_REVERSED.search(folded[::-1]):
                 return True
-        return any(pattern.may_match(json_text, folded) for pattern in self.patterns if pattern.name in _OPTIONAL)
+        return any(pattern.may_match(json_text, folded) for pattern in self._optional)
 
     def text(self, text: str) -> str:
         """One string of captured content, redacted."""
