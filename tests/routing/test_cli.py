@@ -171,3 +171,24 @@ def test_run_backfills_once_and_is_idempotent(routed: Start, tmp_path: Path) -> 
         assert store.get_trace(checkout).summary.labels["size"] == "big"
     finally:
         store.close()
+
+
+def test_backfill_api_reports_progress_and_what_it_did(routed: Start, tmp_path: Path) -> None:
+    from llmtap.config import load_settings
+    from llmtap.routing import backfill, load
+    from llmtap.store import TraceQuery
+
+    app, checkout, _ = _stored(routed)
+    store = app.store()
+    try:
+        runner = load(load_settings(config=_config(tmp_path)), store)
+        seen: list[tuple[int, int]] = []
+        result = backfill(runner, store, TraceQuery(), progress=lambda done, total: seen.append((done, total)))
+        assert seen == [(0, 2), (2, 2)]
+        assert (result.traces, result.dry_run) == (2, False)
+        assert result.matched == {"bad-checkout": 1, "tool-errors": 1, "big": 1}
+        assert result.done == {"queue:review": 1, "dataset:tool-failures": 1, "tag:size=big": 1}
+        assert store.queue_item_traces("review") == [(checkout, "pending", "bad-checkout")]
+        assert backfill(runner, store, TraceQuery()).already_done == result.done
+    finally:
+        store.close()

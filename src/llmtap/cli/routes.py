@@ -21,7 +21,6 @@ _CONFIG = click.option(
     "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="TOML file to read."
 )
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-_PAGE = 500  # traces read, evaluated and written (one store transaction) at a time by `routes run`
 
 
 @click.group()
@@ -144,38 +143,20 @@ def run(
 
     Exporter actions are not replayed: named exporters receive traces as they happen.
     """
-    from llmtap.routing.runner import annotation_facts, facts_of_stored
+    from llmtap.routing.backfill import backfill
     from llmtap.store import TraceQuery, parse_time
 
     store = _open(store_file)
     runner = _runner(config_path, store)
     try:
         query = TraceQuery(since=parse_time(since, "--since"), until=parse_time(until, "--until") if until else None)
-        ids = store.trace_ids(query)
-        total = len(ids)
-        matched = {rule.name: 0 for rule in runner.rules}
-        done: dict[str, int] = {}
-        skipped: dict[str, int] = {}
         with progress_bar("routing stored traces", quiet=as_json) as update:
-            update(0, total)
-            for start in range(0, total, _PAGE):
-                page = ids[start : start + _PAGE]
-                traces = [
-                    ([facts_of_stored(span) for span in detail.spans], annotation_facts(detail.annotations))
-                    for detail in store.get_traces(page)
-                ]
-                for result in runner.run_many(traces, dry_run=dry_run):
-                    for outcome in result.selected:
-                        matched[outcome.rule.name] += 1
-                    for label in result.done:
-                        done[label] = done.get(label, 0) + 1
-                    for label in result.skipped:
-                        skipped[label] = skipped.get(label, 0) + 1
-                update(start + len(page), total)
+            result = backfill(runner, store, query, dry_run=dry_run, progress=update)
     except LlmtapError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         store.close()
+    total, matched, done, skipped = result.traces, result.matched, result.done, result.already_done
     summary = {"traces": total, "dry_run": dry_run, "matched": matched, "done": done, "already_done": skipped}
     if as_json:
         click.echo(json.dumps(summary, indent=2))

@@ -92,14 +92,6 @@ def rule_matches(store: Store) -> dict[str, int]:
     """How many of the stored traces each route selects now (their annotations included), evaluated without acting —
     what `llmtap routes run --dry-run` counts. A trace selected by two rules enters their queue once."""
     from llmtap.routing import load
-    from llmtap.routing.runner import annotation_facts, facts_of_stored
+    from llmtap.routing.backfill import backfill
 
-    runner = load(load_settings(config=CONFIG))
-    counts = dict.fromkeys((rule.name for rule in runner.rules), 0)
-    total = store.count_traces(TraceQuery())
-    for summary in store.query_traces(TraceQuery(limit=total)) if total else ():
-        detail = store.get_trace(summary.trace_id)
-        spans = [facts_of_stored(span) for span in detail.spans]
-        for outcome in runner.outcomes(spans, annotation_facts(detail.annotations)):
-            counts[outcome.rule.name] += outcome.selected
-    return counts
+    return backfill(load(load_settings(config=CONFIG)), store, TraceQuery(), dry_run=True).matched

@@ -13,6 +13,7 @@ import threading
 from typing import Any
 
 from llmtap.config import Settings
+from llmtap.routing.backfill import Backfill, backfill
 from llmtap.routing.engine import Clause, Outcome, clauses, evaluate, explain, sampled
 from llmtap.routing.exporters import ExporterSpec, parse_exporters
 from llmtap.routing.rules import Action, Rule, check_targets, parse_rules
@@ -20,12 +21,14 @@ from llmtap.routing.runner import Runner, RunResult
 
 __all__ = [
     "Action",
+    "Backfill",
     "Clause",
     "ExporterSpec",
     "Outcome",
     "Rule",
     "RunResult",
     "Runner",
+    "backfill",
     "clauses",
     "configure",
     "evaluate",
