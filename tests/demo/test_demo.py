@@ -9,6 +9,7 @@ import os
 import re
 import shlex
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -210,6 +211,9 @@ def _next_commands(output: str) -> tuple[dict[str, str], list[str]]:
     lines = output.splitlines()
     start = next(index for index, line in enumerate(lines) if line.startswith("next ─"))
     commands = [line.strip() for line in lines[start + 1 :] if not line.strip().startswith("#")]
+    if commands[0].startswith("source "):  # `llmtap` is not on this test's PATH: the demo says how to put it there
+        assert os.path.samefile(shlex.split(commands[0])[1], Path(sys.executable).with_name("activate"))
+        commands = commands[1:]
     environment = dict(pair.split("=", 1) for pair in shlex.split(commands[0])[1:])
     assert commands[0].startswith("export ") and all(command.startswith("llmtap ") for command in commands[1:])
     return environment, commands[1:]
@@ -264,3 +268,15 @@ def test_the_next_commands_work_on_the_demo_store(demo_run: tuple[Path, str], tm
     ]
     assert [row["annotations"]["answer_quality"] for row in rows] == ["correct", "incomplete", "wrong", "incomplete"]
     assert all(row["llmtap"]["model"] == "gpt-4o-mini-2024-07-18" for row in rows)
+
+
+def test_the_demo_says_how_to_put_llmtap_on_path_only_when_it_is_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmtap.cli.demo import path_step
+
+    scripts = Path(sys.executable).parent
+    monkeypatch.setenv("PATH", str(scripts))
+    assert path_step() is None
+    monkeypatch.setenv("PATH", "/nonexistent")
+    step = path_step()
+    assert step is not None and step[0].startswith("source ") and step[0].endswith("activate")
+    assert (scripts / "activate").exists()

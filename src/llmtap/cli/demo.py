@@ -4,7 +4,10 @@ the traces, one trace in full, stats by prompt version — and the commands to t
 from __future__ import annotations
 
 import importlib.util
+import os
 import shlex
+import shutil
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,12 +55,28 @@ def export_path(store: Path) -> Path:
     return store.with_name(f"{store.stem}-review.jsonl")
 
 
+def path_step() -> tuple[str, str] | None:
+    """The line that puts this environment's `llmtap` on PATH, when the shell would not find it (the demo run as
+    `.venv/bin/llmtap` by scripts/demo.sh, from a fresh clone), else None."""
+    scripts = Path(sys.executable).parent
+    found = shutil.which("llmtap")
+    if found is not None and os.path.samefile(Path(found).parent, scripts):
+        return None
+    activate = scripts / "activate"
+    if activate.exists():
+        shown = os.path.relpath(activate) if activate.is_relative_to(Path.cwd()) else str(activate)
+        return f"source {shlex.quote(shown)}", "put this environment's `llmtap` on your PATH"
+    return f'export PATH={shlex.quote(str(scripts))}:"$PATH"', "put this environment's `llmtap` on your PATH"
+
+
 def _next_steps(out: Console, store: Path, order_trace: str, error_trace: str, yours: int | None) -> None:
     from llmtap.demo.app import CHAT_MODEL
 
     out.rule("next", align="left")
     environment = f"LLMTAP_CONFIG={shlex.quote(str(config_path(store)))} LLMTAP_STORE={shlex.quote(str(store))}"
-    steps = [
+    on_path = path_step()
+    steps = [] if on_path is None else [on_path]
+    steps += [
         (f"export {environment}", "the demo's settings (labels, schemas, routes, queue) and store, for what follows"),
         ("llmtap traces --label prompt_version=v2", "filter by any label"),
         ("llmtap traces --errors", "the traces with an error"),
