@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 import llmtap
+from tests.support.environment import CAPTURE_ENV, clean_env, clear_env
 from tests.support.loopback import LoopbackAPI
 from tests.support.telemetry import Telemetry
 
@@ -15,18 +16,19 @@ def telemetry() -> Iterator[Telemetry]:
 
 
 @pytest.fixture
+def fresh(telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch) -> Iterator[Telemetry]:
+    """No setting variable set; llmtap uninstrumented after the test (which instruments it as it needs)."""
+    clean_env(monkeypatch)
+    try:
+        yield telemetry
+    finally:
+        llmtap.uninstrument()
+
+
+@pytest.fixture
 def instrumented(telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch) -> Iterator[Telemetry]:
     """llmtap instrumented with content capture on, writing to the in-memory pipeline."""
-    for name in (
-        "LLMTAP_CAPTURE_CONTENT",
-        "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
-        "LLMTAP_CONFIG",
-        "LLMTAP_OPENAI_STREAM_USAGE",
-        "LLMTAP_ENABLED",
-        "OTEL_SDK_DISABLED",
-        "LLMTAP_MAX_CONTENT_CHARS",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    clear_env(monkeypatch, CAPTURE_ENV, "LLMTAP_OPENAI_STREAM_USAGE")
     llmtap.instrument(tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider, config={})
     try:
         yield telemetry

@@ -9,6 +9,7 @@ from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogR
 
 import llmtap
 from llmtap.annotations import pending
+from tests.support.environment import CAPTURE_ENV, clear_env
 from tests.support.telemetry import Telemetry
 
 SECRET = "test-secret-0123456789abcdef"
@@ -52,18 +53,7 @@ Setup = Callable[..., Annotating]
 @pytest.fixture
 def annotating(telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setup]:
     """`annotating(schema=..., capture_content=..., mode=...)`: llmtap into in-memory spans and log records."""
-    for name in (
-        "LLMTAP_CAPTURE_CONTENT",
-        "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
-        "LLMTAP_CONFIG",
-        "LLMTAP_ENABLED",
-        "OTEL_SDK_DISABLED",
-        "LLMTAP_MAX_CONTENT_CHARS",
-        "LLMTAP_TAGS",
-        "LLMTAP_LABELS_MODE",
-        "LLMTAP_ANNOTATIONS_MODE",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    clear_env(monkeypatch, CAPTURE_ENV, "LLMTAP_TAGS", "LLMTAP_LABELS_MODE", "LLMTAP_ANNOTATIONS_MODE")
     monkeypatch.setenv("LLMTAP_FEEDBACK_SECRET", SECRET)
     pending.set_holder(None)
 

@@ -17,16 +17,12 @@ import llmtap
 import openai
 from llmtap import providers
 from tests.support import openai_wire as wire
+from tests.support.environment import CAPTURE_ENV
 from tests.support.loopback import LoopbackAPI, Reply
 from tests.support.telemetry import Telemetry
 
 _CLEARED = (
-    "LLMTAP_CAPTURE_CONTENT",
-    "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
-    "LLMTAP_CONFIG",
-    "LLMTAP_ENABLED",
-    "OTEL_SDK_DISABLED",
-    "LLMTAP_MAX_CONTENT_CHARS",
+    *CAPTURE_ENV,
     "OTEL_TRACES_EXPORTER",
     "OTEL_METRICS_EXPORTER",
     "OTEL_EXPORTER_OTLP_ENDPOINT",

@@ -6,7 +6,6 @@ instance, so the other sees it and never patches twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from importlib.metadata import entry_points
 
 import pytest
@@ -19,18 +18,9 @@ from llmtap.plugin import LlmtapInstrumentor, dependency_conflict, installed_ver
 from llmtap_anthropic import AnthropicPlugin
 from llmtap_langchain import LangChainPlugin
 from llmtap_openai import OpenAIInstrumentor, OpenAIPlugin
-from tests.safety.support import clean_env, openai_client, serve_chat
+from tests.safety.support import openai_client, serve_chat
 from tests.support.loopback import LoopbackAPI
 from tests.support.telemetry import Telemetry
-
-
-@pytest.fixture
-def fresh(telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch) -> Iterator[Telemetry]:
-    clean_env(monkeypatch)
-    try:
-        yield telemetry
-    finally:
-        llmtap.uninstrument()
 
 
 def test_both_entry_point_groups_name_the_same_plugins() -> None:

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 import llmtap
+from tests.support.environment import CAPTURE_ENV, clear_env
 from tests.support.telemetry import Telemetry
 
 Setup = Callable[..., Telemetry]
@@ -26,18 +27,7 @@ SCHEMA = {
 @pytest.fixture
 def labelled(telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setup]:
     """`labelled(mode=..., tags=..., schema=...)`: llmtap instrumented into the in-memory pipeline."""
-    for name in (
-        "LLMTAP_CAPTURE_CONTENT",
-        "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
-        "LLMTAP_CONFIG",
-        "LLMTAP_ENABLED",
-        "OTEL_SDK_DISABLED",
-        "LLMTAP_MAX_CONTENT_CHARS",
-        "LLMTAP_TAGS",
-        "LLMTAP_LABELS_MODE",
-        "LLMTAP_BACKEND_LABELS",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    clear_env(monkeypatch, CAPTURE_ENV, "LLMTAP_TAGS", "LLMTAP_LABELS_MODE", "LLMTAP_BACKEND_LABELS")
 
     def setup(*, mode: str | None = None, tags: str | None = None, schema: Any = SCHEMA) -> Telemetry:
         if mode is not None:

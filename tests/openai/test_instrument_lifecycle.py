@@ -22,20 +22,12 @@ from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as ge
 import llmtap
 import openai
 from tests.support import openai_wire as wire
+from tests.support.environment import CAPTURE_ENV
 from tests.support.loopback import LoopbackAPI, Reply
 from tests.support.telemetry import Telemetry
 
 ROOT = Path(__file__).resolve().parents[2]
-ENV = (
-    "LLMTAP_CAPTURE_CONTENT",
-    "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
-    "LLMTAP_CONFIG",
-    "LLMTAP_OPENAI_STREAM_USAGE",
-    "LLMTAP_ENABLED",
-    "OTEL_SDK_DISABLED",
-    "LLMTAP_MAX_CONTENT_CHARS",
-    "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS",
-)
+ENV = (*CAPTURE_ENV, "LLMTAP_OPENAI_STREAM_USAGE", "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS")
 # Every (owner, attribute) the openai plugin wraps.
 WRAP_POINTS = [
     (SyncAPIClient, "request"),

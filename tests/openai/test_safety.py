@@ -16,20 +16,12 @@ import llmtap
 import llmtap.safety
 import openai
 from tests.support import openai_wire as wire
+from tests.support.environment import CAPTURE_ENV
 from tests.support.loopback import LoopbackAPI, Reply
 from tests.support.telemetry import Telemetry, attribute_json
 
 SECRET_KEY = "sk-test-SECRET-9f8e7d6c5b4a3210"
-CONTENT_ENV = (
-    "LLMTAP_CAPTURE_CONTENT",
-    "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
-    "LLMTAP_CONFIG",
-    "LLMTAP_OPENAI_STREAM_USAGE",
-    "LLMTAP_ENABLED",
-    "OTEL_SDK_DISABLED",
-    "LLMTAP_MAX_CONTENT_CHARS",
-    "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS",
-)
+CONTENT_ENV = (*CAPTURE_ENV, "LLMTAP_OPENAI_STREAM_USAGE", "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS")
 
 
 def _client(api: LoopbackAPI, key: str = "sk-test-safety", **options: Any) -> openai.OpenAI:

@@ -1,36 +1,14 @@
-"""Shared pieces of the safety tests: clients on the loopback API and a clean llmtap environment."""
+"""Shared pieces of the safety tests: clients on the loopback API."""
 
 from __future__ import annotations
 
 from typing import Any
-
-import pytest
 
 import anthropic
 import openai
 from tests.support import anthropic_wire
 from tests.support import openai_wire as wire
 from tests.support.loopback import LoopbackAPI, Reply
-
-# Every variable that changes what llmtap captures: cleared so the machine's environment cannot leak in.
-SETTING_ENV = (
-    "LLMTAP_CAPTURE_CONTENT",
-    "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
-    "LLMTAP_CONFIG",
-    "LLMTAP_OPENAI_STREAM_USAGE",
-    "LLMTAP_ENABLED",
-    "OTEL_SDK_DISABLED",
-    "LLMTAP_MAX_CONTENT_CHARS",
-    "LLMTAP_MAX_ATTRIBUTE_CHARS",
-    "LLMTAP_REDACT",
-    "OTEL_PYTHON_DISABLED_INSTRUMENTATIONS",
-    "ANTHROPIC_OPEN_TELEMETRY",
-)
-
-
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in SETTING_ENV:
-        monkeypatch.delenv(name, raising=False)
 
 
 def openai_client(api: LoopbackAPI, key: str = "sk-test-safety-000000", **options: Any) -> openai.OpenAI:

@@ -15,7 +15,8 @@ import llmtap.safety
 from llmtap import redaction
 from llmtap.config import load_settings
 from llmtap.errors import ConfigError
-from tests.safety.support import anthropic_client, clean_env, openai_client, serve_chat, serve_messages
+from tests.safety.support import anthropic_client, openai_client, serve_chat, serve_messages
+from tests.support.environment import clean_env
 from tests.support.loopback import LoopbackAPI
 from tests.support.telemetry import Telemetry, attribute_json
 

@@ -14,8 +14,8 @@ from opentelemetry.trace import StatusCode
 import llmtap
 import openai
 from llmtap.redaction import credential_name
-from tests.safety.support import clean_env
 from tests.support import openai_wire as wire
+from tests.support.environment import clean_env
 from tests.support.loopback import LoopbackAPI, Reply
 from tests.support.telemetry import Telemetry, attribute_json
 

@@ -11,8 +11,9 @@ from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as ge
 from opentelemetry.trace import StatusCode
 
 import llmtap
-from tests.safety.support import clean_env, openai_client
+from tests.safety.support import openai_client
 from tests.support import openai_wire as wire
+from tests.support.environment import clean_env
 from tests.support.loopback import LoopbackAPI, Reply
 from tests.support.telemetry import Telemetry, attribute_json
 

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
 
 import llmtap
 from llmtap.instrumentation import _instrumented
-from tests.safety.support import clean_env, openai_client, serve_chat
+from tests.safety.support import openai_client, serve_chat
 from tests.support.loopback import LoopbackAPI
 from tests.support.telemetry import Telemetry, attribute_json
 
 QUESTION = [{"role": "user", "content": "Where is Paris?"}]
-
-
-@pytest.fixture
-def fresh(telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch) -> Iterator[Telemetry]:
-    clean_env(monkeypatch)
-    try:
-        yield telemetry
-    finally:
-        llmtap.uninstrument()
 
 
 def _call(api: LoopbackAPI) -> None:
