@@ -37,6 +37,7 @@ _KEYED = frozenset({"labels", "annotations", "annotation_history"})  # maps whos
 _BEFORE_IN = frozenset({"", "(", "[", ",", "&&", "||", "?", ":"})  # as in `references`: `"k" in m` alone
 _AFTER_IN = frozenset({"", ")", "]", ",", "&&", "||", "?", ":", "==", "!="})
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+KEPT_CONTEXTS = 8  # CEL contexts kept, one per recent set of span projections
 EMPTY = "__empty"  # an empty map: `__empty.k` fails as `labels.k` does when the trace has no label k
 _ITERATE = frozenset({"exists", "all"})  # macros that stop at the first deciding element
 _FIELDS = {"trace": TRACE_FIELDS, "root": SPAN_FIELDS}
@@ -249,6 +250,8 @@ class Binder:
         self._last: dict[str, Any] = {}  # each projection's previous result (`Projection.__call__`)
         self._context = cel.Context()
         self._before: dict[str, Any] = {}  # what the context holds, by variable or group of variables
+        # Contexts (with their `_before`) by span projections, least recently used first.
+        self._kept: dict[tuple[Any, ...], tuple[Any, dict[str, Any]]] = {}
         for name in sorted(set(names)):
             if name in NAMES:
                 self.whole.append(name)
@@ -272,10 +275,31 @@ class Binder:
         ]
 
     def forget(self) -> None:
-        """Drop what is kept from the previous trace: the next one is handed to CEL whole."""
+        """Drop what is kept from the previous traces: the next one is handed to CEL whole."""
         self._last.clear()
         self._context = cel.Context()
         self._before = {}
+        self._kept.clear()
+
+    def _choose(self, view: TraceView) -> list[tuple[str, Any]]:
+        """The span projections of the trace; and, as the context to update, the one kept for the last trace
+        with the same projections (the costliest values to convert; a trace stream has few kinds of traces)."""
+        last = self._last
+        made = []
+        for name, projection in self.projections:
+            last[name] = projection(view, last.get(name))
+            made.append((name, last[name]))
+        state = tuple(result[1] for _, result in made)
+        kept = self._kept.pop(state, None)
+        if kept is None:
+            kept = (cel.Context(), {})
+            if len(self._kept) >= KEPT_CONTEXTS:
+                del self._kept[next(iter(self._kept))]  # the least recently used
+            for name, result in made:
+                kept[0].add_variable(name, result[0])
+        self._kept[state] = kept
+        self._context, self._before = kept
+        return made
 
     def context(self, view: TraceView) -> Any:
         """The CEL context holding the variables of the trace of `view`. It is the one kept from the previous
@@ -283,6 +307,8 @@ class Binder:
         each change to a context converts all of its variables again, on the next evaluation): a group of
         variables (the `trace` fields, the keys of one map) is looked at one by one only when it changed."""
         needs = self.needs
+        if self.projections:
+            self._choose(view)
         add = self._context.add_variable
         before = self._before
         for name in self.whole:
@@ -324,12 +350,6 @@ class Binder:
             if before.get(name) != value:
                 add(name, value)
                 before[name] = value
-        last = self._last
-        for name, projection in self.projections:
-            old = last.get(name)
-            made = last[name] = projection(view, old)
-            if old is None or old[1] != made[1]:
-                add(name, made[0])
         return self._context
 
     @property
