@@ -71,11 +71,12 @@ def test_forged_and_altered(annotating: Setup, monkeypatch: pytest.MonkeyPatch) 
     token = llmtap.feedback_token(_ref(state), names=["human_feedback"])
     payload, signature = token.rsplit(".", 1)
     altered = payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB") + "." + signature
+    resigned = payload + "." + ("x" if signature[0] != "x" else "y") + signature[1:]  # always a different signature
     message = (
         "feedback token refused: its signature does not match (forged, altered, or signed with another "
         "LLMTAP_FEEDBACK_SECRET)"
     )
-    for bad in (altered, payload + ".x" + signature[1:], "e30.forged"):
+    for bad in (altered, resigned, "e30.forged"):
         with pytest.raises(llmtap.AnnotationError) as raised:
             llmtap.annotate_from_token(bad, "human_feedback", "good")
         assert str(raised.value) == message
