@@ -6,10 +6,12 @@
 
     .venv/bin/python benchmarks/bench_routing.py --only rules     # the per-trace rows only
 
-Per-trace rows: what the routing thread does for one trace (`Runner.outcomes`: build the variables the
-enabled rules can read, hand them to CEL once, evaluate the 20 rules), in CPU µs, with its three parts:
-`build` (the Python values), `to CEL` (their conversion into a `cel.Context`: microseconds per map entry
-in `common-expression-language`, the main cost), `rules` (the 20 evaluations). Three rule sets: 20 rules on
+Per-trace rows: what the routing thread does for one trace (`Runner.outcomes`: build the CEL variables the
+enabled rules read, hand CEL those that changed since the previous trace, evaluate the 20 rules), in CPU µs
+over a stream of varied traces (`stream`), and with nothing kept from the previous trace (`fresh`); with
+its three parts, for one trace: `build` (the Python values: `Runner.variables`), `to CEL` (their conversion
+into a new `cel.Context`: microseconds per map key, string and double in `common-expression-language`),
+`rules` (the 20 evaluations on a ready context). Three rule sets: 20 rules on
 trace figures, labels and annotations only (`PLAIN`); 16 of those and 4 reading `spans`/`root`
 (`SOME_SPANS`); 9 of 20 reading spans, every field kind, an attribute and a filter (`RULES`). Traces: a
 12-span trace (workflow, retrieval, 4 model calls with usage, cost and 2 KB prompts, tool calls) with 2
@@ -40,7 +42,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from llmtap.cli import main
 from llmtap.config import load_settings
-from llmtap.routing import Runner, engine, load, variables
+from llmtap.routing import Runner, engine, load
 from llmtap.routing.variables import AnnotationFacts, SpanFacts
 from llmtap.store.exporter import StoreSpanExporter
 
@@ -235,26 +237,25 @@ def _rows(calls: int, blocks: int) -> None:
         ("20 rules, 9 reading spans/root", RULES),
     ):
         runner = _runner(rules)
-        needs = runner.needs
         for size in (3, 12):
             stream = _stream(size)
             turn = itertools.cycle(stream)
             fresh_turn = itertools.cycle(stream)
             trace, annotations = stream[3]
-            built = variables.build(trace, annotations, needs)
+            built = runner.variables(trace, annotations)
             warm = engine.context(built)
             true.execute(warm)
+            programs = [rule.program if rule.flat is None else rule.flat for rule in runner.rules]
             figures = [
                 _median_us(lambda turn=turn, runner=runner: runner.outcomes(*next(turn)), calls, blocks),
-                _median_us(
-                    lambda turn=fresh_turn, runner=runner: _fresh(runner, *next(turn)),
-                    calls,
-                    blocks,
-                ),
-                _median_us(lambda t=trace, a=annotations, n=needs: variables.build(t, a, n), calls, blocks),
+                _median_us(lambda turn=fresh_turn, runner=runner: _fresh(runner, *next(turn)), calls, blocks),
+                _median_us(lambda t=trace, a=annotations, r=runner: r.variables(t, a), calls, blocks),
                 _median_us(lambda built=built: true.execute(engine.context(built)), calls, blocks),
                 _median_us(
-                    lambda warm=warm, runner=runner: [engine.evaluate_rule(rule, warm, "t") for rule in runner.rules],
+                    lambda warm=warm, runner=runner, programs=programs: [
+                        engine.evaluate_rule(rule, warm, "t", program)
+                        for rule, program in zip(runner.rules, programs, strict=True)
+                    ],
                     calls,
                     blocks,
                 ),
@@ -267,8 +268,9 @@ def _rows(calls: int, blocks: int) -> None:
 
 
 def _fresh(runner: Runner, spans: list[SpanFacts], annotations: list[AnnotationFacts]) -> object:
-    """What `Runner.outcomes` costs when every variable changed since the previous trace."""
-    return engine.evaluate(runner.rules, variables.build(spans, annotations, runner.needs), spans[0].trace_id)
+    """What `Runner.outcomes` costs when nothing is kept from the previous trace."""
+    runner.forget()
+    return runner.outcomes(spans, annotations)
 
 
 def main_() -> None:

@@ -420,7 +420,9 @@ def _print_ingest(ingest_traces: int, repeats: int) -> dict[str, float]:
     return ingest
 
 
-def _print_queries(cache: Path, total: int, repeats: int) -> dict[str, dict[str, float]]:
+def big_store(cache: Path, total: int) -> Path:
+    """The cached store of `total` spans (`bench-store-<total>-v<schema>.db` in `cache`): built the first time, an
+    older schema version's migrated forward and renamed (also used by bench_cli.py)."""
     cache.mkdir(parents=True, exist_ok=True)
     big = cache / f"bench-store-{total}-v{schema.SCHEMA_VERSION}.db"
     if not big.exists():
@@ -433,6 +435,11 @@ def _print_queries(cache: Path, total: int, repeats: int) -> dict[str, dict[str,
         else:
             print(f"\nbuilding {big} ({total:,} spans, once)")
             build_big_store(big, total)
+    return big
+
+
+def _print_queries(cache: Path, total: int, repeats: int) -> dict[str, dict[str, float]]:
+    big = big_store(cache, total)
     size_mb = big.stat().st_size / 1e6
     queries = bench_queries(big, repeats)
     print(

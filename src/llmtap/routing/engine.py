@@ -46,13 +46,17 @@ def context(variables: Mapping[str, Any]) -> Any:
 
 
 def same(a: Any, b: Any) -> bool:
-    """Equal and of the same types all the way down (`1 == True == 1.0` in Python, not in CEL)."""
-    if type(a) is not type(b):
+    """Equal and of the same types all the way down (`1 == True == 1.0` in Python, not in CEL; nor are
+    0.0 and -0.0 the same to CEL: `1.0 / x`)."""
+    kind = type(a)
+    if kind is not type(b):
         return False
-    if isinstance(a, dict):
+    if kind is dict:
         return a.keys() == b.keys() and all(same(value, b[key]) for key, value in a.items())
-    if isinstance(a, list):
+    if kind is list:
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if kind is float and a == 0.0:
+        return b == 0.0 and str(a) == str(b)
     return bool(a == b)
 
 
@@ -65,23 +69,38 @@ class ReusedContext:
         self._context = cel.Context()
         self._values: dict[str, Any] = {}
 
-    def update(self, variables: Mapping[str, Any]) -> Any:
-        """The context holding exactly `variables`."""
-        if self._values.keys() - variables.keys():  # a variable to drop: start afresh
-            self._context, self._values = cel.Context(), {}
+    def update(self, variables: Mapping[str, Any], keys: Mapping[str, Any] | None = None) -> Any:
+        """The context holding exactly `variables`. `keys`: for some of them, a stand-in compared instead of
+        the value (equal only for values CEL cannot tell apart)."""
+        values = self._values
+        if len(values) > len(variables) or values.keys() - variables.keys():  # a variable to drop: afresh
+            self._context, values = cel.Context(), {}
+            self._values = values
+        context = self._context
+        keys = keys or {}
         for name, value in variables.items():
-            if name not in self._values or not same(self._values[name], value):
-                self._context.add_variable(name, value)
-                self._values[name] = value
-        return self._context
+            old = values.get(name, _MISSING)
+            key = keys.get(name, _MISSING)
+            if key is not _MISSING:
+                if old is _MISSING or old[1] != key:
+                    context.add_variable(name, value)
+                    values[name] = (value, key)
+            elif old is _MISSING or not same(old[0], value):
+                context.add_variable(name, value)
+                values[name] = (value, _MISSING)
+        return context
 
 
-def evaluate_rule(rule: Rule, variables: Any, trace_id: str) -> Outcome:
-    """`variables`: a `context()` (fast, for many rules) or a mapping."""
+_MISSING = object()
+
+
+def evaluate_rule(rule: Rule, variables: Any, trace_id: str, program: Any = None) -> Outcome:
+    """`variables`: a `context()` (fast, for many rules) or a mapping; `program`: the rule's condition
+    compiled to read those variables (by default `rule.program`, reading the documented ones)."""
     if not isinstance(variables, cel.Context):
         variables = context(variables)
     try:
-        result = rule.program.execute(variables)
+        result = (rule.program if program is None else program).execute(variables)
     except Exception as exc:  # a missing label or annotation key, a type this trace's data has
         return Outcome(rule, False, sampled(rule.name, trace_id, rule.sample), f"{type(exc).__name__}: {exc}")
     key = (result is True, rule.sample >= 1.0 or sampled(rule.name, trace_id, rule.sample))

@@ -75,6 +75,33 @@ def tokens(source: str) -> list[str]:
     return [match.group() for match in _TOKEN.finditer(source) if match.lastgroup != "space"]
 
 
+def located(source: str) -> list[tuple[str, int, int]]:
+    """`tokens` with each token's start and end offsets in `source`."""
+    return [(match.group(), *match.span()) for match in _TOKEN.finditer(source) if match.lastgroup != "space"]
+
+
+def bracket(toks: list[str], index: int) -> tuple[int, int]:
+    """The index of the bracket closing the one at `index` (the last token when unbalanced), and how many
+    commas are directly inside (a call's arguments, less one)."""
+    depth = commas = 0
+    for position in range(index, len(toks)):
+        token = toks[position]
+        if token in "([{":
+            depth += 1
+        elif token in ")]}":
+            depth -= 1
+            if depth == 0:
+                return position, commas
+        elif token == "," and depth == 1:
+            commas += 1
+    return len(toks) - 1, commas
+
+
+def plain_string(token: str) -> bool:
+    """A string literal without escapes (its value is what is between the quotes)."""
+    return _PLAIN_STRING.match(token) is not None
+
+
 def _ident(token: str) -> bool:
     return token[:1].isalpha() or token[:1] == "_"
 
@@ -92,23 +119,14 @@ class _Analysis:
 
     def closing(self, index: int) -> int:
         """The index of the bracket closing the one at `index` (the last token when unbalanced)."""
-        depth = 0
-        for position in range(index, len(self.toks)):
-            token = self.toks[position]
-            if token in "([{":
-                depth += 1
-            elif token in ")]}":
-                depth -= 1
-                if depth == 0:
-                    return position
-        return len(self.toks) - 1
+        return bracket(self.toks, index)[0]
 
     def selected(self, index: int) -> tuple[str, int] | None:
         """The field selected right after the token at `index` (`.f` or `["f"]`, not a method call `.f(`)
         and the index after the selection."""
         if self.at(index + 1) == "." and _ident(self.at(index + 2)) and self.at(index + 3) != "(":
             return self.at(index + 2), index + 2
-        if self.at(index + 1) == "[" and _PLAIN_STRING.match(self.at(index + 2)) and self.at(index + 3) == "]":
+        if self.at(index + 1) == "[" and plain_string(self.at(index + 2)) and self.at(index + 3) == "]":
             return self.at(index + 2)[1:-1], index + 3
         return None
 
@@ -136,7 +154,7 @@ class _Analysis:
         """The key of `"key" in <map from start to end>`, else None."""
         at = self.at
         string = at(start - 2)
-        if at(start - 1) == "in" and _PLAIN_STRING.match(string) and at(start - 3) in _BEFORE_IN:
+        if at(start - 1) == "in" and plain_string(string) and at(start - 3) in _BEFORE_IN:
             if at(end + 1) in _AFTER_IN:
                 return string[1:-1]
         return None

@@ -23,7 +23,7 @@ from typing import Any
 import cel
 
 from llmtap.errors import ConfigError
-from llmtap.routing import references, variables
+from llmtap.routing import flatten, references, variables
 
 ACTION_KINDS = ("queue", "exporter", "dataset", "tag")
 _FIELDS = frozenset({"name", "when", "sample", "actions", "enabled", "description"})
@@ -53,6 +53,7 @@ class Rule:
     enabled: bool = True
     description: str = ""
     needs: references.Needs = references.ALL  # what the condition can read (built for it on each trace)
+    flat: Any = None  # cel.Program: the condition reading flat variables (`flatten`); None: `program`
     # The rule's error-free outcomes by (matched, sampled), made once (`engine.evaluate_rule`).
     outcomes: dict[tuple[bool, bool], Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
@@ -131,6 +132,17 @@ def compile_condition(when: str, where: str) -> Any:
     return program
 
 
+def _flat(when: str, program: Any, needs: references.Needs) -> Any:
+    """The program of `when` rewritten to read flat variables (`flatten.rewrite`), else `program`."""
+    source = flatten.rewrite(when, needs)
+    if source == when:
+        return program
+    try:
+        return cel.compile(source)
+    except ValueError:  # not expected: the rewriting keeps the syntax; fall back to the maps
+        return program
+
+
 def _offset(source: str, line: int, column: int) -> int:
     lines = source.split("\n")
     return sum(len(text) + 1 for text in lines[: line - 1]) + max(column - 1, 0)
@@ -186,7 +198,8 @@ def parse_rules(table: Any, source: str = "config") -> list[Rule]:
             raise ConfigError(f"{where}.description={description!r}: expected a string")
         program = compile_condition(when, f"{where}.when")
         needs = references.analyse(when, program.variables())
-        rules.append(Rule(name, when, program, float(sample), actions, enabled, description, needs))
+        flat = _flat(when, program, needs)
+        rules.append(Rule(name, when, program, float(sample), actions, enabled, description, needs, flat))
     return rules
 
 

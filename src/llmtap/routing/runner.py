@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmtap.routing import engine, exporters, references, variables
+from llmtap.routing import engine, exporters, flatten, references, variables
 from llmtap.routing.rules import Rule
 from llmtap.routing.variables import AnnotationFacts, SpanFacts
 
@@ -92,6 +92,17 @@ class Runner:
         self.rules = list(rules)
         # What the enabled rules can read: only that is built for each trace (`references`).
         self.needs = references.combine(rule.needs for rule in self.rules if rule.enabled)
+        # The conditions as evaluated here: reading small flat variables (`flatten`), computed from the built ones.
+        self._programs = [rule.program if rule.flat is None else rule.flat for rule in self.rules]
+        self._binder = flatten.Binder(
+            (
+                name
+                for rule, program in zip(self.rules, self._programs, strict=True)
+                if rule.enabled
+                for name in program.variables()
+            ),
+            self.needs,
+        )
         self._context = engine.ReusedContext()  # what did not change since the previous trace is not converted
         self._evaluating = threading.Lock()
         self._specs = dict(exporter_specs or {})
@@ -104,15 +115,28 @@ class Runner:
     def outcomes(self, spans: Sequence[SpanFacts], annotations: Sequence[AnnotationFacts] = ()) -> list[engine.Outcome]:
         """Each rule's outcome on the trace; disabled rules are not evaluated (never matched, never selected)."""
         trace_id = spans[0].trace_id if spans else ""
-        values = variables.build(spans, annotations, self.needs)
+        view = variables.TraceView(spans, annotations)
         with self._evaluating:
-            shared = self._context.update(values)
+            values, keys = self._binder.bind(view)
+            shared = self._context.update(values, keys)
             return [
-                engine.evaluate_rule(rule, shared, trace_id)
+                engine.evaluate_rule(rule, shared, trace_id, program)
                 if rule.enabled
                 else engine.Outcome(rule, False, engine.sampled(rule.name, trace_id, rule.sample))
-                for rule in self.rules
+                for rule, program in zip(self.rules, self._programs, strict=True)
             ]
+
+    def forget(self) -> None:
+        """Drop what is kept from the previous trace (the CEL context, the span projections): the next
+        trace is handed to CEL whole (the benchmark's "fresh" cost)."""
+        with self._evaluating:
+            self._context = engine.ReusedContext()
+            self._binder.forget()
+
+    def variables(self, spans: Sequence[SpanFacts], annotations: Sequence[AnnotationFacts] = ()) -> dict[str, Any]:
+        """The CEL variables the rules are evaluated on for this trace (`flatten`), as Python values."""
+        with self._evaluating:
+            return self._binder.bind(variables.TraceView(spans, annotations), reuse=False)[0]
 
     def run(
         self,

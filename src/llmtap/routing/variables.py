@@ -19,7 +19,7 @@ condition is an evaluation error for that trace and does not match.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,19 +28,19 @@ from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as ge
 from llmtap.labels.policy import ATTRIBUTE_PREFIX, is_llm_span
 from llmtap.routing.references import ALL, NAMES, Needs
 
-TRACE_FIELDS = frozenset(
-    {
-        "trace_id",
-        "root_name",
-        "duration_ms",
-        "error",
-        "span_count",
-        "model_calls",
-        "input_tokens",
-        "output_tokens",
-        "cost",
-    }
+# The `trace` fields, in the order `_trace_figures` gives them.
+TRACE_ORDER = (
+    "trace_id",
+    "root_name",
+    "duration_ms",
+    "error",
+    "span_count",
+    "model_calls",
+    "input_tokens",
+    "output_tokens",
+    "cost",
 )
+TRACE_FIELDS = frozenset(TRACE_ORDER)
 SPAN_FIELDS = frozenset(
     {
         "span_id",
@@ -113,30 +113,44 @@ def _attributes(span: SpanFacts, keys: frozenset[str] | None) -> dict[str, Any]:
     }
 
 
-# How each span field is read; `attributes` is built by `_attributes` (it may be cut to the keys rules read).
-_SPAN_GETTERS: dict[str, Any] = {
-    "span_id": lambda span: span.span_id,
-    "parent_span_id": lambda span: span.parent_span_id or "",
-    "name": lambda span: span.name,
-    "kind": lambda span: span.kind,
-    "operation": lambda span: str(span.attributes.get(gen_ai.GEN_AI_OPERATION_NAME, "")),
-    "provider": lambda span: str(span.attributes.get(gen_ai.GEN_AI_PROVIDER_NAME, "")),
-    "model": lambda span: _model(span.attributes),
-    "status": lambda span: span.status,
-    "error_type": lambda span: str(span.attributes.get("error.type", "")),
-    "duration_ms": lambda span: (span.end_ns - span.start_ns) / 1e6,
-    "input_tokens": lambda span: _count(span.attributes.get(gen_ai.GEN_AI_USAGE_INPUT_TOKENS)),
-    "output_tokens": lambda span: _count(span.attributes.get(gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS)),
-    "cost": lambda span: _cost(span.attributes),
+_OPERATION = gen_ai.GEN_AI_OPERATION_NAME
+_PROVIDER = gen_ai.GEN_AI_PROVIDER_NAME
+_INPUT = gen_ai.GEN_AI_USAGE_INPUT_TOKENS
+_OUTPUT = gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS
+
+# How each span field is read, for a list of spans at once (a column); `attributes` is built by
+# `_attributes` (it may be cut to the keys rules read). Each field has one type, whatever the span.
+_COLUMNS: dict[str, Callable[[Sequence[SpanFacts]], list[Any]]] = {
+    "span_id": lambda spans: [span.span_id for span in spans],
+    "parent_span_id": lambda spans: [span.parent_span_id or "" for span in spans],
+    "name": lambda spans: [span.name for span in spans],
+    "kind": lambda spans: [span.kind for span in spans],
+    "operation": lambda spans: [str(span.attributes.get(_OPERATION, "")) for span in spans],
+    "provider": lambda spans: [str(span.attributes.get(_PROVIDER, "")) for span in spans],
+    "model": lambda spans: [_model(span.attributes) for span in spans],
+    "status": lambda spans: [span.status for span in spans],
+    "error_type": lambda spans: [str(span.attributes.get("error.type", "")) for span in spans],
+    "duration_ms": lambda spans: [(span.end_ns - span.start_ns) / 1e6 for span in spans],
+    "input_tokens": lambda spans: [_count(span.attributes.get(_INPUT)) for span in spans],
+    "output_tokens": lambda spans: [_count(span.attributes.get(_OUTPUT)) for span in spans],
+    "cost": lambda spans: [_cost(span.attributes) for span in spans],
 }
+
+
+def _span_fields(needs: Needs) -> list[str]:
+    """The span fields `needs` asks for, `attributes` last."""
+    fields = SPAN_FIELDS if needs.span_fields is None else needs.span_fields & SPAN_FIELDS
+    return [name for name in FIELD_ORDER if name in fields]
+
+
+FIELD_ORDER = (*_COLUMNS, "attributes")
 
 
 def _span_variable(span: SpanFacts, needs: Needs = ALL) -> dict[str, Any]:
     """The span as a condition sees it: every field, or only those `needs` says rules can read."""
-    fields = SPAN_FIELDS if needs.span_fields is None else needs.span_fields & SPAN_FIELDS
-    value = {name: _SPAN_GETTERS[name](span) for name in fields if name != "attributes"}
-    if "attributes" in fields:
-        value["attributes"] = _attributes(span, needs.attribute_keys)
+    value = {}
+    for name in _span_fields(needs):
+        value[name] = _attributes(span, needs.attribute_keys) if name == "attributes" else _COLUMNS[name]([span])[0]
     return value
 
 
@@ -161,8 +175,8 @@ def _start(span: SpanFacts) -> int:
     return span.start_ns
 
 
-def _trace_variable(ordered: Sequence[SpanFacts], root: SpanFacts | None, fields: frozenset[str]) -> dict[str, Any]:
-    """The `trace` map with `fields` (one pass over the spans, sorted by start)."""
+def _trace_figures(ordered: Sequence[SpanFacts], root: SpanFacts | None) -> tuple[Any, ...]:
+    """The `trace` fields, in `TRACE_ORDER`, in one pass over the spans (sorted by start)."""
     end = 0
     error = False
     calls = input_tokens = output_tokens = 0
@@ -173,24 +187,28 @@ def _trace_variable(ordered: Sequence[SpanFacts], root: SpanFacts | None, fields
             end = span.end_ns
         if span.status == "ERROR":
             error = True
-        if is_model_call(span):
+        if span.kind == "CLIENT" and is_llm_span(attributes):
             calls += 1
-            input_tokens += _count(attributes.get(gen_ai.GEN_AI_USAGE_INPUT_TOKENS))
-            output_tokens += _count(attributes.get(gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS))
+            value = attributes.get(_INPUT)
+            if type(value) is int:
+                input_tokens += value
+            value = attributes.get(_OUTPUT)
+            if type(value) is int:
+                output_tokens += value
         if COST in attributes:
             cost += _cost(attributes)
-    every = {
-        "trace_id": ordered[0].trace_id if ordered else "",
-        "root_name": root.name if root else "",
-        "duration_ms": (end - ordered[0].start_ns) / 1e6 if ordered else 0.0,
-        "error": error,
-        "span_count": len(ordered),
-        "model_calls": calls,
-        "input_tokens": input_tokens,
-        "output_tokens": output_tokens,
-        "cost": cost,
-    }
-    return every if fields is TRACE_FIELDS else {name: every[name] for name in fields if name in every}
+    first = ordered[0] if ordered else None
+    return (
+        first.trace_id if first else "",
+        root.name if root else "",
+        (end - first.start_ns) / 1e6 if first else 0.0,
+        error,
+        len(ordered),
+        calls,
+        input_tokens,
+        output_tokens,
+        cost,
+    )
 
 
 def _labels(ordered: Sequence[SpanFacts], root: SpanFacts | None, keys: frozenset[str] | None) -> dict[str, Any]:
@@ -228,30 +246,111 @@ def build(
     """
     if not isinstance(needs, Needs):
         needs = Needs(frozenset(needs) & NAMES)
-    names = needs.names
-    ordered = sorted(spans, key=_start)
-    root = local_root(ordered) if names & {"root", "labels", "trace"} else None
-    values: dict[str, Any] = {}
-    if "trace" in names:
-        fields = TRACE_FIELDS if needs.trace_fields is None else needs.trace_fields
-        values["trace"] = _trace_variable(ordered, root, fields)
-    if "labels" in names:
-        values["labels"] = _labels(ordered, root, needs.label_keys)
-    if "annotations" in names or "annotation_history" in names:
-        latest: dict[str, Any] = {}
-        history: dict[str, list[Any]] = {}
-        for annotation in sorted(annotations, key=lambda item: item.time_ns):
-            latest[annotation.name] = annotation.value
-            history.setdefault(annotation.name, []).append(annotation.value)
-        if "annotations" in names:
-            values["annotations"] = _only(latest, needs.annotation_keys)
-        if "annotation_history" in names:
-            values["annotation_history"] = _only(history, needs.history_keys)
-    if "spans" in names:
-        values["spans"] = [_span_variable(span, needs) for span in ordered]
-    if "root" in names:
-        values["root"] = _span_variable(root, needs) if root else _empty_span(needs)
-    return values
+    view = TraceView(spans, annotations)
+    return {name: view.variable(name, needs) for name in _ORDER if name in needs.names}
+
+
+_ORDER = ("trace", "labels", "annotations", "annotation_history", "spans", "root")
+_UNSET: Any = object()
+
+
+class TraceView:
+    """One trace's facts, and what its variables are made of, each computed when first asked for (the
+    routing thread builds only what the enabled rules read: `flatten`)."""
+
+    def __init__(self, spans: Sequence[SpanFacts], annotations: Iterable[AnnotationFacts] = ()) -> None:
+        self._spans = spans
+        self._annotations = annotations
+        self._ordered: list[SpanFacts] | None = None
+        self._root: SpanFacts | None = _UNSET
+        self._columns: dict[str, list[Any]] = {}
+        self._variables: dict[str, Any] = {}
+        self._latest: tuple[dict[str, Any], dict[str, list[Any]]] | None = None
+        self._figures: tuple[Any, ...] | None = None
+
+    @property
+    def ordered(self) -> list[SpanFacts]:
+        """The spans by start time."""
+        if self._ordered is None:
+            self._ordered = sorted(self._spans, key=_start)
+        return self._ordered
+
+    @property
+    def root(self) -> SpanFacts | None:
+        if self._root is _UNSET:
+            self._root = None
+            ordered = self.ordered
+            ids = {span.span_id for span in ordered}
+            for span in ordered:  # `local_root`: the first by start of those without a parent here
+                if span.parent_span_id is None or span.remote_parent or span.parent_span_id not in ids:
+                    self._root = span
+                    break
+        return self._root
+
+    def figures(self) -> tuple[Any, ...]:
+        """The `trace` fields, in `TRACE_ORDER`."""
+        if self._figures is None:
+            self._figures = _trace_figures(self.ordered, self.root)
+        return self._figures
+
+    def column(self, name: str) -> list[Any]:
+        """The span field `name` (not `attributes`) of each span, in start order."""
+        found = self._columns.get(name)
+        if found is None:
+            found = self._columns[name] = _COLUMNS[name](self.ordered)
+        return found
+
+    def attributes(self, keys: frozenset[str] | None) -> list[dict[str, Any]]:
+        return [_attributes(span, keys) for span in self.ordered]
+
+    def root_field(self, name: str, needs: Needs) -> Any:
+        """The field `name` of `root`."""
+        root = self.root
+        if root is None:
+            return {} if name == "attributes" else _EMPTY_SPAN[name]
+        return _attributes(root, needs.attribute_keys) if name == "attributes" else _COLUMNS[name]([root])[0]
+
+    def _annotated(self) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+        if self._latest is None:
+            latest: dict[str, Any] = {}
+            history: dict[str, list[Any]] = {}
+            for annotation in sorted(self._annotations, key=lambda item: item.time_ns):
+                latest[annotation.name] = annotation.value
+                history.setdefault(annotation.name, []).append(annotation.value)
+            self._latest = latest, history
+        return self._latest
+
+    def variable(self, name: str, needs: Needs = ALL) -> Any:
+        """The variable `name` (one of `NAMES`) with what `needs` asks of it; the same `needs` each call."""
+        found = self._variables.get(name, _UNSET)
+        if found is _UNSET:
+            found = self._variables[name] = self._build(name, needs)
+        return found
+
+    def _build(self, name: str, needs: Needs) -> Any:
+        if name == "trace":
+            fields = TRACE_FIELDS if needs.trace_fields is None else needs.trace_fields
+            return {name: value for name, value in zip(TRACE_ORDER, self.figures(), strict=True) if name in fields}
+        if name == "labels":
+            return _labels(self.ordered, self.root, needs.label_keys)
+        if name == "annotations":
+            return _only(self._annotated()[0], needs.annotation_keys)
+        if name == "annotation_history":
+            return _only(self._annotated()[1], needs.history_keys)
+        if name == "spans":
+            fields = _span_fields(needs)
+            plain = [field for field in fields if field != "attributes"]
+            columns = [self.column(field) for field in plain]
+            spans = [dict(zip(plain, row, strict=True)) for row in zip(*columns, strict=True)] if plain else None
+            if spans is None:
+                spans = [{} for _ in self.ordered]
+            if "attributes" in fields:
+                for span, attributes in zip(spans, self.attributes(needs.attribute_keys), strict=True):
+                    span["attributes"] = attributes
+            return spans
+        if name == "root":
+            return _span_variable(self.root, needs) if self.root else _empty_span(needs)
+        raise KeyError(name)
 
 
 def _only(mapping: dict[str, Any], keys: frozenset[str] | None) -> dict[str, Any]:

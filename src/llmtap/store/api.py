@@ -18,10 +18,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from llmtap.errors import LlmtapError
-from llmtap.store.paths import store_path
+from llmtap.lazy import lazy_names
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
+
+    from llmtap.store.paths import store_path as store_path
+    from llmtap.store.results import AnnotatedTrace, ModelCall, PurgeResult, QueueItem, StoreInfo
+    from llmtap.store.results import QueueReview as QueueReview
+
+# Names of this interface defined elsewhere, imported on first use (`from llmtap.store.api import X` works too): the
+# commands that read traces need neither the settings (`store_path`) nor the records of the other reads.
+_ELSEWHERE = {
+    "store_path": "llmtap.store.paths",
+    "AnnotatedTrace": "llmtap.store.results",
+    "ModelCall": "llmtap.store.results",
+    "PurgeResult": "llmtap.store.results",
+    "QueueItem": "llmtap.store.results",
+    "QueueReview": "llmtap.store.results",
+    "StoreInfo": "llmtap.store.results",
+}
+__getattr__ = lazy_names(__name__, globals(), _ELSEWHERE)
 
 
 class StoreError(LlmtapError):
@@ -92,6 +109,8 @@ class TraceQuery:
 
 @dataclass(frozen=True)
 class TraceSummary:
+    """One trace as `llmtap traces` lists it: its root span, times, counts, token totals, labels, models."""
+
     trace_id: str
     root_name: str | None
     root_span_id: str | None
@@ -130,6 +149,8 @@ class TraceSummary:
 
 @dataclass(frozen=True)
 class StoredSpan:
+    """One span as stored, every field of the OpenTelemetry span."""
+
     trace_id: str
     span_id: str
     parent_span_id: str | None
@@ -207,6 +228,8 @@ class StoredAnnotation:
 
 @dataclass(frozen=True)
 class TraceDetail:
+    """One trace in full: its summary, spans and annotations (`llmtap show`)."""
+
     summary: TraceSummary
     spans: list[StoredSpan]  # by start time
     annotations: list[StoredAnnotation]  # by time
@@ -222,99 +245,6 @@ class TraceDetail:
             "spans": [span.as_dict() for span in self.spans],
             "annotations": [annotation.as_dict() for annotation in self.annotations],
         }
-
-
-@dataclass(frozen=True)
-class ModelCall:
-    """One model (CLIENT) span, the unit of `llmtap stats`."""
-
-    trace_id: str
-    span_id: str
-    name: str
-    model: str | None
-    provider: str | None
-    start_time_ns: int
-    duration_ms: float
-    input_tokens: int | None
-    output_tokens: int | None
-    error: bool
-    labels: dict[str, str]  # the span's own labels
-    cost: float | None = None  # llmtap.usage.cost (USD), when the call was priced
-
-
-@dataclass(frozen=True)
-class AnnotatedTrace:
-    """An annotation with the labels of the trace it targets (for `llmtap stats --annotation`)."""
-
-    annotation: StoredAnnotation
-    labels: dict[str, str]
-
-
-@dataclass(frozen=True)
-class QueueReview:
-    """One reviewer's claim on a queue item: `claimed` (until its lease ends), `completed` or `skipped`."""
-
-    reviewer: str
-    state: str
-    claimed_until_ns: int | None
-    updated_ns: int
-
-    def active(self, now_ns: int) -> bool:
-        return self.state == "claimed" and (self.claimed_until_ns or 0) > now_ns
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "reviewer": self.reviewer,
-            "state": self.state,
-            "claimed_until": iso_time(self.claimed_until_ns) if self.claimed_until_ns else None,
-            "updated": iso_time(self.updated_ns),
-        }
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    """A trace in a review queue: `pending`, `claimed`, `completed` or `skipped` (as of when it was read)."""
-
-    item_id: int
-    queue: str
-    trace_id: str
-    span_id: str | None
-    state: str
-    rule: str | None
-    added_ns: int
-    updated_ns: int
-    reviews: list[QueueReview] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "item": self.item_id,
-            "queue": self.queue,
-            "trace_id": self.trace_id,
-            "span_id": self.span_id,
-            "state": self.state,
-            "rule": self.rule,
-            "added": iso_time(self.added_ns),
-            "reviews": [review.as_dict() for review in self.reviews],
-        }
-
-
-@dataclass(frozen=True)
-class StoreInfo:
-    path: str
-    size_bytes: int  # database file plus its write-ahead log
-    trace_count: int
-    span_count: int
-    annotation_count: int
-    pending_annotation_count: int
-    schema_version: int
-    writable: bool
-
-
-@dataclass(frozen=True)
-class PurgeResult:
-    traces: int
-    spans: int
-    annotations: int
 
 
 class Store(Protocol):
@@ -425,6 +355,8 @@ def open_store(path: str | os.PathLike[str] | None = None, *, create: bool = Tru
     from llmtap.store.sqlite import SQLiteStore
 
     if path is None:
+        from llmtap.store.paths import store_path
+
         resolved = store_path()
         if resolved is None:
             raise StoreError("LLMTAP_STORE='off': the local store is disabled; expected a file path")

@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from llmtap.config import DEFAULT_STORE, Settings
+if TYPE_CHECKING:
+    from llmtap.config import Settings
 
 
 def store_path(settings: Settings | None = None) -> Path | None:
     """Where the store of these settings (default: the environment's) lives; None when `LLMTAP_STORE=off`."""
-    if settings is None:
-        from llmtap.config import load_settings
+    if settings is not None:
+        value = settings.store
+    else:
+        # A set LLMTAP_STORE wins over the config file: the file is read only when the variable is not set.
+        value = os.environ.get("LLMTAP_STORE", "").strip()
+        if not value:
+            from llmtap.config import load_settings
 
-        settings = load_settings()
-    value = settings.store
+            value = load_settings().store
     if value.strip().lower() == "off":
         return None
-    return Path(os.path.expanduser(value or DEFAULT_STORE))
+    if not value:
+        from llmtap.config import DEFAULT_STORE
+
+        value = DEFAULT_STORE
+    return Path(os.path.expanduser(value))

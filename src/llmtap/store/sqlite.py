@@ -1,8 +1,12 @@
-"""The SQLite implementation of `llmtap.store.api.Store` (stdlib sqlite3, WAL, no ORM)."""
+"""The SQLite implementation of `llmtap.store.api.Store` (stdlib sqlite3, WAL, no ORM).
+
+Reading a store (`llmtap traces`, `llmtap show`) imports only what reading needs: the write path's span conversion
+(`llmtap.store.convert`, which brings OpenTelemetry and the label code), the checkpoint thread, hashing and the
+records of the other reads (`llmtap.store.results`) are imported by the methods that use them.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -14,18 +18,14 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmtap.store import schema
 from llmtap.store.api import (
     AmbiguousTraceId,
-    AnnotatedTrace,
-    ModelCall,
-    PurgeResult,
     StoredAnnotation,
     StoredSpan,
     StoreError,
-    StoreInfo,
     StoreVersionError,
     TraceDetail,
     TraceNotFound,
@@ -33,21 +33,13 @@ from llmtap.store.api import (
     TraceSummary,
     to_ns,
 )
-from llmtap.store.checkpoint import BACKSTOP_PAGES, Checkpointer
-from llmtap.store.convert import (
-    Facet,
-    SpanRow,
-    canonical_dumps,
-    dumps,
-    facets_of,
-    label_text,
-    labels_of,
-    loads,
-    models_and_provider,
-    searchable_text,
-)
 from llmtap.store.review_tables import ReviewTables
 from llmtap.store.routing_tables import RoutingTables
+
+if TYPE_CHECKING:
+    from llmtap.store.checkpoint import Checkpointer
+    from llmtap.store.convert import Facet, SpanRow
+    from llmtap.store.results import AnnotatedTrace, ModelCall, PurgeResult, StoreInfo
 
 BUSY_TIMEOUT_S = 10.0
 WRITER_CACHE_KIB = 65_536  # page cache of a connection writing spans (SQLite's default: 2,048 KiB)
@@ -126,6 +118,10 @@ def fts_query(text: str) -> str:
 
 
 def _digest(*parts: Any) -> str:
+    import hashlib
+
+    from llmtap.store.convert import canonical_dumps
+
     return hashlib.sha1(canonical_dumps(parts).encode()).hexdigest()
 
 
@@ -252,6 +248,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
     # -- writing ----------------------------------------------------------------------------------
 
     def write_spans(self, spans: Sequence[Any]) -> int:
+        from llmtap.store.convert import SpanRow
+
         return self.write_rows([SpanRow(span) for span in spans])
 
     def write_rows(self, rows: list[SpanRow]) -> int:
@@ -272,6 +270,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
     def _start_writing(self) -> None:
         """Spans arrive in a stream: their WAL checkpoints (and the disk waits) run on a thread of their own, and
         the writing connection keeps the index pages they touch cached across batches."""
+        from llmtap.store.checkpoint import BACKSTOP_PAGES, Checkpointer
+
         with self._lock:
             if self._checkpointer is None:
                 self._conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
@@ -288,6 +288,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
         cached = self._resource_ids.get(key)
         if cached is not None:
             return cached
+        from llmtap.store.convert import canonical_dumps
+
         attributes = canonical_dumps(dict(resource.attributes)) if resource is not None else "{}"
         schema_url = (resource.schema_url if resource is not None else "") or ""
         digest = _digest(attributes, schema_url)
@@ -305,6 +307,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
         cached = self._scope_ids.get(key)
         if cached is not None:
             return cached
+        from llmtap.store.convert import canonical_dumps
+
         name = scope.name if scope is not None else ""
         version = scope.version if scope is not None else None
         schema_url = (scope.schema_url if scope is not None else "") or ""
@@ -402,6 +406,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
     def _update_summaries(self, conn: sqlite3.Connection, rows: list[SpanRow]) -> list[Facet]:
         """Upsert the summary of every trace in `rows` (read once, computed here, written once); returns the
         trace facets the rows carry (labels, models, providers), one of each per trace."""
+        from llmtap.store.convert import dumps, facets_of
+
         by_trace: dict[str, list[SpanRow]] = {}
         for row in rows:
             spans = by_trace.get(row.trace_id)
@@ -496,6 +502,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
         elsewhere changes nothing); a record still waiting for its join key is replaced by its linked version."""
         # The same annotation may come twice: with its join key, then linked to its span by the process that
         # saw the span (`llmtap.annotations.pending`), in either order. Stored once, linked.
+        from llmtap.store.convert import dumps
+
         if (
             annotation.trace_id is None
             and conn.execute("SELECT 1 FROM annotations WHERE annotation_id = ?", (annotation.id,)).fetchone()
@@ -546,6 +554,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
 
     def _join_target(self, conn: sqlite3.Connection, label: str, value: str) -> tuple[str, str] | None:
         """The trace and the outermost span carrying label `label` = `value`, if one is stored."""
+        from llmtap.store.convert import label_text
+
         trace = conn.execute(
             "SELECT f.trace_id FROM trace_facets f JOIN traces t ON t.trace_id = f.trace_id "
             "WHERE f.facet = ? AND f.value = ? LIMIT 1",
@@ -759,6 +769,9 @@ class SQLiteStore(RoutingTables, ReviewTables):
         return found
 
     def model_calls(self, query: TraceQuery | None = None) -> Iterator[ModelCall]:
+        from llmtap.store.convert import labels_of, loads
+        from llmtap.store.results import ModelCall
+
         where, params = self._where(_checked(query or TraceQuery()))
         sql = (
             "SELECT s.trace_id, s.span_id, s.name, s.model, s.provider, s.start_ns, s.end_ns, s.input_tokens, "
@@ -785,6 +798,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
             )
 
     def annotated_traces(self, name: str, query: TraceQuery | None = None) -> Iterator[AnnotatedTrace]:
+        from llmtap.store.results import AnnotatedTrace
+
         where, params = self._where(_checked(query or TraceQuery()))
         where = where.replace(" WHERE ", " AND ", 1) if where else ""
         rows = self._read(
@@ -823,6 +838,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
     ) -> PurgeResult:
         """Delete the traces that started before `before_ns` (the oldest `max_traces` of them if given);
         `progress(traces deleted, traces to delete)` after each chunk of traces (one transaction each)."""
+        from llmtap.store.results import PurgeResult
+
         traces = spans = annotations = 0
         try:
             total = 0
@@ -858,6 +875,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
         return PurgeResult(traces=traces, spans=spans, annotations=annotations)
 
     def _delete_traces(self, conn: sqlite3.Connection, trace_ids: list[str]) -> tuple[int, int]:
+        from llmtap.store.convert import facets_of, labels_of, models_and_provider, searchable_text
+
         marks = ",".join("?" * len(trace_ids))
         texts = []
         # The facets have no index by trace: they are deleted by their full key, as the spans and summaries give it.
@@ -900,6 +919,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
         return (pages - free) * size
 
     def info(self) -> StoreInfo:
+        from llmtap.store.results import StoreInfo
+
         counts = self._read(
             "SELECT (SELECT count(*) FROM traces), (SELECT count(*) FROM spans), (SELECT count(*) FROM annotations), "
             "(SELECT count(*) FROM pending_annotations)"

@@ -1,0 +1,200 @@
+"""Conditions rewritten to read flat CEL variables (`llmtap.routing.flatten`): what is rewritten, and that a
+runner evaluating the rewritten conditions on those variables gives exactly the outcomes (errors included)
+of the conditions as written on the documented variables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cel
+import pytest
+
+from llmtap.config import load_settings
+from llmtap.routing import engine, flatten, load, references, variables
+from llmtap.routing.variables import AnnotationFacts, SpanFacts
+
+
+def _rewrite(when: str) -> str:
+    rewritten = flatten.rewrite(when, references.analyse(when, cel.compile(when).variables()))
+    return __import__("re").sub(r"__spans_(set|list)_[0-9a-f]{12}", r"SPANS_\1", rewritten)
+
+
+@pytest.mark.parametrize(
+    ("when", "rewritten"),
+    [
+        ("trace.error && trace.cost > 0.5", "__trace_error && __trace_cost > 0.5"),
+        ('trace["duration_ms"] > 1.0', "__trace_duration_ms > 1.0"),
+        ('trace.root_name.startsWith("a")', '__trace_root_name.startsWith("a")'),
+        ("has(trace.error) && trace.error", "has(trace.error) && __trace_error"),  # `has` needs the map
+        ('root.status == "ERROR" && root.attributes.x == 1', '__root_status == "ERROR" && __root_attributes.x == 1'),
+        ("size(spans) > 2 && spans.size() < 9", "__spans_size > 2 && __spans_size < 9"),
+        ("size(annotation_history) > 1", "__annotation_history_size > 1"),
+        ('spans.exists(s, s.status == "ERROR")', 'SPANS_set.exists(s, s.status == "ERROR")'),
+        ('spans.all(s, s.kind != "")', 'SPANS_set.all(s, s.kind != "")'),
+        ("spans.exists_one(s, s.cost > 0.0)", "SPANS_list.exists_one(s, s.cost > 0.0)"),
+        ('spans.filter(s, s.model == "m").size() > 1', 'SPANS_list.filter(s, s.model == "m").size() > 1'),
+        ('spans[0].name == "x"', 'spans[0].name == "x"'),  # any field may be read: the whole list
+        ('"trace.error" == x.trace.error // trace.error', '"trace.error" == x.trace.error // trace.error'),
+        ("labels.exists(trace, trace == 'x') || trace.error", "labels.exists(trace, trace == 'x') || trace.error"),
+        ("[1].exists(__trace_error, __trace_error == 1)", "[1].exists(__trace_error, __trace_error == 1)"),
+        ("trace.size() > 3 || trace.nope", "trace.size() > 3 || trace.nope"),
+    ],
+)
+def test_what_is_rewritten(when: str, rewritten: str) -> None:
+    assert _rewrite(when) == rewritten
+
+
+def test_conditions_reading_the_same_span_fields_share_one_projection() -> None:
+    names = [_rewrite(when) for when in ('spans.exists(s, s.model == "a")', 'spans.all(s, s.model != "b")')]
+    full = [
+        flatten.rewrite(when, references.analyse(when, cel.compile(when).variables()))
+        for when in (
+            'spans.exists(s, s.model == "a")',
+            'spans.all(s, s.model != "b")',
+            'spans.exists(s, s.name == "a")',
+        )
+    ]
+    assert names == ['SPANS_set.exists(s, s.model == "a")', 'SPANS_set.all(s, s.model != "b")']
+    assert full[0].split(".")[0] == full[1].split(".")[0] != full[2].split(".")[0]
+
+
+def _span(trace_id: str, index: int, parent: str | None, **fields: Any) -> SpanFacts:
+    start = fields.pop("start", index * 1_000_000)
+    return SpanFacts(
+        trace_id=trace_id,
+        span_id=f"{index + 1:016x}",
+        parent_span_id=parent,
+        name=fields.pop("name", f"span {index}"),
+        kind=fields.pop("kind", "INTERNAL"),
+        start_ns=start,
+        end_ns=start + fields.pop("length", 500_000),
+        status=fields.pop("status", "UNSET"),
+        attributes=fields.pop("attributes", {}),
+    )
+
+
+def _traces() -> list[tuple[list[SpanFacts], list[AnnotationFacts]]]:
+    """Traces that repeat and differ: repeated spans with different span ids, ints and doubles, a cost of
+    -0.0, bools among ints, missing labels and annotations, no root in the trace."""
+    traces = []
+    for variant in range(6):
+        trace_id = f"{variant + 1:032x}"
+        tags: dict[str, Any] = {"llmtap.tag.feature": "checkout" if variant % 2 else "search"}
+        if variant % 3:
+            tags["llmtap.tag.tier"] = [1, True, 1.0][variant % 3]
+        root = _span(trace_id, 0, None if variant != 5 else "f" * 16, name="invoke_workflow w", attributes=tags)
+        spans = [root]
+        for index in range(1, 2 + variant):
+            call = index % 2 == 1
+            attributes: dict[str, Any] = {
+                **tags,
+                "gen_ai.operation.name": "chat" if call else "execute_tool",
+                "gen_ai.usage.input_tokens": 10 if call else True,
+                "llmtap.usage.cost": [0.0, -0.0, 0.5, 1][(variant + index) % 4],
+                "n": [1, 1.0, True, "1"][(variant * index) % 4],
+            }
+            if index == 2:
+                attributes["error.type"] = "RateLimitError"
+            status = "ERROR" if (variant, index) in {(2, 2), (4, 1), (4, 3)} else "UNSET"
+            spans.append(
+                _span(
+                    trace_id,
+                    index,
+                    root.span_id,
+                    kind="CLIENT" if call else "INTERNAL",
+                    status=status,
+                    length=500_000 * (index % 2),
+                    attributes=attributes,
+                )
+            )
+        annotations = []
+        if variant % 2 == 0:
+            annotations.append(AnnotationFacts("human_feedback", "good", 1))
+        if variant % 3 == 0:
+            annotations.append(AnnotationFacts("human_feedback", "bad", 2))
+            annotations.append(AnnotationFacts("rating", [2, 2.0, False][variant % 3], 3))
+        traces.append((spans, annotations))
+    return traces
+
+
+TRICKY = [
+    # has() and `in` on maps, missing keys (an error: no match), keys of other types
+    "has(labels.tier) && labels.tier == 1",
+    "labels.tier == 1",
+    'labels["tier"] == 1.0 || "tier" in labels',
+    '!("tier" in labels) && has(labels.feature)',
+    'annotations.human_feedback == "bad"',
+    "has(annotations.rating) && annotations.rating == 2",
+    "annotations.rating == false",
+    "size(annotation_history) > 1 && size(annotation_history.human_feedback) == 2",
+    'annotation_history.human_feedback.exists(v, v == "bad")',
+    # macros over whole maps
+    'labels.exists(k, k == "tier")',
+    'labels.all(k, labels[k] != "checkout")',
+    'annotations.exists_one(k, k.startsWith("h"))',
+    "size(labels) == 2",
+    # ints vs doubles vs bools
+    "trace.cost == 0.0 || trace.input_tokens > 10",
+    "trace.cost > 0",
+    "1.0 / trace.cost > 0.0",
+    "trace.duration_ms > 3.0 || trace.model_calls == 2",
+    'trace.error == (root.status == "ERROR")',
+    # spans: repeats, errors in some elements only, doubles of -0.0, projections
+    "spans.exists(s, 1.0 / s.cost < 0.0)",
+    "spans.all(s, !has(s.attributes.n) || s.attributes.n == 1)",
+    "spans.exists(s, has(s.attributes.n) && s.attributes.n == true)",
+    "spans.exists(s, s.attributes.n == true)",
+    'spans.exists(s, s.attributes["gen_ai.usage.input_tokens"] > 5)',
+    'spans.exists(s, has(s.attributes.n) && s.attributes.n == "1")',
+    'spans.exists(s, s.error_type == "RateLimitError" && s.status == "ERROR")',
+    "spans.all(s, s.duration_ms > 0.0)",
+    "spans.exists(s, s.duration_ms == 0.0 && s.kind == 'INTERNAL')",
+    'spans.exists_one(s, s.status == "ERROR")',
+    'spans.filter(s, s.operation == "chat").size() == 2',
+    "spans.map(s, s.input_tokens).filter(n, n == 10).size() >= 2",
+    'size(spans) > 3 && spans[1].operation == "chat"',
+    'spans.all(s, spans.exists(t, t.span_id == s.parent_span_id) || s.parent_span_id == "")',
+    # root, its attributes, and a trace without a root span here
+    'root.name == "invoke_workflow w" && root.parent_span_id == ""',
+    'root.attributes["llmtap.tag.feature"] == "search"',
+    'has(root.attributes.missing) || "llmtap.tag.tier" in root.attributes',
+    'root.cost == 0.0 && trace.root_name.endsWith("w") && trace.span_count > 3',
+    # names bound by macros that shadow variables: left as written
+    'labels.exists(trace, trace == "tier") && trace.span_count > 1',
+    "[{'error': 1}].exists(trace, trace.error == 2) || trace.error",
+]
+
+
+def test_a_runner_gives_the_outcomes_of_the_conditions_as_written() -> None:
+    """Over a stream of traces, the runner's outcomes (evaluating the rewritten conditions on the flat
+    variables, reusing what did not change) are those of the conditions as written on every variable."""
+    routes = [{"name": f"r{index}", "when": when, "actions": ["dataset:d"]} for index, when in enumerate(TRICKY)]
+    runner = load(load_settings(config={"routes": routes}))
+    assert sum(rule.flat is not rule.program for rule in runner.rules) >= 20  # most are rewritten
+    traces = _traces()
+    seen = set()
+    for variant in [0, 1, 1, 2, 3, 5, 4, 4, 0, 5, 2, 3]:
+        spans, annotations = traces[variant]
+        expected = engine.evaluate(runner.rules, variables.build(spans, annotations), spans[0].trace_id)
+        assert runner.outcomes(spans, annotations) == expected
+        runner.forget()
+        assert runner.outcomes(spans, annotations) == expected
+        seen.update((outcome.rule.name, outcome.matched, outcome.error is not None) for outcome in expected)
+    mixed = [name for name in {name for name, _, _ in seen} if len({(m, e) for n, m, e in seen if n == name}) > 1]
+    assert len(mixed) >= 32  # most conditions hold on some traces, not on others, or are errors on some
+    assert {(matched, error) for _, matched, error in seen} == {(True, False), (False, False), (False, True)}
+
+
+def test_repeated_spans_are_kept_once_in_order() -> None:
+    projection = flatten.Projection(("status", "cost"), False, None, True)
+    spans, _ = _traces()[4]
+    value, key, _ = projection(variables.TraceView(spans))
+    assert value == [  # the root, spans 1 to 5 (the 5th repeats the root's values), 0.0 and -0.0 apart
+        {"status": "UNSET", "cost": 0.0},
+        {"status": "ERROR", "cost": -0.0},
+        {"status": "UNSET", "cost": 0.5},
+        {"status": "ERROR", "cost": 1.0},
+        {"status": "UNSET", "cost": -0.0},
+    ]
+    assert [str(span["cost"]) for span in value] == ["0.0", "-0.0", "0.5", "1.0", "-0.0"]
+    assert len(key) == 5
