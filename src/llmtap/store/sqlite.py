@@ -40,10 +40,14 @@ if TYPE_CHECKING:
     from llmtap.store.results import AnnotatedTrace, ModelCall, PurgeResult, StoreInfo
 
 BUSY_TIMEOUT_S = 10.0
+WRITER_CACHE_KIB = 65_536  # page cache of a connection writing spans (SQLite's default: 2,048 KiB)
 _HEX = re.compile(r"[0-9a-f]{1,32}")
 _FEW = 2000  # see SQLiteStore._many
 _CHUNK = 500  # SQLite's default limit of bound parameters is 32766; keep IN lists well under it
 _BATCH = 500  # trace ids per `IN (...)` read (SQLite allows 32,766 parameters)
+# Rows per multi-row INSERT (the largest that SQLite's limit of parameters allows): few statement texts, each
+# prepared once, and few steps per batch.
+_VALUES_CHUNKS = (1024, 256, 64, 16, 4, 1)
 _TRACE_COLUMNS = (
     "t.trace_id, t.root_name, t.root_span_id, t.start_ns, t.end_ns, t.span_count, t.model_calls, "
     "t.input_tokens, t.output_tokens, t.error, t.labels, t.models, t.providers"
@@ -157,6 +161,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
         self._resource_ids: dict[int, int] = {}
         self._scope_ids: dict[int, int] = {}
         self._checkpointer: Checkpointer | None = None
+        self._max_params: int | None = None  # SQLite's limit of bound parameters per statement
+        self._values_sql: dict[tuple[str, int, int], str] = {}
         try:
             if create:
                 _make_private(path)
@@ -256,10 +262,16 @@ class SQLiteStore(RoutingTables, ReviewTables):
     def write_spans(self, spans: Sequence[Any]) -> int:
         from llmtap.store.convert import SpanRow
 
-        rows = [SpanRow(span) for span in spans]
+        return self.write_rows([SpanRow(span) for span in spans])
+
+    def write_rows(self, rows: list[SpanRow]) -> int:
+        """`write_spans` for spans already converted (`SpanRow(span)`): the conversion can run on another thread
+        (`StoreSpanExporter` converts a batch while its writer thread stores the one before)."""
         if not rows:
             return 0
         try:
+            if self._checkpointer is None:
+                self._start_writing()
             with self._transaction() as conn:
                 return self._insert_rows(conn, rows)
         except sqlite3.Error as exc:
@@ -267,14 +279,20 @@ class SQLiteStore(RoutingTables, ReviewTables):
         finally:  # also after a failure: a full write-ahead log may need its checkpoint to take the next batch
             self._checkpoint_soon()
 
-    def _checkpoint_soon(self) -> None:
-        """Spans arrive in a stream: their WAL checkpoints (and the disk waits) run on a thread of their own."""
-        if self._checkpointer is None:
-            from llmtap.store.checkpoint import BACKSTOP_PAGES, Checkpointer
+    def _start_writing(self) -> None:
+        """Spans arrive in a stream: their WAL checkpoints (and the disk waits) run on a thread of their own, and
+        the writing connection keeps the index pages they touch cached across batches."""
+        from llmtap.store.checkpoint import BACKSTOP_PAGES, Checkpointer
 
-            with self._lock:
+        with self._lock:
+            if self._checkpointer is None:
                 self._conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
+                self._conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
                 self._checkpointer = Checkpointer(self.path)
+
+    def _checkpoint_soon(self) -> None:
+        if self._checkpointer is None:
+            self._start_writing()
         self._checkpointer.request()
 
     def _resource_id(self, conn: sqlite3.Connection, resource: Any) -> int:
@@ -351,10 +369,7 @@ class SQLiteStore(RoutingTables, ReviewTables):
             )
             for index, row in enumerate(rows)
         ]
-        inserted = conn.executemany(
-            "INSERT OR IGNORE INTO spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            values,
-        ).rowcount
+        inserted = self._insert_values(conn, "INSERT OR IGNORE INTO spans VALUES", values)
         if inserted != len(rows):  # some spans were stored before (an export retried): skip those
             present = {
                 rowid
@@ -367,14 +382,38 @@ class SQLiteStore(RoutingTables, ReviewTables):
                 return 0
         else:
             kept = list(enumerate(rows, first))
-        conn.executemany(
-            "INSERT INTO span_text (rowid, text) VALUES (?, ?)", [(rowid, row.text) for rowid, row in kept if row.text]
+        self._insert_values(
+            conn, "INSERT INTO span_text (rowid, text) VALUES", [(rowid, row.text) for rowid, row in kept if row.text]
         )
         facets = self._update_summaries(conn, [row for _, row in kept])
-        conn.executemany("INSERT OR IGNORE INTO trace_facets VALUES (?, ?, ?)", facets)
+        self._insert_values(conn, "INSERT OR IGNORE INTO trace_facets VALUES", facets)
         if facets and conn.execute("SELECT 1 FROM pending_annotations LIMIT 1").fetchone():
             self._resolve_pending(conn, facets)
         return len(kept)
+
+    def _insert_values(self, conn: sqlite3.Connection, head: str, rows: Sequence[tuple[Any, ...]]) -> int:
+        """`head VALUES (?, ...)` for every row, many rows per statement: SQLite inserts each chunk in one step,
+        with Python's GIL released (`executemany` takes it back between rows, and waits for it while the exporter's
+        other thread converts the next batch). Returns the number of rows inserted."""
+        if not rows:
+            return 0
+        width = len(rows[0])
+        if self._max_params is None:
+            self._max_params = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        done = inserted = 0
+        total = len(rows)
+        for size in _VALUES_CHUNKS:
+            if size * width > self._max_params:
+                continue
+            while total - done >= size:
+                chunk = rows[done : done + size]
+                sql = self._values_sql.get((head, width, size))
+                if sql is None:
+                    one = "(" + ", ".join("?" * width) + ")"
+                    sql = self._values_sql[(head, width, size)] = f"{head} {', '.join([one] * size)}"
+                inserted += conn.execute(sql, [value for row in chunk for value in row]).rowcount
+                done += size
+        return inserted
 
     def _update_summaries(self, conn: sqlite3.Connection, rows: list[SpanRow]) -> list[Facet]:
         """Upsert the summary of every trace in `rows` (read once, computed here, written once); returns the
@@ -455,7 +494,7 @@ class SQLiteStore(RoutingTables, ReviewTables):
                     dumps(providers),
                 )
             )
-        conn.executemany("INSERT OR REPLACE INTO traces VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", summaries)
+        self._insert_values(conn, "INSERT OR REPLACE INTO traces VALUES", summaries)
         return facets
 
     def write_annotations(self, annotations: Sequence[StoredAnnotation]) -> int:
