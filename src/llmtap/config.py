@@ -19,12 +19,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from llmtap import redaction
-from llmtap.content import DEFAULT_MAX_ATTRIBUTE_CHARS
 from llmtap.errors import ConfigError
+from llmtap.store.paths import DEFAULT_STORE
 
+# This module imports nothing of llmtap but its errors and the store's default path (the commands reading the store
+# may load the settings too): the redaction code is imported when a setting needs it, and the defaults of other
+# modules' settings live here.
 DEFAULT_MAX_CONTENT_CHARS = 16384
-DEFAULT_STORE = ".llmtap/llmtap.db"
+DEFAULT_MAX_ATTRIBUTE_CHARS = 131072  # `llmtap.content`'s bound of each content attribute
+DEFAULT_REDACT_SETS: tuple[str, ...] = ("credentials",)  # `llmtap.redaction.DEFAULT_SETS`
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off"})
@@ -71,7 +74,7 @@ class Settings:
     max_content_chars: int = DEFAULT_MAX_CONTENT_CHARS
     max_attribute_chars: int = DEFAULT_MAX_ATTRIBUTE_CHARS
     # Content redaction (`llmtap.redaction`): pattern sets, the app's patterns, the callable given in code.
-    redact: tuple[str, ...] = redaction.DEFAULT_SETS
+    redact: tuple[str, ...] = DEFAULT_REDACT_SETS
     redact_patterns: tuple[str, ...] = ()
     redact_hook: Callable[[str], str] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -146,6 +149,12 @@ def _parse_store(raw: Any, name: str) -> str:
     return raw.strip()
 
 
+def _parse_redact(raw: Any, name: str) -> tuple[str, ...]:
+    from llmtap import redaction
+
+    return redaction.parse_sets(raw, name)
+
+
 def _parse_labels_mode(raw: Any, name: str) -> str:
     mode = str(raw).strip().lower()
     if mode not in ("warn", "strict", "drop"):
@@ -165,7 +174,7 @@ _PARSERS = {
     "capture_content": parse_bool,
     "max_content_chars": parse_nonnegative_int,
     "max_attribute_chars": parse_nonnegative_int,
-    "redact": redaction.parse_sets,
+    "redact": _parse_redact,
     "tags": parse_tags,
     "store": _parse_store,
     "store_max_age_days": parse_nonnegative_int,
@@ -269,6 +278,8 @@ def _apply_file(collector: _Collector, table: Mapping[str, Any], source: str, or
             )
             continue
         if key == "redact":  # a table of its own settings: `sets` and `patterns`
+            from llmtap import redaction
+
             try:
                 collector.values.update(redaction.parse_table(raw, source))
                 collector.origins[key] = origin
@@ -387,6 +398,8 @@ def load_settings(
         values["capture_content"] = capture_content
         origins["capture_content"] = CODE
     if redact is not None:
+        from llmtap import redaction
+
         values["redact_hook"] = redaction.check_hook(redact)
         origins["redact"] = CODE
     return replace(

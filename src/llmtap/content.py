@@ -24,10 +24,10 @@ from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from llmtap import redaction
+from llmtap.config import DEFAULT_MAX_ATTRIBUTE_CHARS
 from llmtap.redaction import REDACTED
 
 TRUNCATED_PREFIX = "llmtap.truncated."
-DEFAULT_MAX_ATTRIBUTE_CHARS = 131072
 MAX_DEPTH = 64
 # Keys of the message shape that name or link things rather than carry content: never redacted, and cut
 # only past `_MAX_STRUCTURAL_CHARS` (a hostile id must not escape the attribute bound).

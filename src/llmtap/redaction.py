@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from llmtap import credentials
+from llmtap.config import DEFAULT_REDACT_SETS
 from llmtap.errors import ConfigError
 from llmtap.safety import report_internal_error
 
@@ -170,7 +171,7 @@ OPTIONAL_SETS: dict[str, tuple[Pattern, ...]] = {
 }
 SETS: dict[str, tuple[Pattern, ...]] = {CREDENTIALS: CREDENTIAL_PATTERNS, **OPTIONAL_SETS}
 _OPTIONAL = frozenset(pattern.name for patterns in OPTIONAL_SETS.values() for pattern in patterns)
-DEFAULT_SETS: tuple[str, ...] = (CREDENTIALS,)
+DEFAULT_SETS: tuple[str, ...] = DEFAULT_REDACT_SETS  # (CREDENTIALS,): the settings' default
 
 # Error texts: also the keys APIs echo back masked ("Incorrect API key provided: sk-proj-****abcd").
 _MASKED_KEY = _pattern("masked_key", r"\b(?:sk|sk-ant|sk-proj|sess)-[A-Za-z0-9_\-*]{6,}", ("sk-", "sess-"))

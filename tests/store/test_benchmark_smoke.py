@@ -31,6 +31,10 @@ def test_quick_store_benchmark_prints_every_figure(tmp_path: Path) -> None:
         "spans_per_s_median",
         "spans_per_cpu_s",
         "store_us_per_span",
+        "convert_thread_us_per_span",
+        "writer_threads_us_per_span",
+        "one_thread_spans_per_s_best",
+        "one_thread_spans_per_cpu_s",
         "sdk_us_per_span",
         "store_over_sdk",
     }

@@ -18,11 +18,14 @@ import sys, time
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind
-from llmtap.store.exporter import StoreSpanExporter
+from llmtap.store.exporter import StoreSpanExporter, StoreSpanProcessor
 
 path, name, start_at = sys.argv[1], sys.argv[2], float(sys.argv[3])
 provider = TracerProvider()
-provider.add_span_processor(BatchSpanProcessor(StoreSpanExporter(path), max_export_batch_size=256))
+if name == "a":  # each export writes its batch
+    provider.add_span_processor(BatchSpanProcessor(StoreSpanExporter(path), max_export_batch_size=256))
+else:  # batches written by the exporter's own thread (what instrument() sets up)
+    provider.add_span_processor(StoreSpanProcessor(path, max_export_batch_size=256))
 tracer = provider.get_tracer("writer")
 while time.time() < start_at:
     time.sleep(0.005)

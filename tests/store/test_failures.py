@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from llmtap.store import StoreError, StoreVersionError, TraceQuery, open_store
-from llmtap.store.exporter import StoreSpanExporter
+from llmtap.store.exporter import StoreSpanExporter, StoreSpanProcessor
 from llmtap.store.schema import SCHEMA_VERSION
 
 APP = """
@@ -97,18 +97,22 @@ def test_full_disk_stores_whole_batches_only(tmp_path: Path) -> None:
     full = f"WARNING llmtap: the llmtap store {path} cannot be written (disk I/O error; is the disk full?)"
     again = f"WARNING llmtap: the local store {path} is usable again; spans are being stored"
     # The problem is reported when it starts; if a checkpoint frees the write-ahead log's room and a batch fits
-    # again, the store says so, and reports the problem again when it comes back.
-    assert len(warnings) % 2 == 0 and len(warnings) >= 2, stderr
-    for number, warning in enumerate(warnings[:-1]):
+    # again, the store says so, and reports the problem again when it comes back. At exit, what is still held is
+    # counted as lost (when the log had room for the last retry, nothing is).
+    lost = 0
+    if "spans could not be written" in warnings[-1]:
+        assert warnings[-1].startswith("WARNING llmtap: "), stderr
+        lost = int(warnings[-1].split()[2])
+        warnings = warnings[:-1]
+    assert warnings and len(warnings) % 2 == (1 if lost else 0), stderr
+    for number, warning in enumerate(warnings):
         assert warning.startswith(full) if number % 2 == 0 else warning == again, stderr
-    assert warnings[-1].startswith("WARNING llmtap: ") and "spans could not be written" in warnings[-1]
-    lost = int(warnings[-1].split()[2])
     store = open_store(path)
     assert store._read("PRAGMA integrity_check") == [("ok",)]
     summaries = store.query_traces(TraceQuery(limit=1000))
     info = store.info()
     assert info.span_count == len(summaries) == 100 - lost  # one span per trace; every stored trace complete
-    assert 0 < info.span_count < 100
+    assert 0 < info.span_count <= 100
     assert sum(summary.span_count for summary in summaries) == info.span_count
 
 
@@ -119,16 +123,22 @@ def _spans(provider: TracerProvider, count: int) -> None:
             pass
 
 
+@pytest.mark.parametrize("background", [False, True], ids=["export-writes", "writer-thread"])
 def test_locked_store_holds_spans_and_writes_them_when_the_lock_goes(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, background: bool
 ) -> None:
     path = tmp_path / "llmtap.db"
     open_store(path).close()
     blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")  # another process writing for longer than the busy timeout
-    exporter = StoreSpanExporter(path, busy_timeout_s=0.2)
     provider = TracerProvider()
-    provider.add_span_processor(BatchSpanProcessor(exporter))
+    if background:
+        processor = StoreSpanProcessor(path, busy_timeout_s=0.2)
+        exporter = processor.exporter
+        provider.add_span_processor(processor)
+    else:
+        exporter = StoreSpanExporter(path, busy_timeout_s=0.2)
+        provider.add_span_processor(BatchSpanProcessor(exporter))
     with caplog.at_level(logging.WARNING, logger="llmtap"):
         for _ in range(3):
             _spans(provider, 10)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -17,6 +16,8 @@ import click
 from llmtap.errors import LlmtapError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from rich.console import Console
 
     from llmtap.store import Store, TraceQuery
@@ -142,16 +143,36 @@ def print_json(value: Any) -> None:
 
 
 def console() -> Console:
-    """A rich console on stdout (colours only on a terminal; width of the terminal, else COLUMNS, else 120)."""
+    """A rich console on stdout (colours only on a terminal; width COLUMNS, else the terminal's, else 120). Text is
+    printed as given: no `:name:` emoji codes replaced (nor the emoji table imported)."""
     from rich.console import Console
 
-    width = shutil.get_terminal_size((120, 24)).columns
-    return Console(highlight=False, width=width, soft_wrap=False)
+    columns, lines = terminal_size()
+    # A height given spares rich finding it on every print (it is not used: nothing printed fills the screen).
+    return Console(highlight=False, width=columns or 120, height=lines or 25, soft_wrap=False, emoji=False)
 
 
 def screenful() -> int:
     """How many traces (two lines each) fit on the terminal (10 when not on one)."""
-    return max(1, (shutil.get_terminal_size((120, 26)).lines - 6) // 2)
+    return max(1, ((terminal_size()[1] or 26) - 6) // 2)
+
+
+def terminal_size() -> tuple[int, int]:
+    """(columns, lines) as `shutil.get_terminal_size` finds them: COLUMNS / LINES, else stdout's terminal; 0 for
+    what neither gives. (Not shutil itself: it imports the compression modules, a few ms of each command.)"""
+    sizes = []
+    for name in ("COLUMNS", "LINES"):
+        try:
+            sizes.append(max(int(os.environ[name]), 0))
+        except (KeyError, ValueError):
+            sizes.append(0)
+    if not all(sizes):
+        try:
+            found = os.get_terminal_size(sys.__stdout__.fileno())  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            found = os.terminal_size((0, 0))
+        sizes = [sizes[0] or found.columns, sizes[1] or found.lines]
+    return sizes[0], sizes[1]
 
 
 @contextmanager

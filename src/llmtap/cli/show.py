@@ -8,11 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as genai
 
 from llmtap.cli.common import console, json_option, opened_store, print_json, store_option
 from llmtap.cli.traces import duration, labels_text, short_time
-from llmtap.labels.policy import ATTRIBUTE_PREFIX, is_llm_span
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -27,6 +25,8 @@ _ROLE_STYLES = {"system": "magenta", "user": "green", "assistant": "cyan", "tool
 
 
 def _labels(span: StoredSpan) -> dict[str, Any]:
+    from llmtap.labels.spans import ATTRIBUTE_PREFIX
+
     prefix = len(ATTRIBUTE_PREFIX)
     return {key[prefix:]: value for key, value in span.attributes.items() if key.startswith(ATTRIBUTE_PREFIX)}
 
@@ -42,6 +42,7 @@ def _json(span: StoredSpan, name: str) -> Any:
 
 
 def _node(span: StoredSpan, parent_labels: dict[str, Any]) -> Text:
+    from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as genai
     from rich.text import Text
 
     attributes = span.attributes
@@ -149,6 +150,10 @@ def _turns() -> Table:
 
 def render_conversation(out: Console, detail: TraceDetail) -> None:
     """Each model call's messages as chat turns, tool steps and retrievals, in the order they started."""
+    from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as genai
+
+    from llmtap.labels.spans import is_llm_span
+
     shown = False
     for span in sorted(detail.spans, key=lambda item: item.start_time_ns):
         attributes = span.attributes

@@ -1,19 +1,36 @@
 """Labels: from `LLMTAP_TAGS`, `llmtap.tags()` and W3C baggage, checked against the label schema,
 stamped on every span as `llmtap.tag.<key>` (`user_id` / `session_id` also as `user.id` / `session.id`).
+
+The names below are imported on first use: a submodule (`llmtap.labels.spans`, read by the CLI) does not pay for the
+whole label machinery, nor the thread-pool helpers for `concurrent.futures`.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from llmtap.labels.context import current_tags, tags
-from llmtap.labels.policy import current_policy
-from llmtap.labels.schema import LabelSpec, LabelValue
+from llmtap.lazy import lazy_names
 
 if TYPE_CHECKING:
+    from llmtap.labels.context import current_tags, tags
+    from llmtap.labels.policy import current_policy
+    from llmtap.labels.schema import LabelSpec, LabelValue
     from llmtap.labels.threads import ContextThreadPoolExecutor, in_current_context
+
+# Public name -> the module defining it.
+_LAZY = {
+    "ContextThreadPoolExecutor": "llmtap.labels.threads",
+    "in_current_context": "llmtap.labels.threads",
+    "LabelSpec": "llmtap.labels.schema",
+    "LabelValue": "llmtap.labels.schema",
+    "current_policy": "llmtap.labels.policy",
+    "current_tags": "llmtap.labels.context",
+    "tags": "llmtap.labels.context",
+}
 
 
 def dropped_counts() -> dict[str, int]:
     """How many bad labels were dropped, by key, since llmtap was configured (`LLMTAP_LABELS_MODE=drop`)."""
+    from llmtap.labels.policy import current_policy
+
     return current_policy().counter.dropped_by_key()
 
 
@@ -27,12 +44,8 @@ __all__ = [
     "in_current_context",
     "tags",
 ]
+__getattr__ = lazy_names(__name__, globals(), _LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    """The thread-pool helpers on first use (they import `concurrent.futures`, which start-up does without)."""
-    if name in ("ContextThreadPoolExecutor", "in_current_context"):
-        from llmtap.labels import threads
-
-        return getattr(threads, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

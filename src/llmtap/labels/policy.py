@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry.metrics import Meter
-from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
 from opentelemetry.semconv._incubating.attributes.session_attributes import SESSION_ID
 from opentelemetry.semconv._incubating.attributes.user_attributes import USER_ID
 from opentelemetry.trace import Span
@@ -31,36 +30,12 @@ from llmtap.config import Settings
 from llmtap.errors import LabelError
 from llmtap.labels.accounting import BAD_VALUE, MISSING_REQUIRED, UNKNOWN_KEY, LabelCounter
 from llmtap.labels.schema import LabelProblem, LabelSpec, LabelValue, parse_schema, plain_value
+from llmtap.labels.spans import ATTRIBUTE_PREFIX, is_llm_span
 
 logger = logging.getLogger("llmtap")
 
-ATTRIBUTE_PREFIX = "llmtap.tag."
 # Labels that also set a semantic-convention attribute.
 ALIASES = {"user_id": USER_ID, "session_id": SESSION_ID}
-_OPERATION = gen_ai.GEN_AI_OPERATION_NAME
-# Spans of application structure, not model calls: required labels are not checked on them.
-_STRUCTURE = frozenset(
-    op.value
-    for op in (
-        gen_ai.GenAiOperationNameValues.INVOKE_WORKFLOW,
-        gen_ai.GenAiOperationNameValues.INVOKE_AGENT,
-        gen_ai.GenAiOperationNameValues.CREATE_AGENT,
-        gen_ai.GenAiOperationNameValues.EXECUTE_TOOL,
-        gen_ai.GenAiOperationNameValues.RETRIEVAL,
-    )
-)
-
-
-def is_llm_span(attributes: Mapping[str, Any] | None) -> bool:
-    """Whether a span with these attributes is an LLM span, on which required labels are checked: one with
-    `gen_ai.operation.name`, other than the structure operations (workflow, agent, tool, retrieval).
-
-    The one predicate used by the runtime check (`LabelPolicy.check_span`) and `llmtap labels check --file`.
-    """
-    if not attributes:
-        return False
-    operation = attributes.get(_OPERATION)
-    return operation is not None and operation not in _STRUCTURE
 
 
 def attributes_of(labels: Mapping[str, LabelValue]) -> dict[str, LabelValue]:

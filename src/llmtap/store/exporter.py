@@ -6,16 +6,24 @@ The store is opened on the first export. When it cannot be opened or written, th
 (at WARNING, naming the file and the cause), the records are held in memory and retried with the next
 export, up to `max_pending` records (the oldest beyond that are dropped and counted), and the application
 keeps running.
+
+`StoreSpanProcessor` (what `instrument()` adds) is the SDK's BatchSpanProcessor over a span exporter that writes in
+the background: each batch is converted on the processor's thread and handed to a writer thread of the exporter's
+own, which stores it (batches that queue up meanwhile go into one transaction), so on two cores the conversion
+(Python) and SQLite's work overlap. Its `force_flush` and `shutdown` return once every span is stored (or held).
 """
 
 from __future__ import annotations
 
+import os
+import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 from llmtap.safety import logger
 
@@ -23,6 +31,10 @@ if TYPE_CHECKING:  # the store's interface is imported on the worker thread, wit
     from llmtap.store.api import Store
 
 DEFAULT_MAX_PENDING = 20_000
+QUEUED_BATCHES = 4  # batches converted ahead of the writer thread; export waits while this many are queued
+_STOP = object()
+_YIELD_EVERY = 32  # spans converted between two chances for the writer thread to take the GIL
+_YIELD_S = 0.00005
 
 Item = TypeVar("Item")
 
@@ -50,6 +62,11 @@ class StoreWriter(Generic[Item]):
         self.dropped = 0
         self.written = 0
         self._closed = False
+        self._submit_lock = threading.Lock()
+        self._queue: queue.Queue[Any] = queue.Queue(QUEUED_BATCHES)
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+        self.writing = False  # the writer thread is storing a batch
 
     def write(self, items: Sequence[Item]) -> bool:
         with self._lock:
@@ -110,7 +127,83 @@ class StoreWriter(Generic[Item]):
     def pending(self) -> int:
         return len(self._pending)
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def drop(self, count: int, reason: str) -> None:
+        """Count `count` records that cannot be stored at all (e.g. a span that cannot be converted), saying why."""
+        with self._lock:
+            self.dropped += count
+        logger.warning("llmtap: %s; it is left out of the local store %s", reason, self.path)
+
+    # -- writing on a thread of its own -------------------------------------------------------------
+
+    def submit(self, items: list[Item]) -> bool:
+        """Hand `items` to the writer thread (started on first use) and return at once, unless `QUEUED_BATCHES`
+        batches are already waiting: then wait for room. `flush` waits until they are stored."""
+        with self._submit_lock:
+            if self._closed:
+                return False
+            if self._thread is None or self._pid != os.getpid():  # first use, or a child after fork()
+                self._start_thread()
+            self._queue.put(items)
+        return True
+
+    def _start_thread(self) -> None:
+        if self._pid != os.getpid():  # what the parent had is not usable here (SQLite: never across fork())
+            self._lock = threading.Lock()
+            self._store = None
+            self._pid = os.getpid()
+        self._queue = queue.Queue(QUEUED_BATCHES)
+        self._thread = threading.Thread(target=self._run, name="llmtap-store-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        batches = self._queue
+        while True:
+            items = batches.get()
+            if items is _STOP:
+                batches.task_done()
+                return
+            taken = 1
+            stop = False
+            try:
+                while True:  # what queued up meanwhile goes into the same transaction
+                    try:
+                        more = batches.get_nowait()
+                    except queue.Empty:
+                        break
+                    taken += 1
+                    if more is _STOP:
+                        stop = True
+                        break
+                    items = [*items, *more]
+                self.writing = True
+                self.write(items)
+            except Exception:  # write() holds what fails; nothing may end this thread
+                pass
+            finally:
+                self.writing = False
+                for _ in range(taken):
+                    batches.task_done()
+            if stop:
+                return
+
+    def flush(self) -> bool:
+        """Wait until every submitted batch is stored or held; retry what is held. True when nothing is held."""
+        if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+            self._queue.join()
+        return self.write(())
+
     def shutdown(self) -> None:
+        with self._submit_lock:
+            thread = self._thread if self._pid == os.getpid() else None
+            if thread is not None and thread.is_alive():
+                self._queue.join()
+                self._queue.put(_STOP)
+                thread.join()
+            self._thread = None
         if self._pending:
             self.write(())
         with self._lock:
@@ -123,27 +216,84 @@ class StoreWriter(Generic[Item]):
 
 
 class StoreSpanExporter(SpanExporter):
-    """A `SpanExporter` writing finished spans into the store at `path` (use it behind a BatchSpanProcessor)."""
+    """A `SpanExporter` writing finished spans into the store at `path` (use it behind a BatchSpanProcessor).
+
+    `export` returns once its spans are stored. With `background=True` it converts the batch and hands it to the
+    exporter's writer thread instead: the spans are stored shortly after `export` returns, and `force_flush` /
+    `shutdown` wait until they are (the SDK's BatchSpanProcessor does not call the exporter's `force_flush`:
+    `StoreSpanProcessor` does)."""
 
     def __init__(
-        self, path: str | Path, *, max_pending: int = DEFAULT_MAX_PENDING, busy_timeout_s: float | None = None
+        self,
+        path: str | Path,
+        *,
+        max_pending: int = DEFAULT_MAX_PENDING,
+        busy_timeout_s: float | None = None,
+        background: bool = False,
     ) -> None:
         self.writer: StoreWriter[Any] = StoreWriter(
-            path, "spans", lambda store, batch: store.write_spans(batch), max_pending, busy_timeout_s
+            path, "spans", lambda store, rows: store.write_rows(rows), max_pending, busy_timeout_s
         )
+        self.background = background
 
     @property
     def path(self) -> str:
         return self.writer.path
 
     def export(self, spans: Sequence[Any]) -> SpanExportResult:
-        return SpanExportResult.SUCCESS if self.writer.write(spans) else SpanExportResult.FAILURE
+        rows = self._rows(spans)
+        if self.background:
+            written = self.writer.submit(rows) if rows else not self.writer.closed
+        else:
+            written = self.writer.write(rows)
+        return SpanExportResult.SUCCESS if written else SpanExportResult.FAILURE
+
+    def _rows(self, spans: Sequence[Any]) -> list[Any]:
+        from llmtap.store.convert import SpanRow  # on the worker thread
+
+        rows: list[Any] = []
+        writer = self.writer
+        for start in range(0, len(spans), _YIELD_EVERY):
+            if start and writer.writing:
+                # Python runs one thread at a time: the writer thread needs the GIL between SQLite's steps, and
+                # waits 5 ms for it (the switch interval) while this thread converts. Let it go, briefly.
+                time.sleep(_YIELD_S)
+            part = spans[start : start + _YIELD_EVERY]
+            try:
+                rows += [SpanRow(span) for span in part]
+            except Exception:
+                for span in part:  # keep every span that converts; count and report the others
+                    try:
+                        rows.append(SpanRow(span))
+                    except Exception as exc:
+                        writer.drop(1, f"a span ({getattr(span, 'name', '?')!r}) could not be converted ({exc!r})")
+        return rows
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self.writer.write(())
+        return self.writer.flush()
 
     def shutdown(self) -> None:
         self.writer.shutdown()
+
+
+class StoreSpanProcessor(BatchSpanProcessor):
+    """The SDK's `BatchSpanProcessor` (`batch_options`: its keyword arguments) over a `StoreSpanExporter` writing in
+    the background (`exporter`); `force_flush` returns once every span ended before it is stored."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        max_pending: int = DEFAULT_MAX_PENDING,
+        busy_timeout_s: float | None = None,
+        **batch_options: Any,
+    ) -> None:
+        self.exporter = StoreSpanExporter(path, max_pending=max_pending, busy_timeout_s=busy_timeout_s, background=True)
+        super().__init__(self.exporter, **batch_options)
+
+    def force_flush(self, timeout_millis: int | None = None) -> bool:
+        exported = super().force_flush(timeout_millis)
+        return self.exporter.force_flush() and exported
 
 
 def __getattr__(name: str) -> Any:

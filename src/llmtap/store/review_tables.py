@@ -9,9 +9,12 @@ once never get the same slot.
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from llmtap.store.api import QueueItem, QueueReview, StoreError
+from llmtap.store.api import StoreError
+
+if TYPE_CHECKING:
+    from llmtap.store.results import QueueItem, QueueReview
 
 _ITEM_COLUMNS = "id, queue, trace_id, span_id, state, rule, added_ns, updated_ns"
 TERMINAL = ("completed", "skipped")
@@ -202,6 +205,8 @@ class ReviewTables:
 
 
 def _reviews_by_item(rows: list[tuple[Any, ...]]) -> dict[int, list[QueueReview]]:
+    from llmtap.store.results import QueueReview
+
     found: dict[int, list[QueueReview]] = {}
     for item_id, reviewer, state, until, updated in rows:
         found.setdefault(item_id, []).append(QueueReview(reviewer, state, until, updated))
@@ -209,6 +214,8 @@ def _reviews_by_item(rows: list[tuple[Any, ...]]) -> dict[int, list[QueueReview]
 
 
 def _item(row: tuple[Any, ...], reviews: list[QueueReview], reviewers: int, now_ns: int) -> QueueItem:
+    from llmtap.store.results import QueueItem
+
     item_id, queue, trace_id, span_id, _stored, rule, added_ns, updated_ns = row
     return QueueItem(
         item_id=item_id,

@@ -11,8 +11,6 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from llmtap.store.convert import dumps
-
 
 class RoutingTables:
     """Mixed into `SQLiteStore`, which supplies `_transaction()` (one write transaction) and `_read()`."""
@@ -41,6 +39,8 @@ class RoutingTables:
         description: str | None = None,
     ) -> bool:
         """Add the trace (or one of its spans) to `dataset`, created on first use. False if already in it."""
+        from llmtap.store.convert import dumps  # the write path's JSON (reading the store does without it)
+
         now = time.time_ns()
         with self._transaction() as conn:
             conn.execute(
@@ -86,6 +86,8 @@ class RoutingTables:
 
     def tag_trace(self, trace_id: str, labels: Mapping[str, str]) -> None:
         """Add labels to a stored trace (filterable with `llmtap traces --label k=v`)."""
+        from llmtap.store.convert import dumps
+
         with self._transaction() as conn:
             row = conn.execute("SELECT labels FROM traces WHERE trace_id = ?", (trace_id,)).fetchone()
             if row is None:

@@ -1,8 +1,12 @@
-"""The SQLite implementation of `llmtap.store.api.Store` (stdlib sqlite3, WAL, no ORM)."""
+"""The SQLite implementation of `llmtap.store.api.Store` (stdlib sqlite3, WAL, no ORM).
+
+Reading a store (`llmtap traces`, `llmtap show`) imports only what reading needs: the write path's span conversion
+(`llmtap.store.convert`, which brings OpenTelemetry and the label code), the checkpoint thread, hashing and the
+records of the other reads (`llmtap.store.results`) are imported by the methods that use them.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -14,46 +18,36 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmtap.store import schema
 from llmtap.store.api import (
     AmbiguousTraceId,
-    AnnotatedTrace,
-    ModelCall,
-    PurgeResult,
-    StoredAnnotation,
-    StoredSpan,
     StoreError,
-    StoreInfo,
     StoreVersionError,
-    TraceDetail,
     TraceNotFound,
     TraceQuery,
     TraceSummary,
     to_ns,
 )
-from llmtap.store.checkpoint import BACKSTOP_PAGES, Checkpointer
-from llmtap.store.convert import (
-    Facet,
-    SpanRow,
-    canonical_dumps,
-    dumps,
-    facets_of,
-    label_text,
-    labels_of,
-    loads,
-    models_and_provider,
-    searchable_text,
-)
 from llmtap.store.review_tables import ReviewTables
 from llmtap.store.routing_tables import RoutingTables
 
+if TYPE_CHECKING:
+    from llmtap.store.checkpoint import Checkpointer
+    from llmtap.store.convert import Facet, SpanRow
+    from llmtap.store.detail import StoredAnnotation, StoredSpan, TraceDetail
+    from llmtap.store.results import AnnotatedTrace, ModelCall, PurgeResult, StoreInfo
+
 BUSY_TIMEOUT_S = 10.0
+WRITER_CACHE_KIB = 65_536  # page cache of a connection writing spans (SQLite's default: 2,048 KiB)
 _HEX = re.compile(r"[0-9a-f]{1,32}")
 _FEW = 2000  # see SQLiteStore._many
 _CHUNK = 500  # SQLite's default limit of bound parameters is 32766; keep IN lists well under it
 _BATCH = 500  # trace ids per `IN (...)` read (SQLite allows 32,766 parameters)
+# Rows per multi-row INSERT (the largest that SQLite's limit of parameters allows): few statement texts, each
+# prepared once, and few steps per batch.
+_VALUES_CHUNKS = (1024, 256, 64, 16, 4, 1)
 _TRACE_COLUMNS = (
     "t.trace_id, t.root_name, t.root_span_id, t.start_ns, t.end_ns, t.span_count, t.model_calls, "
     "t.input_tokens, t.output_tokens, t.error, t.labels, t.models, t.providers"
@@ -62,6 +56,20 @@ _SPAN_COLUMNS = (
     "s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.start_ns, s.end_ns, s.status_code, "
     "s.status_description, s.attributes, s.events, s.links, r.attributes, r.schema_url, "
     "c.name, c.version, c.schema_url, c.attributes"
+)
+# A search matching many spans, checked trace by trace (newest first, until a page is full): one full-text lookup
+# per trace over the rowid range of its spans (contiguous, mostly: a trace's spans are written together), not one per
+# span (each lookup seeks every segment of the index: ~25 µs); a trace whose spans lie far apart in the table (a
+# long trace in a busy process) is looked up span by span, so that the range never walks many other traces' rows.
+_SEARCH_RANGE_MAX = 1000
+_SEARCH_EACH_TRACE = (
+    "CASE WHEN (SELECT max(rowid) - min(rowid) FROM spans WHERE trace_id = t.trace_id) < ? "
+    "THEN EXISTS (SELECT 1 FROM span_text x WHERE span_text MATCH ? "
+    "AND x.rowid >= (SELECT min(rowid) FROM spans WHERE trace_id = t.trace_id) "
+    "AND x.rowid <= (SELECT max(rowid) FROM spans WHERE trace_id = t.trace_id) "
+    "AND +x.rowid IN (SELECT rowid FROM spans WHERE trace_id = t.trace_id)) "
+    "ELSE EXISTS (SELECT 1 FROM spans s JOIN span_text x ON x.rowid = s.rowid "
+    "WHERE s.trace_id = t.trace_id AND span_text MATCH ?) END"
 )
 _ANNOTATION_COLUMNS = (
     "a.annotation_id, a.name, a.value, a.trace_id, a.span_id, a.score, a.label, a.explanation, a.annotator, "
@@ -122,6 +130,10 @@ def fts_query(text: str) -> str:
 
 
 def _digest(*parts: Any) -> str:
+    import hashlib
+
+    from llmtap.store.convert import canonical_dumps
+
     return hashlib.sha1(canonical_dumps(parts).encode()).hexdigest()
 
 
@@ -149,6 +161,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
         self._resource_ids: dict[int, int] = {}
         self._scope_ids: dict[int, int] = {}
         self._checkpointer: Checkpointer | None = None
+        self._max_params: int | None = None  # SQLite's limit of bound parameters per statement
+        self._values_sql: dict[tuple[str, int, int], str] = {}
         try:
             if create:
                 _make_private(path)
@@ -246,10 +260,18 @@ class SQLiteStore(RoutingTables, ReviewTables):
     # -- writing ----------------------------------------------------------------------------------
 
     def write_spans(self, spans: Sequence[Any]) -> int:
-        rows = [SpanRow(span) for span in spans]
+        from llmtap.store.convert import SpanRow
+
+        return self.write_rows([SpanRow(span) for span in spans])
+
+    def write_rows(self, rows: list[SpanRow]) -> int:
+        """`write_spans` for spans already converted (`SpanRow(span)`): the conversion can run on another thread
+        (`StoreSpanExporter` converts a batch while its writer thread stores the one before)."""
         if not rows:
             return 0
         try:
+            if self._checkpointer is None:
+                self._start_writing()
             with self._transaction() as conn:
                 return self._insert_rows(conn, rows)
         except sqlite3.Error as exc:
@@ -257,12 +279,20 @@ class SQLiteStore(RoutingTables, ReviewTables):
         finally:  # also after a failure: a full write-ahead log may need its checkpoint to take the next batch
             self._checkpoint_soon()
 
-    def _checkpoint_soon(self) -> None:
-        """Spans arrive in a stream: their WAL checkpoints (and the disk waits) run on a thread of their own."""
-        if self._checkpointer is None:
-            with self._lock:
+    def _start_writing(self) -> None:
+        """Spans arrive in a stream: their WAL checkpoints (and the disk waits) run on a thread of their own, and
+        the writing connection keeps the index pages they touch cached across batches."""
+        from llmtap.store.checkpoint import BACKSTOP_PAGES, Checkpointer
+
+        with self._lock:
+            if self._checkpointer is None:
                 self._conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
+                self._conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
                 self._checkpointer = Checkpointer(self.path)
+
+    def _checkpoint_soon(self) -> None:
+        if self._checkpointer is None:
+            self._start_writing()
         self._checkpointer.request()
 
     def _resource_id(self, conn: sqlite3.Connection, resource: Any) -> int:
@@ -270,6 +300,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
         cached = self._resource_ids.get(key)
         if cached is not None:
             return cached
+        from llmtap.store.convert import canonical_dumps
+
         attributes = canonical_dumps(dict(resource.attributes)) if resource is not None else "{}"
         schema_url = (resource.schema_url if resource is not None else "") or ""
         digest = _digest(attributes, schema_url)
@@ -287,6 +319,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
         cached = self._scope_ids.get(key)
         if cached is not None:
             return cached
+        from llmtap.store.convert import canonical_dumps
+
         name = scope.name if scope is not None else ""
         version = scope.version if scope is not None else None
         schema_url = (scope.schema_url if scope is not None else "") or ""
@@ -335,10 +369,7 @@ class SQLiteStore(RoutingTables, ReviewTables):
             )
             for index, row in enumerate(rows)
         ]
-        inserted = conn.executemany(
-            "INSERT OR IGNORE INTO spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            values,
-        ).rowcount
+        inserted = self._insert_values(conn, "INSERT OR IGNORE INTO spans VALUES", values)
         if inserted != len(rows):  # some spans were stored before (an export retried): skip those
             present = {
                 rowid
@@ -351,18 +382,44 @@ class SQLiteStore(RoutingTables, ReviewTables):
                 return 0
         else:
             kept = list(enumerate(rows, first))
-        conn.executemany(
-            "INSERT INTO span_text (rowid, text) VALUES (?, ?)", [(rowid, row.text) for rowid, row in kept if row.text]
+        self._insert_values(
+            conn, "INSERT INTO span_text (rowid, text) VALUES", [(rowid, row.text) for rowid, row in kept if row.text]
         )
         facets = self._update_summaries(conn, [row for _, row in kept])
-        conn.executemany("INSERT OR IGNORE INTO trace_facets VALUES (?, ?, ?)", facets)
+        self._insert_values(conn, "INSERT OR IGNORE INTO trace_facets VALUES", facets)
         if facets and conn.execute("SELECT 1 FROM pending_annotations LIMIT 1").fetchone():
             self._resolve_pending(conn, facets)
         return len(kept)
 
+    def _insert_values(self, conn: sqlite3.Connection, head: str, rows: Sequence[tuple[Any, ...]]) -> int:
+        """`head VALUES (?, ...)` for every row, many rows per statement: SQLite inserts each chunk in one step,
+        with Python's GIL released (`executemany` takes it back between rows, and waits for it while the exporter's
+        other thread converts the next batch). Returns the number of rows inserted."""
+        if not rows:
+            return 0
+        width = len(rows[0])
+        if self._max_params is None:
+            self._max_params = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        done = inserted = 0
+        total = len(rows)
+        for size in _VALUES_CHUNKS:
+            if size * width > self._max_params:
+                continue
+            while total - done >= size:
+                chunk = rows[done : done + size]
+                sql = self._values_sql.get((head, width, size))
+                if sql is None:
+                    one = "(" + ", ".join("?" * width) + ")"
+                    sql = self._values_sql[(head, width, size)] = f"{head} {', '.join([one] * size)}"
+                inserted += conn.execute(sql, [value for row in chunk for value in row]).rowcount
+                done += size
+        return inserted
+
     def _update_summaries(self, conn: sqlite3.Connection, rows: list[SpanRow]) -> list[Facet]:
         """Upsert the summary of every trace in `rows` (read once, computed here, written once); returns the
         trace facets the rows carry (labels, models, providers), one of each per trace."""
+        from llmtap.store.convert import dumps, facets_of
+
         by_trace: dict[str, list[SpanRow]] = {}
         for row in rows:
             spans = by_trace.get(row.trace_id)
@@ -437,7 +494,7 @@ class SQLiteStore(RoutingTables, ReviewTables):
                     dumps(providers),
                 )
             )
-        conn.executemany("INSERT OR REPLACE INTO traces VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", summaries)
+        self._insert_values(conn, "INSERT OR REPLACE INTO traces VALUES", summaries)
         return facets
 
     def write_annotations(self, annotations: Sequence[StoredAnnotation]) -> int:
@@ -457,6 +514,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
         elsewhere changes nothing); a record still waiting for its join key is replaced by its linked version."""
         # The same annotation may come twice: with its join key, then linked to its span by the process that
         # saw the span (`llmtap.annotations.pending`), in either order. Stored once, linked.
+        from llmtap.store.convert import dumps
+
         if (
             annotation.trace_id is None
             and conn.execute("SELECT 1 FROM annotations WHERE annotation_id = ?", (annotation.id,)).fetchone()
@@ -507,6 +566,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
 
     def _join_target(self, conn: sqlite3.Connection, label: str, value: str) -> tuple[str, str] | None:
         """The trace and the outermost span carrying label `label` = `value`, if one is stored."""
+        from llmtap.store.convert import label_text
+
         trace = conn.execute(
             "SELECT f.trace_id FROM trace_facets f JOIN traces t ON t.trace_id = f.trace_id "
             "WHERE f.facet = ? AND f.value = ? LIMIT 1",
@@ -580,16 +641,14 @@ class SQLiteStore(RoutingTables, ReviewTables):
         if query.search is not None:
             match = fts_query(query.search)
             if self._many("SELECT rowid FROM span_text WHERE span_text MATCH ?", (match,)):
-                conditions.append(
-                    "EXISTS (SELECT 1 FROM spans s JOIN span_text x ON x.rowid = s.rowid "
-                    "WHERE s.trace_id = t.trace_id AND span_text MATCH ?)"
-                )
+                conditions.append(_SEARCH_EACH_TRACE)
+                params += [_SEARCH_RANGE_MAX, match, match]
             else:
                 conditions.append(
                     "t.trace_id IN (SELECT s.trace_id FROM spans s WHERE s.rowid IN "
                     "(SELECT rowid FROM span_text WHERE span_text MATCH ?))"
                 )
-            params.append(match)
+                params.append(match)
         for name, value in query.annotations.items():
             values = _filter_values(str(value))
             marks = ",".join("?" * len(values))
@@ -687,6 +746,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
     def get_traces(self, trace_ids: Sequence[str]) -> list[TraceDetail]:
         """The traces with these full ids, in that order, read a few hundred at a time (ids not stored are
         left out): what `get_trace` gives one by one, for back-fills and exports over many traces."""
+        from llmtap.store.detail import TraceDetail
+
         found: list[TraceDetail] = []
         for start in range(0, len(trace_ids), _BATCH):
             chunk = list(dict.fromkeys(trace_ids[start : start + _BATCH]))
@@ -720,6 +781,9 @@ class SQLiteStore(RoutingTables, ReviewTables):
         return found
 
     def model_calls(self, query: TraceQuery | None = None) -> Iterator[ModelCall]:
+        from llmtap.store.convert import labels_of, loads
+        from llmtap.store.results import ModelCall
+
         where, params = self._where(_checked(query or TraceQuery()))
         sql = (
             "SELECT s.trace_id, s.span_id, s.name, s.model, s.provider, s.start_ns, s.end_ns, s.input_tokens, "
@@ -746,6 +810,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
             )
 
     def annotated_traces(self, name: str, query: TraceQuery | None = None) -> Iterator[AnnotatedTrace]:
+        from llmtap.store.results import AnnotatedTrace
+
         where, params = self._where(_checked(query or TraceQuery()))
         where = where.replace(" WHERE ", " AND ", 1) if where else ""
         rows = self._read(
@@ -784,6 +850,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
     ) -> PurgeResult:
         """Delete the traces that started before `before_ns` (the oldest `max_traces` of them if given);
         `progress(traces deleted, traces to delete)` after each chunk of traces (one transaction each)."""
+        from llmtap.store.results import PurgeResult
+
         traces = spans = annotations = 0
         try:
             total = 0
@@ -819,6 +887,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
         return PurgeResult(traces=traces, spans=spans, annotations=annotations)
 
     def _delete_traces(self, conn: sqlite3.Connection, trace_ids: list[str]) -> tuple[int, int]:
+        from llmtap.store.convert import facets_of, labels_of, models_and_provider, searchable_text
+
         marks = ",".join("?" * len(trace_ids))
         texts = []
         # The facets have no index by trace: they are deleted by their full key, as the spans and summaries give it.
@@ -861,6 +931,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
         return (pages - free) * size
 
     def info(self) -> StoreInfo:
+        from llmtap.store.results import StoreInfo
+
         counts = self._read(
             "SELECT (SELECT count(*) FROM traces), (SELECT count(*) FROM spans), (SELECT count(*) FROM annotations), "
             "(SELECT count(*) FROM pending_annotations)"
@@ -929,6 +1001,8 @@ def _summary(row: tuple[Any, ...]) -> TraceSummary:
 
 
 def _span(row: tuple[Any, ...]) -> StoredSpan:
+    from llmtap.store.detail import StoredSpan
+
     return StoredSpan(
         trace_id=row[0],
         span_id=row[1],
@@ -948,6 +1022,8 @@ def _span(row: tuple[Any, ...]) -> StoredSpan:
 
 
 def _annotation(row: tuple[Any, ...]) -> StoredAnnotation:
+    from llmtap.store.detail import StoredAnnotation
+
     return StoredAnnotation(
         annotation_id=row[0],
         name=row[1],
@@ -968,10 +1044,14 @@ def _annotation(row: tuple[Any, ...]) -> StoredAnnotation:
 
 
 def _annotation_record(annotation: StoredAnnotation) -> dict[str, Any]:
+    from llmtap.store.detail import StoredAnnotation
+
     return {name: getattr(annotation, name) for name in StoredAnnotation.__dataclass_fields__}
 
 
 def _annotation_from_record(record: dict[str, Any]) -> StoredAnnotation:
+    from llmtap.store.detail import StoredAnnotation
+
     return StoredAnnotation(**record)
 
 

@@ -78,11 +78,9 @@ def attach(provider: object, path: Path) -> bool:
         return False
     if getattr(provider, "_llmtap_store_path", None) == path:
         return True
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from llmtap.store.exporter import StoreSpanProcessor
 
-    from llmtap.store.exporter import StoreSpanExporter
-
-    add(BatchSpanProcessor(StoreSpanExporter(path)))
+    add(StoreSpanProcessor(path))
     try:
         provider._llmtap_store_path = path  # type: ignore[attr-defined]
     except AttributeError:

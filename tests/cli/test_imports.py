@@ -1,0 +1,124 @@
+"""What the commands that read traces import (no timing here: benchmarks/bench_cli.py measures their wall time).
+
+`llmtap traces` and `llmtap show` start as fresh processes on every call, so each module they import is paid on every
+call: they read the store without its write path (span conversion, OpenTelemetry, the label machinery, the checkpoint
+thread), and print `--json` without rich. Each case runs the real entry point (`llmtap.cli:main`) in a fresh
+interpreter and lists the modules it imported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import TRACE_A
+
+RUN = """
+import json, sys
+from llmtap.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+finally:
+    sys.stdout.flush()
+    print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+
+# The store's write path and everything capturing needs: a command reading the store imports none of it.
+WRITE_PATH = (
+    "llmtap.store.convert",
+    "llmtap.store.checkpoint",
+    "llmtap.store.exporter",
+    "llmtap.labels.policy",
+    "llmtap.labels.context",
+    "llmtap.redaction",
+    "llmtap.content",
+    "opentelemetry.trace",
+    "opentelemetry.context",
+    "opentelemetry.sdk",
+    "hashlib",
+)
+
+
+def imported(tmp_path: Path, *args: str, **env: str) -> tuple[str, list[str]]:
+    clean = {key: value for key, value in os.environ.items() if not key.startswith(("LLMTAP_", "OTEL_"))}
+    done = subprocess.run(
+        [sys.executable, "-c", RUN, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**clean, **env},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout, json.loads(done.stderr.splitlines()[-1])
+
+
+def among(modules: list[str], packages: tuple[str, ...]) -> list[str]:
+    """The modules that are one of `packages` or inside one."""
+    return [name for name in modules if any(name == package or name.startswith(package + ".") for package in packages)]
+
+
+@pytest.mark.parametrize("command", [["traces", "--json"], ["show", TRACE_A[:8], "--json"]])
+def test_json_output_imports_no_rich_and_no_write_path(store_file: Path, tmp_path: Path, command: list[str]) -> None:
+    out, modules = imported(tmp_path, *command, LLMTAP_STORE=str(store_file))
+
+    assert json.loads(out)  # the command did its job
+    assert among(modules, ("rich",)) == []
+    assert among(modules, WRITE_PATH) == []
+    # A set LLMTAP_STORE is the store: the settings (config file, redaction) are not loaded for it.
+    assert among(modules, ("llmtap.config", "tomllib")) == []
+    # The records of the other reads (stats, review queues, store info) are not defined either.
+    assert "llmtap.store.results" not in modules
+
+
+def test_the_traces_table_imports_rich_console_and_text_only(store_file: Path, tmp_path: Path) -> None:
+    out, modules = imported(tmp_path, "traces", "--store", str(store_file))
+
+    assert out.startswith("traces 1-3 of 3, newest first\n")
+    assert {"rich.console", "rich.text"} <= set(modules)
+    assert among(modules, ("rich.table", "rich.tree", "rich._emoji_codes", "rich.progress")) == []
+    assert among(modules, WRITE_PATH) == []
+    assert among(modules, ("opentelemetry",)) == []
+    # A listing reads trace summaries: the records of a trace in full and of the other reads are not defined.
+    assert among(modules, ("llmtap.store.detail", "llmtap.store.results")) == []
+
+
+def test_show_renders_with_the_semconv_names_and_no_label_machinery(store_file: Path, tmp_path: Path) -> None:
+    out, modules = imported(tmp_path, "show", TRACE_A[:8], "--store", str(store_file))
+
+    assert out.startswith(f"trace {TRACE_A}")
+    assert {"rich.tree", "rich.table", "llmtap.labels.spans"} <= set(modules)
+    assert "opentelemetry.semconv._incubating.attributes.gen_ai_attributes" in modules
+    assert among(modules, WRITE_PATH) == []
+
+
+def test_the_default_store_path_in_a_project_that_configures_no_llmtap_loads_no_settings(
+    store_file: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "shop"\ndependencies = ["llmtap==0.1.0"]\n')
+    (tmp_path / ".llmtap").mkdir()
+    (tmp_path / ".llmtap" / "llmtap.db").symlink_to(store_file)
+
+    out, modules = imported(tmp_path, "traces", "--json")
+
+    assert [trace["trace_id"][:2] for trace in json.loads(out)] == ["c3", "b2", "a1"]
+    assert among(modules, ("llmtap.config", "tomllib")) == []
+    assert among(modules, WRITE_PATH) == []
+
+
+def test_a_store_set_in_tool_llmtap_loads_the_settings_without_the_capture_modules(
+    store_file: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(f'[tool.llmtap]\nstore = "{store_file}"\n')
+
+    out, modules = imported(tmp_path, "traces", "--json")
+
+    assert [trace["trace_id"][:2] for trace in json.loads(out)] == ["c3", "b2", "a1"]
+    assert {"llmtap.config", "tomllib"} <= set(modules)
+    assert among(modules, WRITE_PATH) == []
