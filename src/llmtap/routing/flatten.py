@@ -68,17 +68,25 @@ class _Source:
                 return True
         return False
 
+    def selection(self, index: int) -> tuple[str, int] | None:
+        """The field selected from the token at `index` (`.f`, not a call `.f(`; or `["f"]`), and the index
+        of the selection's last token."""
+        at = self.at
+        if at(index + 1) == "." and _ident(at(index + 2)) and at(index + 3) != "(":
+            return at(index + 2), index + 2
+        if at(index + 1) == "[" and plain_string(at(index + 2)) and at(index + 3) == "]":
+            return at(index + 2)[1:-1], index + 3
+        return None
+
     def field(self, index: int) -> tuple[int, str] | None:
         """`trace.f` / `root.f` (or `["f"]`) at `index` with f a documented field, not as `has(x.f)`: the
         last token of the selection and the flat variable's name."""
         at = self.at
         owner = at(index)
-        if at(index + 1) == "." and _ident(at(index + 2)) and at(index + 3) != "(":
-            name, end = at(index + 2), index + 2
-        elif at(index + 1) == "[" and plain_string(at(index + 2)) and at(index + 3) == "]":
-            name, end = at(index + 2)[1:-1], index + 3
-        else:
+        selected = self.selection(index)
+        if selected is None:
             return None
+        name, end = selected
         if name not in _FIELDS[owner]:
             return None
         if at(index - 1) == "(" and at(index - 2) == "has":
@@ -90,12 +98,11 @@ class _Source:
         the trace has the key, else the same failure from an empty map."""
         at = self.at
         owner = at(index)
-        if at(index + 1) == "." and _ident(at(index + 2)) and at(index + 3) != "(":
-            key, end, failing = at(index + 2), index + 2, f"{EMPTY}.{at(index + 2)}"
-        elif at(index + 1) == "[" and plain_string(at(index + 2)) and at(index + 3) == "]":
-            key, end, failing = at(index + 2)[1:-1], index + 3, f"{EMPTY}[{at(index + 2)}]"
-        else:
+        selected = self.selection(index)
+        if selected is None:
             return None
+        key, end = selected
+        failing = f"{EMPTY}.{key}" if at(index + 1) == "." else f"{EMPTY}[{at(index + 2)}]"
         if not _NAME.fullmatch(key):
             return None
         return end, f"(__has__{owner}__{key} ? __key__{owner}__{key} : {failing})"
@@ -132,12 +139,10 @@ class _Source:
                 continue
             if at(position + 1) == "," and at(position - 1) == "(":  # bound again by an inner macro
                 return None
-            if at(position + 1) == "." and _ident(at(position + 2)) and at(position + 3) != "(":
-                field, end = at(position + 2), position + 2
-            elif at(position + 1) == "[" and plain_string(at(position + 2)) and at(position + 3) == "]":
-                field, end = at(position + 2)[1:-1], position + 3
-            else:
+            selected = self.selection(position)
+            if selected is None:
                 return None
+            field, end = selected
             if field not in fields:
                 return None
             if at(position - 1) == "(" and at(position - 2) == "has":
