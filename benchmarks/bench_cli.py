@@ -20,6 +20,9 @@ the minimum of the wall clock over the rounds, and the median CPU time (user + s
 Beside them, in the same rounds: `python -c pass` (the interpreter alone) and `python -c "import click, sqlite3,
 rich.console"` (what any click + rich command reading SQLite imports), the floor the llmtap commands stand on.
 
+`--before SRC`: each llmtap command also run with another checkout's `src/` first on `PYTHONPATH` (`git worktree add
+/tmp/old <commit>`, then `--before /tmp/old/src`), in the same rounds: before / after figures under the same load.
+
 `--importtime`: one extra run of each command under `python -X importtime`, its modules' own import times summed
 by package (click, rich, llmtap, sqlite3, opentelemetry, the rest of the standard library and others); the rest
 of the wall time is the interpreter's start, the store and the query, and the output.
@@ -137,7 +140,9 @@ def run_once(argv: list[str], cwd: str, env: dict[str, str], tty: bool) -> tuple
     return wall * 1000, cpu * 1000, out
 
 
-def bench(store: Path, rounds: int, tty: bool, env_store: bool) -> dict[str, dict[str, float]]:
+def bench(
+    store: Path, rounds: int, tty: bool, env_store: bool, before: Path | None = None
+) -> dict[str, dict[str, float]]:
     opened = open_store(store, create=False)
     traces = opened.count_traces(TraceQuery(), at_most=1235)
     trace_id = opened.query_traces(TraceQuery(limit=1, offset=min(1234, traces - 1)))[0].trace_id
@@ -149,14 +154,20 @@ def bench(store: Path, rounds: int, tty: bool, env_store: bool) -> dict[str, dic
         **{name: [script, *args] for name, args in commands(trace_id[:8]).items()},
     }
     env = _env(store, tty, env_store)
+    envs = dict.fromkeys(programs, env)
+    if before is not None:  # the same commands run by another checkout's code, in the same rounds
+        old = {**env, "PYTHONPATH": str(before.resolve())}
+        for name, args in commands(trace_id[:8]).items():
+            programs[f"before: {name}"] = [script, *args]
+            envs[f"before: {name}"] = old
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in programs}
     sizes: dict[str, int] = {}
     rng = random.Random(1)
     with tempfile.TemporaryDirectory() as cwd:
         _project(cwd, store)
         for name, argv in programs.items():  # warm-up: page cache, .pyc files
-            if name.startswith("llmtap"):
-                run_once(argv, cwd, env, tty)
+            if not name.startswith("python"):
+                run_once(argv, cwd, envs[name], tty)
         for _ in range(rounds):
             order = list(programs)
             rng.shuffle(order)
@@ -165,7 +176,7 @@ def bench(store: Path, rounds: int, tty: bool, env_store: bool) -> dict[str, dic
                 if name.startswith("python"):
                     wall, cpu, _ = _run_floor(argv, cwd, env)
                 else:
-                    wall, cpu, out = run_once(argv, cwd, env, tty)
+                    wall, cpu, out = run_once(argv, cwd, envs[name], tty)
                     sizes[name] = len(out)
                 samples[name].append((wall, cpu))
     return {
@@ -240,6 +251,13 @@ def main(argv: list[str] | None = None) -> int:
         "--env-store", action="store_true", help="LLMTAP_STORE=<store> instead of the default path in a project"
     )
     parser.add_argument("--importtime", action="store_true", help="also each command's import time by package")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        default=None,
+        metavar="SRC",
+        help="also run each command with another checkout's src/ first on PYTHONPATH (e.g. the code before a change)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write every figure as JSON")
     args = parser.parse_args(argv)
     total = args.spans or (1_000 if args.quick else 1_000_000)
@@ -258,19 +276,19 @@ def main(argv: list[str] | None = None) -> int:
         f"the store {'in LLMTAP_STORE' if args.env_store else 'at .llmtap/llmtap.db of a project'}: "
         "wall ms median / min, CPU ms median"
     )
-    figures: dict[str, Any] = {"commands": bench(store, rounds, args.tty, args.env_store)}
+    figures: dict[str, Any] = {"commands": bench(store, rounds, args.tty, args.env_store, args.before)}
     for name, row in figures["commands"].items():
-        print(f"  {name:<45} {row['wall_ms_median']:>7.1f} {row['wall_ms_min']:>7.1f} {row['cpu_ms_median']:>7.1f}")
+        print(f"  {name:<52} {row['wall_ms_median']:>7.1f} {row['wall_ms_min']:>7.1f} {row['cpu_ms_median']:>7.1f}")
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
     if args.importtime:
         breakdown = import_breakdown(store, args.tty, args.env_store)
         figures["imports_ms"] = breakdown
         groups = list(next(iter(breakdown.values())))
         print("\nimport time by package, ms (one -X importtime run each; the modules' own times)")
-        print(f"  {'':<45} " + " ".join(f"{group[:10]:>10}" for group in groups) + "      total")
+        print(f"  {'':<52} " + " ".join(f"{group[:10]:>10}" for group in groups) + "      total")
         for name, row in breakdown.items():
             values = " ".join(f"{row[group]:>10.1f}" for group in groups)
-            print(f"  {name:<45} {values} {sum(row.values()):>10.1f}")
+            print(f"  {name:<52} {values} {sum(row.values()):>10.1f}")
     if args.json is not None:
         args.json.write_text(json.dumps(figures, indent=2))
     return 0

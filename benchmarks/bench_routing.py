@@ -11,7 +11,7 @@ enabled rules read, hand CEL those that changed since the previous trace, evalua
 over a stream of varied traces (`stream`), and with nothing kept from the previous trace (`fresh`); with
 its three parts, for one trace: `build` (the Python values: `Runner.variables`), `to CEL` (their conversion
 into a new `cel.Context`: microseconds per map key, string and double in `common-expression-language`),
-`rules` (the 20 evaluations on a ready context). Three rule sets: 20 rules on
+`rules` (the 20 evaluations on a ready context, as one CEL list: `engine.Batch`). Three rule sets: 20 rules on
 trace figures, labels and annotations only (`PLAIN`); 16 of those and 4 reading `spans`/`root`
 (`SOME_SPANS`); 9 of 20 reading spans, every field kind, an attribute and a filter (`RULES`). Traces: a
 12-span trace (workflow, retrieval, 4 model calls with usage, cost and 2 KB prompts, tool calls) with 2
@@ -246,19 +246,13 @@ def _rows(calls: int, blocks: int) -> None:
             warm = engine.context(built)
             true.execute(warm)
             programs = [rule.program if rule.flat is None else rule.flat for rule in runner.rules]
+            batch = engine.Batch(runner.rules, programs)
             figures = [
                 _median_us(lambda turn=turn, runner=runner: runner.outcomes(*next(turn)), calls, blocks),
                 _median_us(lambda turn=fresh_turn, runner=runner: _fresh(runner, *next(turn)), calls, blocks),
                 _median_us(lambda t=trace, a=annotations, r=runner: r.variables(t, a), calls, blocks),
                 _median_us(lambda built=built: true.execute(engine.context(built)), calls, blocks),
-                _median_us(
-                    lambda warm=warm, runner=runner, programs=programs: [
-                        engine.evaluate_rule(rule, warm, "t", program)
-                        for rule, program in zip(runner.rules, programs, strict=True)
-                    ],
-                    calls,
-                    blocks,
-                ),
+                _median_us(lambda warm=warm, batch=batch: batch.run(warm, "t"), calls, blocks),
             ]
             print(f"{f'{label}, {size}-span trace':50} " + " ".join(f"{figure:8.1f}" for figure in figures))
     spans, annotations = _trace()

@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from llmtap.errors import ConfigError
+from llmtap.store.paths import DEFAULT_STORE
 
-# This module imports nothing of llmtap but its errors (the commands reading the store load the settings too): the
-# redaction code is imported when a setting needs it, and the defaults of other modules' settings live here.
+# This module imports nothing of llmtap but its errors and the store's default path (the commands reading the store
+# may load the settings too): the redaction code is imported when a setting needs it, and the defaults of other
+# modules' settings live here.
 DEFAULT_MAX_CONTENT_CHARS = 16384
 DEFAULT_MAX_ATTRIBUTE_CHARS = 131072  # `llmtap.content`'s bound of each content attribute
 DEFAULT_REDACT_SETS: tuple[str, ...] = ("credentials",)  # `llmtap.redaction.DEFAULT_SETS`
-DEFAULT_STORE = ".llmtap/llmtap.db"
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off"})

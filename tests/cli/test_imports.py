@@ -85,6 +85,8 @@ def test_the_traces_table_imports_rich_console_and_text_only(store_file: Path, t
     assert among(modules, ("rich.table", "rich.tree", "rich._emoji_codes", "rich.progress")) == []
     assert among(modules, WRITE_PATH) == []
     assert among(modules, ("opentelemetry",)) == []
+    # A listing reads trace summaries: the records of a trace in full and of the other reads are not defined.
+    assert among(modules, ("llmtap.store.detail", "llmtap.store.results")) == []
 
 
 def test_show_renders_with_the_semconv_names_and_no_label_machinery(store_file: Path, tmp_path: Path) -> None:
@@ -96,14 +98,27 @@ def test_show_renders_with_the_semconv_names_and_no_label_machinery(store_file: 
     assert among(modules, WRITE_PATH) == []
 
 
-def test_the_default_store_path_loads_the_settings_without_the_capture_modules(
+def test_the_default_store_path_in_a_project_that_configures_no_llmtap_loads_no_settings(
     store_file: Path, tmp_path: Path
 ) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "shop"\ndependencies = ["llmtap==0.1.0"]\n')
     (tmp_path / ".llmtap").mkdir()
     (tmp_path / ".llmtap" / "llmtap.db").symlink_to(store_file)
 
     out, modules = imported(tmp_path, "traces", "--json")
 
     assert [trace["trace_id"][:2] for trace in json.loads(out)] == ["c3", "b2", "a1"]
-    assert "llmtap.config" in modules
+    assert among(modules, ("llmtap.config", "tomllib")) == []
+    assert among(modules, WRITE_PATH) == []
+
+
+def test_a_store_set_in_tool_llmtap_loads_the_settings_without_the_capture_modules(
+    store_file: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(f'[tool.llmtap]\nstore = "{store_file}"\n')
+
+    out, modules = imported(tmp_path, "traces", "--json")
+
+    assert [trace["trace_id"][:2] for trace in json.loads(out)] == ["c3", "b2", "a1"]
+    assert {"llmtap.config", "tomllib"} <= set(modules)
     assert among(modules, WRITE_PATH) == []

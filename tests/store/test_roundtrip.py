@@ -176,11 +176,18 @@ def test_a_span_exported_twice_is_stored_and_counted_once(tmp_path: Path) -> Non
     assert store.info().span_count == 2
 
 
-@pytest.mark.parametrize("few", [2000, 0], ids=["filters-as-id-lists", "filters-trace-by-trace"])
-def test_filters(tmp_path: Path, few: int, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("few", "search_range"),
+    [(2000, 1000), (0, 1000), (0, 0)],
+    ids=["filters-as-id-lists", "filters-trace-by-trace", "search-span-by-span"],
+)
+def test_filters(tmp_path: Path, few: int, search_range: int, monkeypatch: pytest.MonkeyPatch) -> None:
     # A filter matching few traces is applied as a list of ids, one matching many trace by trace (newest first);
-    # both ways give the same answer. (`_FEW` is the boundary: 0 makes every filter take the second way.)
+    # both ways give the same answer. (`_FEW` is the boundary: 0 makes every filter take the second way.) A search
+    # checked trace by trace looks a trace's spans up together when their rowids lie within `_SEARCH_RANGE_MAX`,
+    # else one by one (0: always one by one).
     monkeypatch.setattr(store_sqlite, "_FEW", few)
+    monkeypatch.setattr(store_sqlite, "_SEARCH_RANGE_MAX", search_range)
     provider, _ = _pipeline(tmp_path / "llmtap.db")
     _emit(provider)
     tracer = provider.get_tracer("other")

@@ -10,7 +10,21 @@ from typing import Any, NamedTuple
 
 import cel
 
+from llmtap.routing.flatten import same
 from llmtap.routing.rules import Action, Rule
+
+__all__ = [
+    "Batch",
+    "Clause",
+    "Outcome",
+    "clauses",
+    "context",
+    "evaluate",
+    "evaluate_rule",
+    "explain",
+    "outcome",
+    "same",
+]
 
 
 def sampled(rule_name: str, trace_id: str, rate: float) -> bool:
@@ -45,53 +59,13 @@ def context(variables: Mapping[str, Any]) -> Any:
     return cel.Context(dict(variables))
 
 
-def same(a: Any, b: Any) -> bool:
-    """Equal and of the same types all the way down (`1 == True == 1.0` in Python, not in CEL; nor are
-    0.0 and -0.0 the same to CEL: `1.0 / x`)."""
-    kind = type(a)
-    if kind is not type(b):
-        return False
-    if kind is dict:
-        return a.keys() == b.keys() and all(same(value, b[key]) for key, value in a.items())
-    if kind is list:
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if kind is float and a == 0.0:
-        return b == 0.0 and str(a) == str(b)
-    return bool(a == b)
-
-
-class ReusedContext:
-    """One CEL context kept from trace to trace: a variable is handed to CEL (microseconds per map entry) only
-    when its value differs from the previous trace's, e.g. the labels of a run of traces from one feature.
-    Not thread-safe: the caller holds a lock across `update` and the evaluations."""
-
-    def __init__(self) -> None:
-        self._context = cel.Context()
-        self._values: dict[str, Any] = {}
-
-    def update(self, variables: Mapping[str, Any], keys: Mapping[str, Any] | None = None) -> Any:
-        """The context holding exactly `variables`. `keys`: for some of them, a stand-in compared instead of
-        the value (equal only for values CEL cannot tell apart)."""
-        values = self._values
-        if len(values) > len(variables) or values.keys() - variables.keys():  # a variable to drop: afresh
-            self._context, values = cel.Context(), {}
-            self._values = values
-        context = self._context
-        keys = keys or {}
-        for name, value in variables.items():
-            old = values.get(name, _MISSING)
-            key = keys.get(name, _MISSING)
-            if key is not _MISSING:
-                if old is _MISSING or old[1] != key:
-                    context.add_variable(name, value)
-                    values[name] = (value, key)
-            elif old is _MISSING or not same(old[0], value):
-                context.add_variable(name, value)
-                values[name] = (value, _MISSING)
-        return context
-
-
-_MISSING = object()
+def outcome(rule: Rule, result: Any, trace_id: str) -> Outcome:
+    """The rule's outcome when its condition gave `result` on the trace."""
+    key = (result is True, rule.sample >= 1.0 or sampled(rule.name, trace_id, rule.sample))
+    found = rule.outcomes.get(key)
+    if found is None:
+        found = rule.outcomes[key] = Outcome(rule, *key)
+    return found
 
 
 def evaluate_rule(rule: Rule, variables: Any, trace_id: str, program: Any = None) -> Outcome:
@@ -103,11 +77,72 @@ def evaluate_rule(rule: Rule, variables: Any, trace_id: str, program: Any = None
         result = (rule.program if program is None else program).execute(variables)
     except Exception as exc:  # a missing label or annotation key, a type this trace's data has
         return Outcome(rule, False, sampled(rule.name, trace_id, rule.sample), f"{type(exc).__name__}: {exc}")
-    key = (result is True, rule.sample >= 1.0 or sampled(rule.name, trace_id, rule.sample))
-    found = rule.outcomes.get(key)
-    if found is None:
-        found = rule.outcomes[key] = Outcome(rule, *key)
-    return found
+    return outcome(rule, result, trace_id)
+
+
+class Batch:
+    """The enabled rules' conditions (`programs`) evaluated as one CEL list, in one call: each rule's value is
+    what it would be alone. A rule whose condition fails on a trace (a missing key) would fail the whole list:
+    from then on it is evaluated alone, and that trace's rules one by one. Not thread-safe."""
+
+    def __init__(self, rules: Sequence[Rule], programs: Sequence[Any]) -> None:
+        self.rules = list(rules)
+        self.programs = list(programs)
+        self._alone: set[int] = set()  # rules evaluated on their own
+        self._together: list[int] = []
+        self._program: Any = None
+        # The outcomes (matched, not matched) of each rule that takes every trace (`sample` 1): made once.
+        self._fixed = [
+            (Outcome(rule, True, True), Outcome(rule, False, True)) if rule.sample >= 1.0 else None for rule in rules
+        ]
+        self._compile()
+
+    def _compile(self) -> None:
+        self._together = [i for i, rule in enumerate(self.rules) if rule.enabled and i not in self._alone]
+        self._program = None
+        if len(self._together) > 1:
+            try:
+                listed = ",".join(f"(\n{self.programs[i].source}\n)" for i in self._together)
+                self._program = cel.compile(f"[{listed}]")
+            except ValueError:  # not expected (each compiles alone): evaluate them one by one
+                self._program = None
+        if self._program is None:
+            self._together = []
+        self._together_fixed = [self._fixed[index] for index in self._together]
+        together = set(self._together)
+        self._rest = [index for index in range(len(self.rules)) if index not in together]
+
+    def run(self, variables: Any, trace_id: str) -> list[Outcome]:
+        """Each rule's outcome; disabled rules are not evaluated (never matched, never selected)."""
+        rules, programs = self.rules, self.programs
+        found: list[Outcome | None] = [None] * len(rules)
+        together = self._together
+        if together:
+            try:
+                results = self._program.execute(variables)
+            except Exception:
+                results = None
+            if results is not None:
+                for index, result, fixed in zip(together, results, self._together_fixed, strict=True):
+                    if fixed is None:
+                        found[index] = outcome(rules[index], result, trace_id)
+                    else:
+                        found[index] = fixed[0] if result is True else fixed[1]
+            else:
+                for index in together:
+                    found[index] = evaluate_rule(rules[index], variables, trace_id, programs[index])
+                failed = {index for index in together if found[index].error is not None}  # type: ignore[union-attr]
+                if failed:
+                    self._alone |= failed
+                    self._compile()
+        for index in self._rest:
+            rule = rules[index]
+            found[index] = (
+                evaluate_rule(rule, variables, trace_id, programs[index])
+                if rule.enabled
+                else Outcome(rule, False, sampled(rule.name, trace_id, rule.sample))
+            )
+        return found  # type: ignore[return-value]
 
 
 def evaluate(rules: Sequence[Rule], variables: Mapping[str, Any], trace_id: str) -> list[Outcome]:

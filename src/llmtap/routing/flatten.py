@@ -21,15 +21,24 @@ not rewritten at all. `llmtap routes test` explains the condition as written, wi
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+import cel
 
 from llmtap.routing import variables
 from llmtap.routing.references import ALL, NAMES, Needs, bracket, located, plain_string
 from llmtap.routing.variables import SPAN_FIELDS, TRACE_FIELDS, TraceView
 
 _SIZED = frozenset({"spans", "labels", "annotations", "annotation_history"})
+_KEYED = frozenset({"labels", "annotations", "annotation_history"})  # maps whose keys a trace may lack
+_BEFORE_IN = frozenset({"", "(", "[", ",", "&&", "||", "?", ":"})  # as in `references`: `"k" in m` alone
+_AFTER_IN = frozenset({"", ")", "]", ",", "&&", "||", "?", ":", "==", "!="})
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+KEPT_CONTEXTS = 8  # CEL contexts kept, one per recent set of span projections
+EMPTY = "__empty"  # an empty map: `__empty.k` fails as `labels.k` does when the trace has no label k
 _ITERATE = frozenset({"exists", "all"})  # macros that stop at the first deciding element
 _FIELDS = {"trace": TRACE_FIELDS, "root": SPAN_FIELDS}
 
@@ -76,6 +85,21 @@ class _Source:
             return None  # `has` needs a selection to test
         return end, f"__{owner}_{name}"
 
+    def key(self, index: int) -> tuple[int, str] | None:
+        """`labels.k` / `labels["k"]` (or of `annotations`, `annotation_history`) at `index`: the value when
+        the trace has the key, else the same failure from an empty map."""
+        at = self.at
+        owner = at(index)
+        if at(index + 1) == "." and _ident(at(index + 2)) and at(index + 3) != "(":
+            key, end, failing = at(index + 2), index + 2, f"{EMPTY}.{at(index + 2)}"
+        elif at(index + 1) == "[" and plain_string(at(index + 2)) and at(index + 3) == "]":
+            key, end, failing = at(index + 2)[1:-1], index + 3, f"{EMPTY}[{at(index + 2)}]"
+        else:
+            return None
+        if not _NAME.fullmatch(key):
+            return None
+        return end, f"(__has__{owner}__{key} ? __key__{owner}__{key} : {failing})"
+
     def rewrite(self, needs: Needs) -> str:
         if self.binds_a_variable():
             return self.source
@@ -85,8 +109,17 @@ class _Source:
         while index < len(self.toks):
             token = self.toks[index]
             found: tuple[int, str] | None = None
-            if _ident(token) and at(index - 1) != ".":
-                if token in _FIELDS:
+            if plain_string(token) and at(index + 1) == "in" and at(index + 2) in _KEYED:
+                key = token[1:-1]
+                if at(index - 1) in _BEFORE_IN and at(index + 3) in _AFTER_IN and _NAME.fullmatch(key):
+                    found = index + 2, f"__has__{at(index + 2)}__{key}"
+            elif _ident(token) and at(index - 1) != ".":
+                if token == "has" and at(index + 1) == "(" and at(index + 2) in _KEYED and at(index + 3) == ".":
+                    if _ident(at(index + 4)) and at(index + 5) == ")":
+                        found = index + 5, f"__has__{at(index + 2)}__{at(index + 4)}"
+                elif token in _KEYED and not (at(index - 1) == "(" and at(index - 2) == "has"):
+                    found = self.key(index)
+                elif token in _FIELDS:
                     found = self.field(index)
                 elif token == "size" and at(index + 1) == "(" and at(index + 2) in _SIZED and at(index + 3) == ")":
                     found = index + 3, f"__{at(index + 2)}_size"
@@ -127,6 +160,9 @@ class Projection:
     keys: frozenset[str] | None  # of `attributes`; None: all
     distinct: bool
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_floats", [i for i, field in enumerate(self.fields) if field in _DOUBLES])
+
     @property
     def name(self) -> str:
         what = repr((self.fields, self.attributes, sorted(self.keys) if self.keys is not None else None))
@@ -139,7 +175,7 @@ class Projection:
         value, returned as it was (made again only when it cannot be compared cheaply and exactly)."""
         names = list(self.fields)
         columns = [view.column(field) for field in names]
-        floats = [index for index, field in enumerate(names) if field in _DOUBLES]
+        floats = self._floats
         made = None
         if not self.attributes and not any(0.0 in columns[index] for index in floats):  # `==` is exact here
             made = columns
@@ -208,8 +244,14 @@ class Binder:
         self.trace: list[tuple[str, int]] = []  # (variable, index of a `trace` field in `TRACE_ORDER`)
         self.root: list[tuple[str, str]] = []  # (variable, field of `root`)
         self.sizes: list[tuple[str, str]] = []  # (variable, what it is the size of)
+        self.keys: list[tuple[str, str, str, bool]] = []  # (variable, map, key, presence rather than value)
+        self.empty = False
         self.projections: list[tuple[str, Projection]] = []
         self._last: dict[str, Any] = {}  # each projection's previous result (`Projection.__call__`)
+        self._context = cel.Context()
+        self._before: dict[str, Any] = {}  # what the context holds, by variable or group of variables
+        # Contexts (with their `_before`) by span projections, least recently used first.
+        self._kept: dict[tuple[Any, ...], tuple[Any, dict[str, Any]]] = {}
         for name in sorted(set(names)):
             if name in NAMES:
                 self.whole.append(name)
@@ -221,20 +263,104 @@ class Binder:
                 self.root.append((name, name[7:]))
             elif name.startswith("__") and name.endswith("_size") and name[2:-5] in _SIZED:
                 self.sizes.append((name, name[2:-5]))
+            elif name.startswith(("__has__", "__key__")) and name[7:].partition("__")[0] in _KEYED:
+                owner, _, key = name[7:].partition("__")
+                self.keys.append((name, owner, key, name.startswith("__has__")))
+            elif name == EMPTY:
+                self.empty = True
             # else: a name a macro binds
+        owners = sorted({owner for _, owner, _, _ in self.keys})
+        self._keyed = [
+            (owner, [(name, key, presence) for name, of, key, presence in self.keys if of == owner]) for owner in owners
+        ]
 
     def forget(self) -> None:
-        """Drop the previous trace's span projections."""
+        """Drop what is kept from the previous traces: the next one is handed to CEL whole."""
         self._last.clear()
+        self._context = cel.Context()
+        self._before = {}
+        self._kept.clear()
+
+    def _choose(self, view: TraceView) -> list[tuple[str, Any]]:
+        """The span projections of the trace; and, as the context to update, the one kept for the last trace
+        with the same projections (the costliest values to convert; a trace stream has few kinds of traces)."""
+        last = self._last
+        made = []
+        for name, projection in self.projections:
+            last[name] = projection(view, last.get(name))
+            made.append((name, last[name]))
+        state = tuple(result[1] for _, result in made)
+        kept = self._kept.pop(state, None)
+        if kept is None:
+            kept = (cel.Context(), {})
+            if len(self._kept) >= KEPT_CONTEXTS:
+                del self._kept[next(iter(self._kept))]  # the least recently used
+            for name, result in made:
+                kept[0].add_variable(name, result[0])
+        self._kept[state] = kept
+        self._context, self._before = kept
+        return made
+
+    def context(self, view: TraceView) -> Any:
+        """The CEL context holding the variables of the trace of `view`. It is the one kept from the previous
+        trace, with only what changed since handed to CEL again (converting a value costs microseconds, and
+        each change to a context converts all of its variables again, on the next evaluation): a group of
+        variables (the `trace` fields, the keys of one map) is looked at one by one only when it changed."""
+        needs = self.needs
+        if self.projections:
+            self._choose(view)
+        add = self._context.add_variable
+        before = self._before
+        for name in self.whole:
+            value = view.variable(name, needs)
+            if name not in before or not same(before[name], value):
+                add(name, value)
+                before[name] = value
+        if self.trace:
+            figures = view.figures()  # each field has one type: `!=` tells them apart, but for 0.0 and -0.0
+            old = before.get(" trace")
+            for name, index in self.trace:
+                value = figures[index]
+                if old is None or old[index] != value or (value == 0.0 and str(old[index]) != str(value)):
+                    add(name, value)
+            before[" trace"] = figures
+        if self.root:
+            fields = tuple(view.root_field(field, needs) for _, field in self.root)
+            old = before.get(" root")
+            if old is None or not same(list(old), list(fields)):
+                for (name, _), value, previous in zip(self.root, fields, old or fields, strict=True):
+                    if old is None or not same(previous, value):
+                        add(name, value)
+                before[" root"] = fields
+        for owner, keyed in self._keyed:
+            mapping = view.variable(owner, needs)
+            group = f" {owner}"  # not a variable's name
+            old = before.get(group)
+            if old is None or not same(old, mapping):
+                for name, key, presence in keyed:
+                    value = key in mapping if presence else mapping.get(key, None)
+                    if old is None or not same(key in old if presence else old.get(key, None), value):
+                        add(name, value)
+                before[group] = mapping
+        if self.empty and EMPTY not in before:
+            add(EMPTY, {})
+            before[EMPTY] = {}
+        for name, sized in self.sizes:
+            value = len(view.ordered) if sized == "spans" else len(view.variable(sized, needs))
+            if before.get(name) != value:
+                add(name, value)
+                before[name] = value
+        return self._context
 
     @property
     def names(self) -> list[str]:
         pairs = [*self.trace, *self.root, *self.sizes, *self.projections]
-        return sorted([*self.whole, *(name for name, _ in pairs)])
+        names = [*self.whole, *(name for name, _ in pairs), *(name for name, *_ in self.keys)]
+        return sorted([*names, EMPTY] if self.empty else names)
 
     def bind(self, view: TraceView, reuse: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The variables' values, and for some a stand-in to compare instead (`Projection`). `reuse`: give
-        back the previous trace's span projections when they are the same (and keep this trace's)."""
+        """The variables' values (what `context` holds), and for some a stand-in to compare instead
+        (`Projection`). `reuse`: give back the previous trace's span projections when they are the same."""
         needs = self.needs
         values: dict[str, Any] = {}
         keys: dict[str, Any] = {}
@@ -246,6 +372,12 @@ class Binder:
                 values[name] = figures[index]
         for name, field in self.root:
             values[name] = view.root_field(field, needs)
+        for owner, keyed in self._keyed:
+            mapping = view.variable(owner, needs)
+            for name, key, presence in keyed:
+                values[name] = key in mapping if presence else mapping.get(key)
+        if self.empty:
+            values[EMPTY] = {}
         for name, sized in self.sizes:
             values[name] = len(view.ordered) if sized == "spans" else len(view.variable(sized, needs))
         last = self._last if reuse else {}
@@ -253,3 +385,20 @@ class Binder:
             made = last[name] = projection(view, last.get(name))
             values[name], keys[name] = made[0], made[1]
         return values, keys
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal and of the same types all the way down (`1 == True == 1.0` in Python, not in CEL; nor are
+    0.0 and -0.0 the same to CEL: `1.0 / x`)."""
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if a != b:  # `==` holds more pairs than CEL does (`1 == 1.0`), never fewer
+        return False
+    if kind is dict:
+        return a.keys() == b.keys() and all(same(value, b[key]) for key, value in a.items())
+    if kind is list:
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if kind is float and a == 0.0:
+        return b == 0.0 and str(a) == str(b)
+    return bool(a == b)

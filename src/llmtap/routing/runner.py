@@ -103,7 +103,7 @@ class Runner:
             ),
             self.needs,
         )
-        self._context = engine.ReusedContext()  # what did not change since the previous trace is not converted
+        self._batch = engine.Batch(self.rules, self._programs)
         self._evaluating = threading.Lock()
         self._specs = dict(exporter_specs or {})
         self._exporters: dict[str, Any] = {}
@@ -117,20 +117,12 @@ class Runner:
         trace_id = spans[0].trace_id if spans else ""
         view = variables.TraceView(spans, annotations)
         with self._evaluating:
-            values, keys = self._binder.bind(view)
-            shared = self._context.update(values, keys)
-            return [
-                engine.evaluate_rule(rule, shared, trace_id, program)
-                if rule.enabled
-                else engine.Outcome(rule, False, engine.sampled(rule.name, trace_id, rule.sample))
-                for rule, program in zip(self.rules, self._programs, strict=True)
-            ]
+            return self._batch.run(self._binder.context(view), trace_id)
 
     def forget(self) -> None:
         """Drop what is kept from the previous trace (the CEL context, the span projections): the next
         trace is handed to CEL whole (the benchmark's "fresh" cost)."""
         with self._evaluating:
-            self._context = engine.ReusedContext()
             self._binder.forget()
 
     def variables(self, spans: Sequence[SpanFacts], annotations: Sequence[AnnotationFacts] = ()) -> dict[str, Any]:

@@ -19,6 +19,7 @@ condition is an evaluation error for that trace and does not match.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -217,8 +218,7 @@ def _labels(ordered: Sequence[SpanFacts], root: SpanFacts | None, keys: frozense
     spans = [root, *ordered] if root else ordered
     if keys is not None:
         labels: dict[str, Any] = {}
-        for key in keys:
-            name = ATTRIBUTE_PREFIX + key
+        for key, name in _attribute_names(keys):
             for span in spans:
                 value = span.attributes.get(name, _MISSING)
                 if value is not _MISSING:
@@ -233,6 +233,12 @@ def _labels(ordered: Sequence[SpanFacts], root: SpanFacts | None, keys: frozense
 
 
 _MISSING = object()
+
+
+@functools.lru_cache(maxsize=64)
+def _attribute_names(keys: frozenset[str]) -> list[tuple[str, str]]:
+    """Each label key with its attribute's name."""
+    return [(key, ATTRIBUTE_PREFIX + key) for key in sorted(keys)]
 
 
 def build(

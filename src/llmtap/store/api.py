@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -23,14 +23,20 @@ from llmtap.lazy import lazy_names
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
 
+    from llmtap.store.detail import StoredAnnotation, TraceDetail
+    from llmtap.store.detail import StoredSpan as StoredSpan
     from llmtap.store.paths import store_path as store_path
     from llmtap.store.results import AnnotatedTrace, ModelCall, PurgeResult, QueueItem, StoreInfo
     from llmtap.store.results import QueueReview as QueueReview
 
 # Names of this interface defined elsewhere, imported on first use (`from llmtap.store.api import X` works too): the
-# commands that read traces need neither the settings (`store_path`) nor the records of the other reads.
+# records cost about a millisecond each to define, and `llmtap traces` needs only the two above, not the settings
+# (`store_path`), a trace in full (`llmtap show`) or the records of the other reads.
 _ELSEWHERE = {
     "store_path": "llmtap.store.paths",
+    "StoredAnnotation": "llmtap.store.detail",
+    "StoredSpan": "llmtap.store.detail",
+    "TraceDetail": "llmtap.store.detail",
     "AnnotatedTrace": "llmtap.store.results",
     "ModelCall": "llmtap.store.results",
     "PurgeResult": "llmtap.store.results",
@@ -144,106 +150,6 @@ class TraceSummary:
             "providers": list(self.providers),
             "span_count": self.span_count,
             "model_calls": self.model_calls,
-        }
-
-
-@dataclass(frozen=True)
-class StoredSpan:
-    """One span as stored, every field of the OpenTelemetry span."""
-
-    trace_id: str
-    span_id: str
-    parent_span_id: str | None
-    name: str
-    kind: str  # INTERNAL, SERVER, CLIENT, PRODUCER, CONSUMER
-    start_time_ns: int
-    end_time_ns: int
-    status_code: str  # UNSET, OK, ERROR
-    status_description: str | None
-    attributes: dict[str, Any]  # sequences come back as lists
-    events: list[dict[str, Any]]  # {"name", "time_ns", "attributes"}
-    links: list[dict[str, Any]]  # {"trace_id", "span_id", "attributes"}
-    resource: dict[str, Any]  # {"attributes", "schema_url"}
-    scope: dict[str, Any]  # {"name", "version", "schema_url", "attributes"}
-
-    @property
-    def duration_ms(self) -> float:
-        return (self.end_time_ns - self.start_time_ns) / 1e6
-
-    def as_dict(self) -> dict[str, Any]:
-        """The documented `llmtap show --json` span shape."""
-        return {
-            "span_id": self.span_id,
-            "parent_span_id": self.parent_span_id,
-            "name": self.name,
-            "kind": self.kind,
-            "start_time": iso_time(self.start_time_ns),
-            "end_time": iso_time(self.end_time_ns),
-            "duration_ms": round(self.duration_ms, 3),
-            "status": {"code": self.status_code, "description": self.status_description},
-            "attributes": self.attributes,
-            "events": [
-                {"name": event["name"], "time": iso_time(event["time_ns"]), "attributes": event["attributes"]}
-                for event in self.events
-            ],
-            "links": self.links,
-            "resource": self.resource,
-            "scope": self.scope,
-        }
-
-
-@dataclass(frozen=True)
-class StoredAnnotation:
-    """One annotation as stored: the fields of `llmtap.annotations.Annotation`, plus the trace and span it
-    landed on (None for a session, or while a join key matches no stored span) and its record's attributes.
-    `value` is as given (str, number or bool); `time_ns` is when it was made."""
-
-    annotation_id: str  # `Annotation.id`
-    name: str
-    value: Any
-    trace_id: str | None = None
-    span_id: str | None = None
-    score: float | None = None  # gen_ai.evaluation.score.value
-    label: str | None = None  # gen_ai.evaluation.score.label
-    explanation: str | None = None
-    annotator: str | None = None
-    annotator_kind: str | None = None  # human | end_user | llm | code
-    schema_version: int | None = None
-    target: dict[str, Any] = field(default_factory=dict)  # {"kind", "trace_id", "span_id", "session_id", "join"}
-    metadata: dict[str, Any] = field(default_factory=dict)
-    attributes: dict[str, Any] = field(default_factory=dict)  # every attribute of the log record
-    time_ns: int = 0
-
-    @property
-    def id(self) -> str:
-        """The same as `annotation_id` (the name `llmtap.annotations.Annotation` uses)."""
-        return self.annotation_id
-
-    def as_dict(self) -> dict[str, Any]:
-        """Every field, and `time` in ISO 8601 UTC (the `llmtap show --json` annotation shape)."""
-        data = asdict(self)
-        data["time"] = iso_time(self.time_ns)
-        return data
-
-
-@dataclass(frozen=True)
-class TraceDetail:
-    """One trace in full: its summary, spans and annotations (`llmtap show`)."""
-
-    summary: TraceSummary
-    spans: list[StoredSpan]  # by start time
-    annotations: list[StoredAnnotation]  # by time
-
-    @property
-    def trace_id(self) -> str:
-        return self.summary.trace_id
-
-    def as_dict(self) -> dict[str, Any]:
-        """The documented `llmtap show --json` shape."""
-        return {
-            **self.summary.as_dict(),
-            "spans": [span.as_dict() for span in self.spans],
-            "annotations": [annotation.as_dict() for annotation in self.annotations],
         }
 
 

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from llmtap.config import Settings
+
+DEFAULT_STORE = ".llmtap/llmtap.db"  # the setting's default (`llmtap.config`), relative to the working directory
+
+# What a pyproject.toml defining `[tool.llmtap]` has, in any of TOML's spellings (`[tool.llmtap]`, `[tool."llmtap"]`,
+# `tool.llmtap.store = ...`, `llmtap = {...}` under `[tool]`): the key, then a dot, `]` or `=`. A dependency on llmtap
+# (`"llmtap"`, `"llmtap==0.1"`, `"llmtap[all]"`) does not match, mostly; a file that matches is read in full.
+_LLMTAP_KEY = rb"""llmtap["']?\s*(?:[.\]]|=(?!=))"""
 
 
 def store_path(settings: Settings | None = None) -> Path | None:
@@ -15,16 +23,34 @@ def store_path(settings: Settings | None = None) -> Path | None:
     if settings is not None:
         value = settings.store
     else:
-        # A set LLMTAP_STORE wins over the config file: the file is read only when the variable is not set.
+        # A set LLMTAP_STORE wins over the config file: the file is read only when the variable is not set, and only
+        # when there is one that may set the store (what the commands reading the store need, without the settings'
+        # and TOML's modules).
         value = os.environ.get("LLMTAP_STORE", "").strip()
-        if not value:
+        if not value and config_may_set_store():
             from llmtap.config import load_settings
 
             value = load_settings().store
     if value.strip().lower() == "off":
         return None
-    if not value:
-        from llmtap.config import DEFAULT_STORE
+    return Path(os.path.expanduser(value or DEFAULT_STORE))
 
-        value = DEFAULT_STORE
-    return Path(os.path.expanduser(value))
+
+def config_may_set_store() -> bool:
+    """Whether a config file may name the store: `LLMTAP_CONFIG` is set, or the pyproject.toml `llmtap.config` reads
+    (the nearest one from the working directory up) may define `[tool.llmtap]`."""
+    if os.environ.get("LLMTAP_CONFIG"):
+        return True
+    folder = os.getcwd()
+    while True:
+        candidate = os.path.join(folder, "pyproject.toml")
+        if os.path.isfile(candidate):
+            try:
+                with open(candidate, "rb") as handle:
+                    return re.search(_LLMTAP_KEY, handle.read()) is not None
+            except OSError:
+                return True  # the settings say what is wrong with it
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return False
+        folder = parent

@@ -23,11 +23,8 @@ from typing import TYPE_CHECKING, Any
 from llmtap.store import schema
 from llmtap.store.api import (
     AmbiguousTraceId,
-    StoredAnnotation,
-    StoredSpan,
     StoreError,
     StoreVersionError,
-    TraceDetail,
     TraceNotFound,
     TraceQuery,
     TraceSummary,
@@ -39,6 +36,7 @@ from llmtap.store.routing_tables import RoutingTables
 if TYPE_CHECKING:
     from llmtap.store.checkpoint import Checkpointer
     from llmtap.store.convert import Facet, SpanRow
+    from llmtap.store.detail import StoredAnnotation, StoredSpan, TraceDetail
     from llmtap.store.results import AnnotatedTrace, ModelCall, PurgeResult, StoreInfo
 
 BUSY_TIMEOUT_S = 10.0
@@ -58,6 +56,20 @@ _SPAN_COLUMNS = (
     "s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.start_ns, s.end_ns, s.status_code, "
     "s.status_description, s.attributes, s.events, s.links, r.attributes, r.schema_url, "
     "c.name, c.version, c.schema_url, c.attributes"
+)
+# A search matching many spans, checked trace by trace (newest first, until a page is full): one full-text lookup
+# per trace over the rowid range of its spans (contiguous, mostly: a trace's spans are written together), not one per
+# span (each lookup seeks every segment of the index: ~25 µs); a trace whose spans lie far apart in the table (a
+# long trace in a busy process) is looked up span by span, so that the range never walks many other traces' rows.
+_SEARCH_RANGE_MAX = 1000
+_SEARCH_EACH_TRACE = (
+    "CASE WHEN (SELECT max(rowid) - min(rowid) FROM spans WHERE trace_id = t.trace_id) < ? "
+    "THEN EXISTS (SELECT 1 FROM span_text x WHERE span_text MATCH ? "
+    "AND x.rowid >= (SELECT min(rowid) FROM spans WHERE trace_id = t.trace_id) "
+    "AND x.rowid <= (SELECT max(rowid) FROM spans WHERE trace_id = t.trace_id) "
+    "AND +x.rowid IN (SELECT rowid FROM spans WHERE trace_id = t.trace_id)) "
+    "ELSE EXISTS (SELECT 1 FROM spans s JOIN span_text x ON x.rowid = s.rowid "
+    "WHERE s.trace_id = t.trace_id AND span_text MATCH ?) END"
 )
 _ANNOTATION_COLUMNS = (
     "a.annotation_id, a.name, a.value, a.trace_id, a.span_id, a.score, a.label, a.explanation, a.annotator, "
@@ -612,16 +624,14 @@ class SQLiteStore(RoutingTables, ReviewTables):
         if query.search is not None:
             match = fts_query(query.search)
             if self._many("SELECT rowid FROM span_text WHERE span_text MATCH ?", (match,)):
-                conditions.append(
-                    "EXISTS (SELECT 1 FROM spans s JOIN span_text x ON x.rowid = s.rowid "
-                    "WHERE s.trace_id = t.trace_id AND span_text MATCH ?)"
-                )
+                conditions.append(_SEARCH_EACH_TRACE)
+                params += [_SEARCH_RANGE_MAX, match, match]
             else:
                 conditions.append(
                     "t.trace_id IN (SELECT s.trace_id FROM spans s WHERE s.rowid IN "
                     "(SELECT rowid FROM span_text WHERE span_text MATCH ?))"
                 )
-            params.append(match)
+                params.append(match)
         for name, value in query.annotations.items():
             values = _filter_values(str(value))
             marks = ",".join("?" * len(values))
@@ -719,6 +729,8 @@ class SQLiteStore(RoutingTables, ReviewTables):
     def get_traces(self, trace_ids: Sequence[str]) -> list[TraceDetail]:
         """The traces with these full ids, in that order, read a few hundred at a time (ids not stored are
         left out): what `get_trace` gives one by one, for back-fills and exports over many traces."""
+        from llmtap.store.detail import TraceDetail
+
         found: list[TraceDetail] = []
         for start in range(0, len(trace_ids), _BATCH):
             chunk = list(dict.fromkeys(trace_ids[start : start + _BATCH]))
@@ -972,6 +984,8 @@ def _summary(row: tuple[Any, ...]) -> TraceSummary:
 
 
 def _span(row: tuple[Any, ...]) -> StoredSpan:
+    from llmtap.store.detail import StoredSpan
+
     return StoredSpan(
         trace_id=row[0],
         span_id=row[1],
@@ -991,6 +1005,8 @@ def _span(row: tuple[Any, ...]) -> StoredSpan:
 
 
 def _annotation(row: tuple[Any, ...]) -> StoredAnnotation:
+    from llmtap.store.detail import StoredAnnotation
+
     return StoredAnnotation(
         annotation_id=row[0],
         name=row[1],
@@ -1011,10 +1027,14 @@ def _annotation(row: tuple[Any, ...]) -> StoredAnnotation:
 
 
 def _annotation_record(annotation: StoredAnnotation) -> dict[str, Any]:
+    from llmtap.store.detail import StoredAnnotation
+
     return {name: getattr(annotation, name) for name in StoredAnnotation.__dataclass_fields__}
 
 
 def _annotation_from_record(record: dict[str, Any]) -> StoredAnnotation:
+    from llmtap.store.detail import StoredAnnotation
+
     return StoredAnnotation(**record)
 
 
