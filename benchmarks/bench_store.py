@@ -235,6 +235,7 @@ def _build_base(tmp: Path, total_spans: int) -> SQLiteStore:
             elif not rare and RARE_WORD in clone.text:
                 clone.text = clone.text.replace(RARE_WORD, "refund")
                 clone.attributes = clone.attributes.replace(RARE_WORD, "refund")
+            clone.values = clone.row_values()
             batch.append(clone)
         if len(batch) >= 20_000 or number == trace_count - 1:
             with store._transaction() as conn:

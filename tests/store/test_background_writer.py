@@ -4,6 +4,7 @@ each INSERT statement whatever SQLite's limit of parameters."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -104,5 +105,36 @@ def test_multi_row_inserts_fit_any_parameter_limit(tmp_path: Path, max_params: i
         summaries = store.query_traces(TraceQuery(limit=700))
         assert sorted(int(summary.labels["n"]) for summary in summaries) == list(range(700))
         assert {summary.span_count for summary in summaries} == {2}
+    finally:
+        store.close()
+
+
+def test_a_forked_child_writes_with_a_writer_of_its_own(tmp_path: Path) -> None:
+    spans = _finished(900)
+    path = tmp_path / "llmtap.db"
+    exporter = StoreSpanExporter(path, background=True)
+    exporter.export(spans[:600])
+    assert exporter.force_flush()
+    exporter.export(spans[600:1200])  # maybe still queued in the parent when it forks: the parent's to write
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through its exit status
+        status = 1
+        try:
+            before = exporter.writer.written  # counted by the parent before the fork
+            exporter.export(spans[1200:1500])
+            exporter.shutdown()
+            status = 0 if exporter.writer.written - before == 300 and exporter.writer.pending == 0 else 2
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    exporter.export(spans[1500:])
+    exporter.shutdown()
+    assert exporter.writer.written == 1500
+    store = open_store(path, create=False)
+    try:
+        assert store.info().span_count == 1800
+        assert store.count_traces(TraceQuery(search="refunds")) == 900
+        assert {summary.span_count for summary in store.query_traces(TraceQuery(limit=900))} == {2}
     finally:
         store.close()

@@ -92,10 +92,10 @@ def label_text(value: Any) -> str:
 
 
 def labels_of(attributes: Mapping[str, Any]) -> dict[str, str]:
-    return {
+    return {  # `key[:n] == prefix`: faster than `key.startswith(prefix)` (no method call)
         key[_LABEL_CUT:]: value if value.__class__ is str else label_text(value)
         for key, value in attributes.items()
-        if key.startswith(LABEL_PREFIX)
+        if key[:_LABEL_CUT] == LABEL_PREFIX
     }
 
 
@@ -120,10 +120,13 @@ def _strings(node: Any, out: list[str]) -> None:
 _PAIR = re.compile(r'"([^"\\]*)"\s*:\s*"([^"\\]*(?:\\.[^"\\]*)*)"')
 
 
+_ESCAPED_QUOTE_OR_NEWLINE = re.compile(r'\\["\n]')  # one scan (two `in` tests of two characters: five times slower)
+
+
 def _pairs(text: str) -> list[tuple[str, str]]:
     """`_PAIR.findall(text)`, faster: when no quote in the text is escaped, every quote delimits a string, so
     the text split at its quotes gives the pairs directly (`key`, `: `, `value` between four quotes)."""
-    if '\\"' in text or "\\\n" in text:  # an escaped quote, or a backslash `.` does not match: the slow way
+    if _ESCAPED_QUOTE_OR_NEWLINE.search(text):  # an escaped quote, or a backslash `.` does not match: the slow way
         return _PAIR.findall(text)
     parts = text.split('"')
     found = []
@@ -195,6 +198,13 @@ def facets_of(
     return facets
 
 
+# The `spans` columns of `SpanRow.values`, then the three the store adds.
+SPAN_COLUMNS = (
+    "trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status_code, status_description, attributes, "
+    "events, links, model, provider, is_model_call, input_tokens, output_tokens, error, resource_id, scope_id, rowid"
+)
+
+
 def _hex_ids(context: Any) -> tuple[str, str]:
     return format(context.trace_id, "032x"), format(context.span_id, "016x")
 
@@ -226,6 +236,7 @@ class SpanRow:
         "status_description",
         "text",
         "trace_id",
+        "values",
     )
 
     def __init__(self, span: Any) -> None:
@@ -284,3 +295,29 @@ class SpanRow:
         self.output_tokens = _int_or_none(attributes.get(_OUTPUT_TOKENS))
         self.labels = labels_of(attributes)
         self.text = searchable_text(attributes)
+        self.values = self.row_values()
+
+    def row_values(self) -> tuple[Any, ...]:
+        """The `spans` row's columns in `SPAN_COLUMNS` order, but for the three the store adds when it writes the
+        row (`rowid`, `resource_id`, `scope_id`): computed with the row, on the converting thread. A row changed
+        after it was made (e.g. copied with other ids) takes `row.values = row.row_values()`."""
+        return (
+            self.trace_id,
+            self.span_id,
+            self.parent_span_id,
+            self.name,
+            self.kind,
+            self.start_ns,
+            self.end_ns,
+            self.status_code,
+            self.status_description,
+            self.attributes,
+            self.events,
+            self.links,
+            self.model,
+            self.provider,
+            self.is_model_call,
+            self.input_tokens,
+            self.output_tokens,
+            self.error,
+        )

@@ -19,6 +19,7 @@ import os
 import queue
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -33,6 +34,16 @@ if TYPE_CHECKING:  # the store's interface is imported on the worker thread, wit
 DEFAULT_MAX_PENDING = 20_000
 QUEUED_BATCHES = 4  # batches converted ahead of the writer thread; export waits while this many are queued
 _STOP = object()
+_WRITERS: weakref.WeakSet[StoreWriter[Any]] = weakref.WeakSet()
+_FORKED_STORES: list[Any] = []
+
+
+def _after_fork_in_child() -> None:
+    for writer in list(_WRITERS):
+        writer._after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 _YIELD_EVERY = 32  # spans converted between two chances for the writer thread to take the GIL
 _YIELD_S = 0.00005
 
@@ -65,8 +76,8 @@ class StoreWriter(Generic[Item]):
         self._submit_lock = threading.Lock()
         self._queue: queue.Queue[Any] = queue.Queue(QUEUED_BATCHES)
         self._thread: threading.Thread | None = None
-        self._pid = os.getpid()
         self.writing = False  # the writer thread is storing a batch
+        _WRITERS.add(self)
 
     def write(self, items: Sequence[Item]) -> bool:
         with self._lock:
@@ -145,19 +156,24 @@ class StoreWriter(Generic[Item]):
         with self._submit_lock:
             if self._closed:
                 return False
-            if self._thread is None or self._pid != os.getpid():  # first use, or a child after fork()
-                self._start_thread()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="llmtap-store-writer", daemon=True)
+                self._thread.start()
             self._queue.put(items)
         return True
 
-    def _start_thread(self) -> None:
-        if self._pid != os.getpid():  # what the parent had is not usable here (SQLite: never across fork())
-            self._lock = threading.Lock()
-            self._store = None
-            self._pid = os.getpid()
+    def _after_fork(self) -> None:
+        """In a child process: the parent's threads, locks and store connection are not usable here (SQLite: never
+        use a connection across fork()). Batches the parent had queued are the parent's to write; what was held is
+        retried here too (a span stored twice is stored once)."""
+        if self._store is not None:
+            _FORKED_STORES.append(self._store)  # never closed here: closing is using it
+        self._store = None
+        self._lock = threading.Lock()
+        self._submit_lock = threading.Lock()
         self._queue = queue.Queue(QUEUED_BATCHES)
-        self._thread = threading.Thread(target=self._run, name="llmtap-store-writer", daemon=True)
-        self._thread.start()
+        self._thread = None
+        self.writing = False
 
     def _run(self) -> None:
         batches = self._queue
@@ -192,13 +208,13 @@ class StoreWriter(Generic[Item]):
 
     def flush(self) -> bool:
         """Wait until every submitted batch is stored or held; retry what is held. True when nothing is held."""
-        if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+        if self._thread is not None and self._thread.is_alive():
             self._queue.join()
         return self.write(())
 
     def shutdown(self) -> None:
         with self._submit_lock:
-            thread = self._thread if self._pid == os.getpid() else None
+            thread = self._thread
             if thread is not None and thread.is_alive():
                 self._queue.join()
                 self._queue.put(_STOP)

@@ -336,40 +336,23 @@ class SQLiteStore(RoutingTables, ReviewTables):
         return row_id
 
     def _insert_rows(self, conn: sqlite3.Connection, rows: list[SpanRow]) -> int:
-        """Insert a batch of spans (one transaction, one statement per table) and bring the summaries and facets
-        of their traces up to date; spans already stored (an export retried) are skipped."""
+        """Insert a batch of spans (one transaction, a few multi-row statements per table) and bring the summaries
+        and facets of their traces up to date; spans already stored (an export retried) are skipped."""
+        from llmtap.store.convert import SPAN_COLUMNS
+
         # id() keys are only valid while the objects live: they do for the batch; clear between batches.
         self._resource_ids.clear()
         self._scope_ids.clear()
         first = (conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'spans'").fetchone() or (0,))[0] + 1
-        resource_id, scope_id = self._resource_id, self._scope_id
-        values = [
-            (
-                first + index,
-                row.trace_id,
-                row.span_id,
-                row.parent_span_id,
-                row.name,
-                row.kind,
-                row.start_ns,
-                row.end_ns,
-                row.status_code,
-                row.status_description,
-                row.attributes,
-                row.events,
-                row.links,
-                resource_id(conn, row.resource),
-                scope_id(conn, row.scope),
-                row.model,
-                row.provider,
-                row.is_model_call,
-                row.input_tokens,
-                row.output_tokens,
-                row.error,
-            )
-            for index, row in enumerate(rows)
-        ]
-        inserted = self._insert_values(conn, "INSERT OR IGNORE INTO spans VALUES", values)
+        values = []
+        resource = scope = resource_row = scope_row = None
+        for rowid, row in enumerate(rows, first):  # a batch's spans mostly share one resource and one scope
+            if row.resource is not resource or resource_row is None:
+                resource, resource_row = row.resource, self._resource_id(conn, row.resource)
+            if row.scope is not scope or scope_row is None:
+                scope, scope_row = row.scope, self._scope_id(conn, row.scope)
+            values.append((*row.values, resource_row, scope_row, rowid))
+        inserted = self._insert_values(conn, f"INSERT OR IGNORE INTO spans ({SPAN_COLUMNS}) VALUES", values)
         if inserted != len(rows):  # some spans were stored before (an export retried): skip those
             present = {
                 rowid
