@@ -171,6 +171,7 @@ TRICKY = [
     "spans.exists(s, s.duration_ms == 0.0 && s.kind == 'INTERNAL')",
     'spans.exists_one(s, s.status == "ERROR")',
     'spans.filter(s, s.operation == "chat").size() == 2',
+    "spans.filter(s, true).size() == 3 || spans.exists_one(s, true)",  # no field read: only the count
     "spans.map(s, s.input_tokens).filter(n, n == 10).size() >= 2",
     'size(spans) > 3 && spans[1].operation == "chat"',
     'spans.all(s, spans.exists(t, t.span_id == s.parent_span_id) || s.parent_span_id == "")',

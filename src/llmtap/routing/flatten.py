@@ -229,9 +229,13 @@ class Projection:
         columns = [view.column(field) for field in names]
         floats = self._floats
         made = None
-        if not self.attributes and not any(0.0 in columns[index] for index in floats):  # `==` is exact here
-            made = columns
-            if last is not None and last[2] == made:
+        if not self.attributes:
+            made = (len(view.ordered), columns)  # `==` is exact here (each field has one type) but for 0.0, -0.0
+            for index in floats:
+                if 0.0 in columns[index]:
+                    made = None
+                    break
+            if made is not None and last is not None and last[2] == made:
                 return last
         if self.attributes:
             names.append("attributes")
