@@ -7,21 +7,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
+from llmtap.semconv_names import GEN_AI, read
 
 ATTRIBUTE_PREFIX = "llmtap.tag."
-_OPERATION = gen_ai.GEN_AI_OPERATION_NAME
-# Spans of application structure, not model calls: required labels are not checked on them.
-_STRUCTURE = frozenset(
-    op.value
-    for op in (
-        gen_ai.GenAiOperationNameValues.INVOKE_WORKFLOW,
-        gen_ai.GenAiOperationNameValues.INVOKE_AGENT,
-        gen_ai.GenAiOperationNameValues.CREATE_AGENT,
-        gen_ai.GenAiOperationNameValues.EXECUTE_TOOL,
-        gen_ai.GenAiOperationNameValues.RETRIEVAL,
-    )
+# Spans of application structure, not model calls: required labels are not checked on them. (`read`: the semconv
+# values without importing the module, which `llmtap show` would otherwise pay for.)
+_OPERATION, *_structure = read(
+    GEN_AI,
+    "GEN_AI_OPERATION_NAME",
+    "GenAiOperationNameValues.INVOKE_WORKFLOW",
+    "GenAiOperationNameValues.INVOKE_AGENT",
+    "GenAiOperationNameValues.CREATE_AGENT",
+    "GenAiOperationNameValues.EXECUTE_TOOL",
+    "GenAiOperationNameValues.RETRIEVAL",
 )
+_STRUCTURE = frozenset(_structure)
 
 
 def is_llm_span(attributes: Mapping[str, Any] | None) -> bool:
