@@ -1,7 +1,7 @@
 """The values of OpenTelemetry semantic-convention names, read from the semconv module's source when it is not imported
 yet: for the commands that start often and need a few names (`llmtap show`), importing
 `opentelemetry.semconv._incubating.attributes.gen_ai_attributes` costs ~7 ms (the module, its enums and
-`typing_extensions`), scanning its source for the names ~0.3 ms. The names stay the semconv package's own: a name
+`typing_extensions`), reading and scanning its source ~0.8 ms. The names stay the semconv package's own: a name
 the scan does not find (an unusual layout, a compiled-only install) falls back to importing the module.
 """
 
@@ -9,48 +9,62 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 import sys
+from functools import cache
 from types import ModuleType, SimpleNamespace
 
 GEN_AI = "opentelemetry.semconv._incubating.attributes.gen_ai_attributes"
 
-# `NAME: Final = "value"` at the top level; `class NameValues(Enum):` and its `    MEMBER = "value"` lines.
-_LINE = re.compile(
-    r"^(?:class (\w+)\(Enum\):"
-    r'|([A-Z][A-Z0-9_]*): Final = "([^"\\\n]*)"'
-    r'|    ([A-Z][A-Z0-9_]*) = "([^"\\\n]*)")$',
-    re.M,
-)
+
+def _string(text: str) -> str | None:
+    """The value of a plain string literal `"value"` (no quote or escape inside), else None."""
+    if len(text) >= 2 and text[0] == text[-1] == '"' and '"' not in text[1:-1] and "\\" not in text:
+        return text[1:-1]
+    return None
 
 
 def scan(source: str) -> dict[str, str]:
-    """Name -> value of the string constants (`GEN_AI_OPERATION_NAME`) and enum members
-    (`GenAiOperationNameValues.CHAT`) of a semconv module's source."""
+    """Name -> value of the string constants (`GEN_AI_OPERATION_NAME: Final = "gen_ai.operation.name"` at the top
+    level, as `GEN_AI_OPERATION_NAME`) and enum members (`    CHAT = "chat"` in `class GenAiOperationNameValues(Enum):`,
+    as `GenAiOperationNameValues.CHAT`) of a semconv module's source. (String methods: compiling a regular expression
+    for it would cost more than the scan.)"""
     found: dict[str, str] = {}
     enum = None
-    for match in _LINE.finditer(source):
-        header, constant, value, member, member_value = match.groups()
-        if header is not None:
-            enum = header
-        elif constant is not None:
-            enum = None
-            found[constant] = value
-        elif enum is not None:
-            found[f"{enum}.{member}"] = member_value
+    for line in source.split("\n"):
+        if line.startswith("class ") and line.endswith("(Enum):"):
+            enum = line[6:-7]
+        elif line.startswith("    ") and enum is not None:
+            name, equals, value = line[4:].partition(" = ")
+            text = _string(value) if equals else None
+            if text is not None and name.isidentifier() and name.isupper():
+                found[f"{enum}.{name}"] = text
+        elif line[:1].isupper():
+            name, final, value = line.partition(": Final = ")
+            text = _string(value) if final else None
+            if text is not None and name.isidentifier():
+                enum = None
+                found[name] = text
     return found
 
 
+@cache
+def _found(module: str) -> dict[str, str]:
+    source = _source(module)
+    return scan(source) if source is not None else {}
+
+
 def _source(module: str) -> str | None:
-    parent, _, leaf = module.rpartition(".")
-    try:
-        for folder in importlib.import_module(parent).__path__:
-            path = os.path.join(folder, leaf + ".py")
-            if os.path.exists(path):
+    """The module's source file, found on `sys.path` as the import system would find a regular package's module,
+    without importing its packages (`opentelemetry` is a namespace package: importing it lists every path entry)."""
+    relative = os.path.join(*module.split(".")) + ".py"
+    for entry in sys.path:
+        path = os.path.join(entry or ".", relative)
+        if os.path.isfile(path):
+            try:
                 with open(path, encoding="utf-8") as file:
                     return file.read()
-    except (ImportError, AttributeError, OSError, UnicodeDecodeError):
-        return None
+            except (OSError, UnicodeDecodeError):
+                return None
     return None
 
 
@@ -67,8 +81,7 @@ def read(module: str, *names: str) -> tuple[str, ...]:
     show them all."""
     loaded = sys.modules.get(module)
     if loaded is None:
-        source = _source(module)
-        found = scan(source) if source is not None else {}
+        found = _found(module)
         if all(name in found for name in names):
             return tuple(found[name] for name in names)
         loaded = importlib.import_module(module)
