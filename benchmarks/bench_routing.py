@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/bench_routing.py --quick          # smoke (figures not meaningful)
 
     .venv/bin/python benchmarks/bench_routing.py --only rules     # the per-trace rows only
+    .venv/bin/python benchmarks/bench_routing.py --only stream    # the stream figures alone (also of older code)
 
 Per-trace rows: what the routing thread does for one trace (`Runner.outcomes`: build the CEL variables the
 enabled rules read, hand CEL those that changed since the previous trace, evaluate the 20 rules), in CPU µs
@@ -261,6 +262,29 @@ def _rows(calls: int, blocks: int) -> None:
     print(f"{'rules matched on the 12-span trace (9 read spans)':50} {len(matched):8d}")
 
 
+def _stream_rows(calls: int, blocks: int) -> None:
+    """The `stream` figures alone, the lowest of `blocks` blocks (steadier than the median on a busy machine).
+    Uses only what the routing API has long had, so it also measures older code: `PYTHONPATH=OLD/src`."""
+    print(f"{'stream, CPU µs per trace (min of blocks)':50} {'3 spans':>8} {'12 spans':>8}")
+    for label, rules in (
+        ("20 rules, none reading spans", PLAIN),
+        ("20 rules, 4 reading spans/root", SOME_SPANS),
+        ("20 rules, 9 reading spans/root", RULES),
+    ):
+        runner = _runner(rules)
+        figures = []
+        for size in (3, 12):
+            turn = itertools.cycle(_stream(size))
+            samples = []
+            for _ in range(blocks):
+                begin = time.process_time()
+                for _ in range(calls):
+                    runner.outcomes(*next(turn))
+                samples.append((time.process_time() - begin) / calls * 1e6)
+            figures.append(min(samples))
+        print(f"{label:50} " + " ".join(f"{figure:8.1f}" for figure in figures))
+
+
 def _fresh(runner: Runner, spans: list[SpanFacts], annotations: list[AnnotationFacts]) -> object:
     """What `Runner.outcomes` costs when nothing is kept from the previous trace."""
     runner.forget()
@@ -271,9 +295,12 @@ def main_() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--traces", type=int, default=5000, help="stored traces for the back-fill row")
-    parser.add_argument("--only", choices=("rules", "backfill"), help="run one part only")
+    parser.add_argument("--only", choices=("rules", "stream", "backfill"), help="run one part only")
     args = parser.parse_args()
     calls, blocks, traces = (20, 3, 200) if args.quick else (500, 9, args.traces)
+    if args.only == "stream":
+        _stream_rows(*((20, 3) if args.quick else (200, 15)))
+        return
     if args.only != "backfill":
         _rows(calls, blocks)
     if args.only != "rules":

@@ -29,15 +29,35 @@ def _rewrite(when: str) -> str:
         ('root.status == "ERROR" && root.attributes.x == 1', '__root_status == "ERROR" && __root_attributes.x == 1'),
         ("size(spans) > 2 && spans.size() < 9", "__spans_size > 2 && __spans_size < 9"),
         ("size(annotation_history) > 1", "__annotation_history_size > 1"),
-        ('spans.exists(s, s.status == "ERROR")', 'SPANS_set.exists(s, s.status == "ERROR")'),
-        ('spans.all(s, s.kind != "")', 'SPANS_set.all(s, s.kind != "")'),
-        ("spans.exists_one(s, s.cost > 0.0)", "SPANS_list.exists_one(s, s.cost > 0.0)"),
-        ('spans.filter(s, s.model == "m").size() > 1', 'SPANS_list.filter(s, s.model == "m").size() > 1'),
+        # spans: only the fields read, each span as its one value or a list of values
+        ('spans.exists(s, s.status == "ERROR")', 'SPANS_set.exists(s, s == "ERROR")'),
+        ('spans.all(s, s.kind != "")', 'SPANS_set.all(s, s != "")'),
+        ('spans.exists(s, s.status == "OK" && s["model"] == "m")', 'SPANS_set.exists(s, s[1] == "OK" && s[0] == "m")'),
+        ('spans.exists(s, has(s.model) && s.model == "m")', 'SPANS_set.exists(s, true && s == "m")'),
+        ("spans.exists(s, has(s.attributes.x))", "SPANS_set.exists(s, has(s.attributes.x))"),  # maps
+        ('spans.exists(s, s.attributes["a.b"] == 1)', 'SPANS_set.exists(s, s["a.b"] == 1)'),
+        (
+            "spans.exists(s, [1].exists(s, s == 1) && s.cost > 0.0)",  # `s` bound again: the whole spans
+            "spans.exists(s, [1].exists(s, s == 1) && s.cost > 0.0)",
+        ),
+        ("spans.exists_one(s, s.cost > 0.0)", "SPANS_list.exists_one(s, s > 0.0)"),
+        ('spans.filter(s, s.model == "m").size() > 1', 'SPANS_list.filter(s, s == "m").size() > 1'),
         ('spans[0].name == "x"', 'spans[0].name == "x"'),  # any field may be read: the whole list
         ('"trace.error" == x.trace.error // trace.error', '"trace.error" == x.trace.error // trace.error'),
         ("labels.exists(trace, trace == 'x') || trace.error", "labels.exists(trace, trace == 'x') || trace.error"),
         ("[1].exists(__trace_error, __trace_error == 1)", "[1].exists(__trace_error, __trace_error == 1)"),
         ("trace.size() > 3 || trace.nope", "trace.size() > 3 || trace.nope"),
+        # label and annotation keys: the value if the trace has the key, else the same failure
+        (
+            'has(labels.a) && labels.a == "x"',
+            '__has__labels__a && (__has__labels__a ? __key__labels__a : __empty.a) == "x"',
+        ),
+        (
+            '"a" in annotations || annotations["b"] > 1',
+            '__has__annotations__a || (__has__annotations__b ? __key__annotations__b : __empty["b"]) > 1',
+        ),
+        ('"a" + "" in labels || labels["a.b"] == 1', '"a" + "" in labels || labels["a.b"] == 1'),
+        ('labels.exists(k, k == "a")', 'labels.exists(k, k == "a")'),
     ],
 )
 def test_what_is_rewritten(when: str, rewritten: str) -> None:
@@ -54,7 +74,7 @@ def test_conditions_reading_the_same_span_fields_share_one_projection() -> None:
             'spans.exists(s, s.name == "a")',
         )
     ]
-    assert names == ['SPANS_set.exists(s, s.model == "a")', 'SPANS_set.all(s, s.model != "b")']
+    assert names == ['SPANS_set.exists(s, s == "a")', 'SPANS_set.all(s, s != "b")']
     assert full[0].split(".")[0] == full[1].split(".")[0] != full[2].split(".")[0]
 
 
@@ -151,9 +171,11 @@ TRICKY = [
     "spans.exists(s, s.duration_ms == 0.0 && s.kind == 'INTERNAL')",
     'spans.exists_one(s, s.status == "ERROR")',
     'spans.filter(s, s.operation == "chat").size() == 2',
+    "spans.filter(s, true).size() == 3 || spans.exists_one(s, true)",  # no field read: only the count
     "spans.map(s, s.input_tokens).filter(n, n == 10).size() >= 2",
     'size(spans) > 3 && spans[1].operation == "chat"',
     'spans.all(s, spans.exists(t, t.span_id == s.parent_span_id) || s.parent_span_id == "")',
+    'spans.exists(s, spans.all(s, s.status != "ERROR") && s.kind == "CLIENT")',
     # root, its attributes, and a trace without a root span here
     'root.name == "invoke_workflow w" && root.parent_span_id == ""',
     'root.attributes["llmtap.tag.feature"] == "search"',

@@ -68,17 +68,25 @@ class _Source:
                 return True
         return False
 
+    def selection(self, index: int) -> tuple[str, int] | None:
+        """The field selected from the token at `index` (`.f`, not a call `.f(`; or `["f"]`), and the index
+        of the selection's last token."""
+        at = self.at
+        if at(index + 1) == "." and _ident(at(index + 2)) and at(index + 3) != "(":
+            return at(index + 2), index + 2
+        if at(index + 1) == "[" and plain_string(at(index + 2)) and at(index + 3) == "]":
+            return at(index + 2)[1:-1], index + 3
+        return None
+
     def field(self, index: int) -> tuple[int, str] | None:
         """`trace.f` / `root.f` (or `["f"]`) at `index` with f a documented field, not as `has(x.f)`: the
         last token of the selection and the flat variable's name."""
         at = self.at
         owner = at(index)
-        if at(index + 1) == "." and _ident(at(index + 2)) and at(index + 3) != "(":
-            name, end = at(index + 2), index + 2
-        elif at(index + 1) == "[" and plain_string(at(index + 2)) and at(index + 3) == "]":
-            name, end = at(index + 2)[1:-1], index + 3
-        else:
+        selected = self.selection(index)
+        if selected is None:
             return None
+        name, end = selected
         if name not in _FIELDS[owner]:
             return None
         if at(index - 1) == "(" and at(index - 2) == "has":
@@ -90,15 +98,60 @@ class _Source:
         the trace has the key, else the same failure from an empty map."""
         at = self.at
         owner = at(index)
-        if at(index + 1) == "." and _ident(at(index + 2)) and at(index + 3) != "(":
-            key, end, failing = at(index + 2), index + 2, f"{EMPTY}.{at(index + 2)}"
-        elif at(index + 1) == "[" and plain_string(at(index + 2)) and at(index + 3) == "]":
-            key, end, failing = at(index + 2)[1:-1], index + 3, f"{EMPTY}[{at(index + 2)}]"
-        else:
+        selected = self.selection(index)
+        if selected is None:
             return None
+        key, end = selected
+        failing = f"{EMPTY}.{key}" if at(index + 1) == "." else f"{EMPTY}[{at(index + 2)}]"
         if not _NAME.fullmatch(key):
             return None
         return end, f"(__has__{owner}__{key} ? __key__{owner}__{key} : {failing})"
+
+    def spans(self, index: int, needs: Needs, edits: list[tuple[int, int, str]]) -> tuple[int, str] | None:
+        """`spans` at `index`, as the projection the condition reads. In a macro (`spans.m(s, body)`), each
+        `s.f` of the body reads the span's value `s[i]` of a list (or `s`, when one field is read): lists and
+        scalars cost less to hand to CEL and to iterate than maps (`edits` gets those rewritings)."""
+        at = self.at
+        if not (at(index + 1) == "." and _ident(at(index + 2)) and at(index + 3) == "("):
+            name = _projection(needs, False, None)
+            return None if name is None else (index, name)
+        closing, commas = bracket(self.toks, index + 3)
+        distinct = at(index + 2) in _ITERATE and commas == 1
+        fields = _fields(needs)
+        body = self.elements(index + 4, closing, fields) if commas == 1 and fields is not None else None
+        name = _projection(needs, distinct, None if body is None else len(fields or ()) == 1)
+        if name is None:
+            return None
+        if body is not None:
+            edits.extend(body)
+        return index, name
+
+    def elements(self, binder: int, closing: int, fields: tuple[str, ...]) -> list[tuple[int, int, str]] | None:
+        """The body of `spans.m(s, body)` (`s` at `binder`, `)` at `closing`) reading each `s.f` as the span's
+        `s[i]` in `fields` (or `s` with one field); None when `s` is used otherwise, or bound again."""
+        at = self.at
+        bound = at(binder)
+        if not _ident(bound) or at(binder + 1) != ",":
+            return None
+        edits: list[tuple[int, int, str]] = []
+        for position in range(binder + 2, closing):
+            if self.toks[position] != bound or at(position - 1) == ".":
+                continue
+            if at(position + 1) == "," and at(position - 1) == "(":  # bound again by an inner macro
+                return None
+            selected = self.selection(position)
+            if selected is None:
+                return None
+            field, end = selected
+            if field not in fields:
+                return None
+            if at(position - 1) == "(" and at(position - 2) == "has":
+                if at(end + 1) != ")":
+                    return None
+                edits.append((position - 2, end + 1, "true"))  # every element has each of its fields
+                continue
+            edits.append((position, end, bound if len(fields) == 1 else f"{bound}[{fields.index(field)}]"))
+        return edits
 
     def rewrite(self, needs: Needs) -> str:
         if self.binds_a_variable():
@@ -126,9 +179,7 @@ class _Source:
                 elif token in _SIZED and [at(index + n) for n in range(1, 5)] == [".", "size", "(", ")"]:
                     found = index + 4, f"__{token}_size"
                 elif token == "spans":
-                    iterated = at(index + 1) == "." and at(index + 2) in _ITERATE and at(index + 3) == "("
-                    name = _projection(needs, iterated and bracket(self.toks, index + 3)[1] == 1)
-                    found = None if name is None else (index, name)
+                    found = self.spans(index, needs, edits)
             if found is None:
                 index += 1
                 continue
@@ -136,7 +187,7 @@ class _Source:
             edits.append((index, end, replacement))
             index = end + 1
         text = self.source
-        for first, last, replacement in reversed(edits):
+        for first, last, replacement in sorted(edits, reverse=True):
             text = text[: self.located[first][1]] + replacement + text[self.located[last][2] :]
         return text
 
@@ -159,14 +210,15 @@ class Projection:
     attributes: bool
     keys: frozenset[str] | None  # of `attributes`; None: all
     distinct: bool
+    shape: str = "map"  # each span as a map; a "list" of its values (`attributes` last); its one "value"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_floats", [i for i, field in enumerate(self.fields) if field in _DOUBLES])
 
     @property
     def name(self) -> str:
-        what = repr((self.fields, self.attributes, sorted(self.keys) if self.keys is not None else None))
-        digest = hashlib.sha256(what.encode()).hexdigest()[:12]
+        keys = sorted(self.keys) if self.keys is not None else None
+        digest = hashlib.sha256(repr((self.fields, self.attributes, keys, self.shape)).encode()).hexdigest()[:12]
         return f"__spans_{'set' if self.distinct else 'list'}_{digest}"
 
     def __call__(self, view: TraceView, last: Any = None) -> tuple[list[dict[str, Any]], Any, Any]:
@@ -177,9 +229,13 @@ class Projection:
         columns = [view.column(field) for field in names]
         floats = self._floats
         made = None
-        if not self.attributes and not any(0.0 in columns[index] for index in floats):  # `==` is exact here
-            made = columns
-            if last is not None and last[2] == made:
+        if not self.attributes:
+            made = (len(view.ordered), columns)  # `==` is exact here (each field has one type) but for 0.0, -0.0
+            for index in floats:
+                if 0.0 in columns[index]:
+                    made = None
+                    break
+            if made is not None and last is not None and last[2] == made:
                 return last
         if self.attributes:
             names.append("attributes")
@@ -189,7 +245,13 @@ class Projection:
         if self.distinct:
             firsts = dict(zip(keys, rows, strict=True))  # equal keys: equal rows; first occurrences' order
             rows, keys = list(firsts.values()), list(firsts)
-        return [dict(zip(names, row, strict=True)) for row in rows], tuple(keys), made
+        if self.shape == "value":
+            value: list[Any] = [row[0] for row in rows]
+        elif self.shape == "list":
+            value = [list(row) for row in rows]
+        else:
+            value = [dict(zip(names, row, strict=True)) for row in rows]
+        return value, tuple(keys), made
 
 
 _DOUBLES = frozenset({"duration_ms", "cost"})
@@ -220,11 +282,21 @@ def _freeze(value: Any) -> Any:
 _PROJECTIONS: dict[str, Projection] = {}  # by name, as `rewrite` made them
 
 
-def _projection(needs: Needs, distinct: bool) -> str | None:
+def _fields(needs: Needs) -> tuple[str, ...] | None:
+    """The span fields a projection for `needs` holds, `attributes` last (None: the whole spans)."""
     if needs.span_fields is None:
         return None
     fields = tuple(name for name in _SPAN_ORDER if name in needs.span_fields)
-    projection = Projection(fields, "attributes" in needs.span_fields, needs.attribute_keys, distinct)
+    return (*fields, "attributes") if "attributes" in needs.span_fields else fields
+
+
+def _projection(needs: Needs, distinct: bool, single: bool | None) -> str | None:
+    """The name of the projection for `needs`: spans as maps (`single` None), lists, or single values."""
+    if needs.span_fields is None:
+        return None
+    fields = tuple(name for name in _SPAN_ORDER if name in needs.span_fields)
+    shape = "map" if single is None else "value" if single else "list"
+    projection = Projection(fields, "attributes" in needs.span_fields, needs.attribute_keys, distinct, shape)
     name = projection.name
     _PROJECTIONS[name] = projection
     return name
