@@ -44,6 +44,10 @@ WRITE_PATH = (
 )
 
 
+# What `pathlib` imports (~7 ms): the commands reading the store keep its path as a str.
+PATHLIB = ("pathlib", "urllib.parse", "ipaddress")
+
+
 def imported(tmp_path: Path, *args: str, **env: str) -> tuple[str, list[str]]:
     clean = {key: value for key, value in os.environ.items() if not key.startswith(("LLMTAP_", "OTEL_"))}
     done = subprocess.run(
@@ -83,6 +87,8 @@ def test_the_traces_table_imports_rich_console_and_text_only(store_file: Path, t
     assert out.startswith("traces 1-3 of 3, newest first\n")
     assert {"rich.console", "rich.text"} <= set(modules)
     assert among(modules, ("rich.table", "rich.tree", "rich._emoji_codes", "rich.progress")) == []
+    # The store's path stays a str: pathlib (with urllib.parse and ipaddress) is not imported.
+    assert among(modules, PATHLIB) == []
     assert among(modules, WRITE_PATH) == []
     assert among(modules, ("opentelemetry",)) == []
     # A listing reads trace summaries: the records of a trace in full and of the other reads are not defined.
@@ -97,6 +103,7 @@ def test_show_renders_with_the_semconv_names_and_no_label_machinery(store_file: 
     # The GenAI names are read from the semconv module's source (`llmtap.semconv_names`), not imported with it.
     assert "opentelemetry.semconv._incubating.attributes.gen_ai_attributes" not in modules
     assert "typing_extensions" not in modules
+    assert among(modules, PATHLIB) == []
     assert among(modules, WRITE_PATH) == []
 
 
@@ -112,6 +119,7 @@ def test_the_default_store_path_in_a_project_that_configures_no_llmtap_loads_no_
     assert [trace["trace_id"][:2] for trace in json.loads(out)] == ["c3", "b2", "a1"]
     assert among(modules, ("llmtap.config", "tomllib")) == []
     assert among(modules, WRITE_PATH) == []
+    assert among(modules, PATHLIB) == []
 
 
 def test_a_store_set_in_tool_llmtap_loads_the_settings_without_the_capture_modules(

@@ -3,13 +3,15 @@ config file is read only when it may define `[tool.llmtap]` (`config_may_set_sto
 
 from __future__ import annotations
 
+import itertools
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from llmtap.config import load_settings
-from llmtap.store.paths import config_may_set_store, store_path
+from llmtap.store import open_store
+from llmtap.store.paths import as_path_text, config_may_set_store, store_path
 
 DEFINES_LLMTAP = [
     '[tool.llmtap]\nstore = "traces.db"\n',
@@ -70,3 +72,23 @@ def test_the_environment_and_llmtap_config_win(tmp_path: Path, monkeypatch: pyte
     assert store_path() == Path.home() / "traces.db"
     monkeypatch.setenv("LLMTAP_STORE", "OFF")
     assert store_path() is None
+
+
+def test_a_path_is_shown_as_pathlib_shows_it() -> None:
+    parts = ["", ".", "..", "/", "a", "b.db", "//", "./", "x/"]
+    texts = ["".join(combo) for count in range(1, 5) for combo in itertools.product(parts, repeat=count)]
+
+    assert [as_path_text(text) for text in texts] == [str(Path(text)) for text in texts]
+
+
+def test_the_store_keeps_its_path_as_pathlib_shows_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LLMTAP_STORE", "./data//traces.db")
+
+    assert store_path() == Path("data/traces.db")
+    store = open_store()
+    assert store.path == "data/traces.db"
+    store.close()
+    reopened = open_store(Path("data") / "traces.db", create=False)
+    assert reopened.path == "data/traces.db"
+    reopened.close()

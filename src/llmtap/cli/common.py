@@ -8,7 +8,6 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -17,6 +16,7 @@ from llmtap.errors import LlmtapError
 
 if TYPE_CHECKING:
     from datetime import datetime
+    from pathlib import Path
 
     from rich.console import Console
 
@@ -28,10 +28,12 @@ ProgressUpdate = Callable[[int, "int | None"], None]
 
 
 def store_option(function: F) -> F:
+    # The path as a str: pathlib (with urllib.parse and ipaddress, ~7 ms) is not imported by the commands reading
+    # the store, which start often.
     return click.option(
         "--store",
         "store_file",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=click.Path(dir_okay=False),
         help="Store file (default: LLMTAP_STORE, else .llmtap/llmtap.db).",
     )(function)
 
@@ -41,14 +43,15 @@ def json_option(function: F) -> F:
 
 
 @contextmanager
-def opened_store(path: Path | None) -> Iterator[Store]:
+def opened_store(path: str | Path | None) -> Iterator[Store]:
     """The store at `path` (default: `LLMTAP_STORE`) for reading; a missing or unusable one is a clear error."""
-    from llmtap.store import open_store, store_path
+    from llmtap.store import open_store
+    from llmtap.store.paths import as_path_text, store_location
 
-    target = path if path is not None else store_path()
+    target = as_path_text(os.fspath(path)) if path is not None else store_location()
     if target is None:
         raise click.ClickException("LLMTAP_STORE=off: the local store is disabled; pass --store PATH to read one")
-    if not Path(target).exists():
+    if not os.path.exists(target):
         raise click.ClickException(
             f"no llmtap store at {target}: run an instrumented application first (or `llmtap demo`), "
             "or pass --store PATH"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,8 @@ from llmtap.cli.common import console, json_option, opened_store, print_json, st
 from llmtap.cli.traces import duration, labels_text, short_time
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text

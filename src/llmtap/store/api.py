@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from llmtap.errors import LlmtapError
@@ -261,10 +260,10 @@ def open_store(path: str | os.PathLike[str] | None = None, *, create: bool = Tru
     from llmtap.store.sqlite import SQLiteStore
 
     if path is None:
-        from llmtap.store.paths import store_path
+        from llmtap.store.paths import store_location
 
-        resolved = store_path()
+        resolved = store_location()
         if resolved is None:
             raise StoreError("LLMTAP_STORE='off': the local store is disabled; expected a file path")
         path = resolved
-    return SQLiteStore(Path(path), create=create)
+    return SQLiteStore(os.fspath(path), create=create)

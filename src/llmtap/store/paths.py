@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from llmtap.config import Settings
 
 DEFAULT_STORE = ".llmtap/llmtap.db"  # the setting's default (`llmtap.config`), relative to the working directory
@@ -20,6 +21,14 @@ _LLMTAP_KEY = rb"""llmtap["']?\s*(?:[.\]]|=(?!=))"""
 
 def store_path(settings: Settings | None = None) -> Path | None:
     """Where the store of these settings (default: the environment's) lives; None when `LLMTAP_STORE=off`."""
+    from pathlib import Path
+
+    location = store_location(settings)
+    return None if location is None else Path(location)
+
+
+def store_location(settings: Settings | None = None) -> str | None:
+    """`store_path` as a str, without pathlib (with urllib.parse and ipaddress ~7 ms of a command reading the store)."""
     if settings is not None:
         value = settings.store
     else:
@@ -33,7 +42,19 @@ def store_path(settings: Settings | None = None) -> Path | None:
             value = load_settings().store
     if value.strip().lower() == "off":
         return None
-    return Path(os.path.expanduser(value or DEFAULT_STORE))
+    return as_path_text(os.path.expanduser(value or DEFAULT_STORE))
+
+
+def as_path_text(path: str) -> str:
+    """`str(pathlib.Path(path))` (the path as the store and the commands print it), importing pathlib (with
+    urllib.parse and ipaddress, ~7 ms of a command reading the store) only when the text is not already in that
+    form: an empty part (`a//b`, a trailing `/`) or a `.` part, or another operating system's paths."""
+    if os.name == "posix" and path not in ("", ".") and not path.startswith("./") and not path.endswith(("/", "/.")):
+        if "//" not in path and "/./" not in path:
+            return path
+    from pathlib import Path
+
+    return str(Path(path))
 
 
 def config_may_set_store() -> bool:

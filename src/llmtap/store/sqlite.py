@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmtap.store import schema
@@ -30,6 +29,7 @@ from llmtap.store.api import (
     TraceSummary,
     to_ns,
 )
+from llmtap.store.paths import as_path_text
 from llmtap.store.review_tables import ReviewTables
 from llmtap.store.routing_tables import RoutingTables
 
@@ -137,8 +137,11 @@ def _digest(*parts: Any) -> str:
     return hashlib.sha1(canonical_dumps(parts).encode()).hexdigest()
 
 
-def _make_private(path: Path) -> None:
+def _make_private(location: str) -> None:
     """Create the store's directory and file readable by their owner only (they hold prompts)."""
+    from pathlib import Path
+
+    path = Path(location)
     missing = []
     folder = path.parent
     while not folder.exists():
@@ -153,8 +156,10 @@ def _make_private(path: Path) -> None:
 class SQLiteStore(RoutingTables, ReviewTables):
     """A store in one SQLite file. Thread-safe; several processes may write the same file at once."""
 
-    def __init__(self, path: Path, *, create: bool = True, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:
-        self.path = str(path)
+    def __init__(
+        self, path: str | os.PathLike[str], *, create: bool = True, busy_timeout_s: float = BUSY_TIMEOUT_S
+    ) -> None:
+        self.path = as_path_text(os.fspath(path))
         self.busy_timeout_s = busy_timeout_s
         self._lock = threading.RLock()
         self._depth = 0  # open `_transaction`s (nested ones are savepoints), under `_lock`
@@ -165,10 +170,12 @@ class SQLiteStore(RoutingTables, ReviewTables):
         self._values_sql: dict[tuple[str, int, int], str] = {}
         try:
             if create:
-                _make_private(path)
-            elif not path.exists():
-                raise StoreError(f"no llmtap store at {path}; expected the path of an existing store file")
-            self._conn = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
+                _make_private(self.path)
+            elif not os.path.exists(self.path):
+                raise StoreError(f"no llmtap store at {self.path}; expected the path of an existing store file")
+            self._conn = sqlite3.connect(
+                self.path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+            )
         except (OSError, sqlite3.Error) as exc:
             raise describe_error(exc, self.path, self.busy_timeout_s) from exc
         try:
