@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import TRACE_A
+from tests.cli.conftest import TRACE_A, write_traces
 
 RUN = """
 import json, sys
@@ -105,6 +105,18 @@ def test_show_renders_with_the_semconv_names_and_no_label_machinery(store_file: 
     assert "typing_extensions" not in modules
     assert among(modules, PATHLIB) == []
     assert among(modules, WRITE_PATH) == []
+
+
+def test_show_defines_the_annotation_record_only_for_a_trace_with_annotations(store_file: Path, tmp_path: Path) -> None:
+    _, annotated = imported(tmp_path, "show", TRACE_A[:8], "--store", str(store_file))
+    bare = tmp_path / "bare.db"
+    write_traces(bare)  # the same traces, no annotations
+    out, modules = imported(tmp_path, "show", TRACE_A[:8], "--store", str(bare))
+
+    assert "llmtap.store.annotation_record" in annotated
+    assert "no annotations" in out
+    assert "llmtap.store.detail" in modules
+    assert "llmtap.store.annotation_record" not in modules
 
 
 def test_the_default_store_path_in_a_project_that_configures_no_llmtap_loads_no_settings(

@@ -22,8 +22,9 @@ from llmtap.lazy import lazy_names
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
 
-    from llmtap.store.detail import StoredAnnotation, TraceDetail
+    from llmtap.store.annotation_record import StoredAnnotation
     from llmtap.store.detail import StoredSpan as StoredSpan
+    from llmtap.store.detail import TraceDetail
     from llmtap.store.paths import store_path as store_path
     from llmtap.store.results import AnnotatedTrace, ModelCall, PurgeResult, QueueItem, StoreInfo
     from llmtap.store.results import QueueReview as QueueReview
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 # (`store_path`), a trace in full (`llmtap show`) or the records of the other reads.
 _ELSEWHERE = {
     "store_path": "llmtap.store.paths",
-    "StoredAnnotation": "llmtap.store.detail",
+    "StoredAnnotation": "llmtap.store.annotation_record",
     "StoredSpan": "llmtap.store.detail",
     "TraceDetail": "llmtap.store.detail",
     "AnnotatedTrace": "llmtap.store.results",

@@ -1,14 +1,21 @@
 """One stored trace in full (`Store.get_trace`, `llmtap show`): its spans and annotations. Part of the interface of
 `llmtap.store.api`, which gives these under its own names; a module of its own so that listing traces (`llmtap
-traces`) does not pay for defining them.
+traces`) does not pay for defining them. `StoredAnnotation` (given here too) is defined in
+`llmtap.store.annotation_record`, on first use: showing a trace without annotations does not pay for it (~2 ms).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from llmtap.lazy import lazy_names
 from llmtap.store.api import TraceSummary, iso_time
+
+if TYPE_CHECKING:
+    from llmtap.store.annotation_record import StoredAnnotation as StoredAnnotation
+
+__getattr__ = lazy_names(__name__, globals(), {"StoredAnnotation": "llmtap.store.annotation_record"})
 
 
 @dataclass(frozen=True)
@@ -54,40 +61,6 @@ class StoredSpan:
             "resource": self.resource,
             "scope": self.scope,
         }
-
-
-@dataclass(frozen=True)
-class StoredAnnotation:
-    """One annotation as stored: the fields of `llmtap.annotations.Annotation`, plus the trace and span it
-    landed on (None for a session, or while a join key matches no stored span) and its record's attributes.
-    `value` is as given (str, number or bool); `time_ns` is when it was made."""
-
-    annotation_id: str  # `Annotation.id`
-    name: str
-    value: Any
-    trace_id: str | None = None
-    span_id: str | None = None
-    score: float | None = None  # gen_ai.evaluation.score.value
-    label: str | None = None  # gen_ai.evaluation.score.label
-    explanation: str | None = None
-    annotator: str | None = None
-    annotator_kind: str | None = None  # human | end_user | llm | code
-    schema_version: int | None = None
-    target: dict[str, Any] = field(default_factory=dict)  # {"kind", "trace_id", "span_id", "session_id", "join"}
-    metadata: dict[str, Any] = field(default_factory=dict)
-    attributes: dict[str, Any] = field(default_factory=dict)  # every attribute of the log record
-    time_ns: int = 0
-
-    @property
-    def id(self) -> str:
-        """The same as `annotation_id` (the name `llmtap.annotations.Annotation` uses)."""
-        return self.annotation_id
-
-    def as_dict(self) -> dict[str, Any]:
-        """Every field, and `time` in ISO 8601 UTC (the `llmtap show --json` annotation shape)."""
-        data = asdict(self)
-        data["time"] = iso_time(self.time_ns)
-        return data
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from llmtap.store.api import iso_time
 
 if TYPE_CHECKING:
-    from llmtap.store.detail import StoredAnnotation
+    from llmtap.store.annotation_record import StoredAnnotation
 
 
 @dataclass(frozen=True)

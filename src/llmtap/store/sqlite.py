@@ -34,9 +34,10 @@ from llmtap.store.review_tables import ReviewTables
 from llmtap.store.routing_tables import RoutingTables
 
 if TYPE_CHECKING:
+    from llmtap.store.annotation_record import StoredAnnotation
     from llmtap.store.checkpoint import Checkpointer
     from llmtap.store.convert import Facet, SpanRow
-    from llmtap.store.detail import StoredAnnotation, StoredSpan, TraceDetail
+    from llmtap.store.detail import StoredSpan, TraceDetail
     from llmtap.store.results import AnnotatedTrace, ModelCall, PurgeResult, StoreInfo
 
 BUSY_TIMEOUT_S = 10.0
@@ -1012,7 +1013,7 @@ def _span(row: tuple[Any, ...]) -> StoredSpan:
 
 
 def _annotation(row: tuple[Any, ...]) -> StoredAnnotation:
-    from llmtap.store.detail import StoredAnnotation
+    from llmtap.store.annotation_record import StoredAnnotation
 
     return StoredAnnotation(
         annotation_id=row[0],
@@ -1034,13 +1035,13 @@ def _annotation(row: tuple[Any, ...]) -> StoredAnnotation:
 
 
 def _annotation_record(annotation: StoredAnnotation) -> dict[str, Any]:
-    from llmtap.store.detail import StoredAnnotation
+    from llmtap.store.annotation_record import StoredAnnotation
 
     return {name: getattr(annotation, name) for name in StoredAnnotation.__dataclass_fields__}
 
 
 def _annotation_from_record(record: dict[str, Any]) -> StoredAnnotation:
-    from llmtap.store.detail import StoredAnnotation
+    from llmtap.store.annotation_record import StoredAnnotation
 
     return StoredAnnotation(**record)
 
