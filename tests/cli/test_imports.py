@@ -15,8 +15,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.trace import SpanKind, set_span_in_context
 
-from tests.cli.conftest import TRACE_A, write_traces
+from llmtap.store.exporter import StoreSpanExporter
+from tests.cli.conftest import TRACE_A, chat, write_traces
 
 RUN = """
 import json, sys
@@ -117,6 +121,30 @@ def test_show_defines_the_annotation_record_only_for_a_trace_with_annotations(st
     assert "no annotations" in out
     assert "llmtap.store.detail" in modules
     assert "llmtap.store.annotation_record" not in modules
+
+
+def test_show_of_a_trace_recorded_without_content_imports_no_table(tmp_path: Path) -> None:
+    path = tmp_path / "no-content.db"
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(StoreSpanExporter(path)))
+    tracer = provider.get_tracer("tests")
+    root = tracer.start_span("invoke_workflow answer", attributes={"gen_ai.operation.name": "invoke_workflow"})
+    tracer.start_span(
+        "chat gpt-4o-mini",
+        context=set_span_in_context(root),
+        kind=SpanKind.CLIENT,
+        attributes=chat("gpt-4o-mini", "openai", (12, 3), {}),  # capture off: no messages
+    ).end()
+    root.end()
+    provider.shutdown()
+    trace_id = format(root.get_span_context().trace_id, "032x")
+
+    out, modules = imported(tmp_path, "show", trace_id, "--store", str(path))
+
+    assert out.startswith(f"trace {trace_id}")
+    assert out.endswith("no conversation captured (content capture was off, or no model call)\n")
+    assert "rich.tree" in modules
+    assert among(modules, ("rich.table", "fractions", "decimal")) == []
 
 
 def test_the_default_store_path_in_a_project_that_configures_no_llmtap_loads_no_settings(

@@ -117,11 +117,11 @@ def render_tree(out: Console, detail: TraceDetail) -> None:
 
 
 def render_annotations(out: Console, detail: TraceDetail) -> None:
-    from rich.table import Table
-
     if not detail.annotations:
         out.print("[dim]no annotations[/dim]")
         return
+    from rich.table import Table
+
     names = {span.span_id: span.name for span in detail.spans}
     table = Table(title="annotations", title_justify="left", header_style="bold", box=None, pad_edge=False)
     for column in ("name", "value", "by", "on", "explanation"):
@@ -181,10 +181,12 @@ def render_conversation(out: Console, detail: TraceDetail) -> None:
     shown = False
     for span in sorted(detail.spans, key=lambda item: item.start_time_ns):
         attributes = span.attributes
-        turns = _turns()
+        # A table only for a span shown (rich.table, with `fractions` and `decimal`, is ~8 ms to import: a trace
+        # recorded with content capture off shows none).
         if _DOCUMENTS in attributes or attributes.get(genai.GEN_AI_OPERATION_NAME) == "retrieval":
             documents = _json(span, _DOCUMENTS) or []
             out.print(f"[bold]{span.name}[/bold]")
+            turns = _turns()
             if attributes.get(_QUERY):
                 _turn(turns, "query", [str(attributes[_QUERY])])
             for document in documents:
@@ -195,6 +197,7 @@ def render_conversation(out: Console, detail: TraceDetail) -> None:
             shown = True
         elif attributes.get(genai.GEN_AI_OPERATION_NAME) == "execute_tool":
             out.print(f"[bold]{span.name}[/bold]")
+            turns = _turns()
             if genai.GEN_AI_TOOL_CALL_ARGUMENTS in attributes:
                 _turn(turns, "arguments", [str(attributes[genai.GEN_AI_TOOL_CALL_ARGUMENTS])])
             if genai.GEN_AI_TOOL_CALL_RESULT in attributes:
@@ -205,6 +208,7 @@ def render_conversation(out: Console, detail: TraceDetail) -> None:
             if any(child.parent_span_id == span.span_id and is_llm_span(child.attributes) for child in detail.spans):
                 continue  # a framework's span around an SDK call: the SDK's span below shows the same turn
             out.print(f"[bold]{span.name}[/bold]")
+            turns = _turns()
             for part in _json(span, genai.GEN_AI_SYSTEM_INSTRUCTIONS) or []:
                 _turn(turns, "system", [str(part.get("content", ""))])
             for message in _json(span, genai.GEN_AI_INPUT_MESSAGES) or []:
