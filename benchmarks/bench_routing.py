@@ -229,14 +229,18 @@ def _stream(size: int) -> list[tuple[list[SpanFacts], list[AnnotationFacts]]]:
     return stream
 
 
+# The three sets of 20 rules measured, by how many of them read `spans`.
+RULE_SETS = (
+    ("20 rules, none reading spans", PLAIN),
+    ("20 rules, 4 reading spans/root", SOME_SPANS),
+    ("20 rules, 9 reading spans/root", RULES),
+)
+
+
 def _rows(calls: int, blocks: int) -> None:
     true = cel.compile("true")
     print(f"{'per trace, CPU µs':50} {'stream':>8} {'fresh':>8} {'build':>8} {'to CEL':>8} {'rules':>8}")
-    for label, rules in (
-        ("20 rules, none reading spans", PLAIN),
-        ("20 rules, 4 reading spans/root", SOME_SPANS),
-        ("20 rules, 9 reading spans/root", RULES),
-    ):
+    for label, rules in RULE_SETS:
         runner = _runner(rules)
         for size in (3, 12):
             stream = _stream(size)
@@ -266,11 +270,7 @@ def _stream_rows(calls: int, blocks: int) -> None:
     """The `stream` figures alone, the lowest of `blocks` blocks (steadier than the median on a busy machine).
     Uses only what the routing API has long had, so it also measures older code: `PYTHONPATH=OLD/src`."""
     print(f"{'stream, CPU µs per trace (min of blocks)':50} {'3 spans':>8} {'12 spans':>8}")
-    for label, rules in (
-        ("20 rules, none reading spans", PLAIN),
-        ("20 rules, 4 reading spans/root", SOME_SPANS),
-        ("20 rules, 9 reading spans/root", RULES),
-    ):
+    for label, rules in RULE_SETS:
         runner = _runner(rules)
         figures = []
         for size in (3, 12):

@@ -9,7 +9,6 @@ busy machine. Every wait is bounded.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest
 
 from tests.backends import demo_app
 from tests.backends.phoenix_server import Phoenix, phoenix_server
+from tests.support.environment import child_env
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_TIMEOUT = 300  # s
@@ -68,7 +68,7 @@ class Shown:
 
 
 def _run_app(phoenix: Phoenix) -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("OTEL_", "LLMTAP_"))}
+    env = child_env()
     env.update(
         OTEL_EXPORTER_OTLP_ENDPOINT=phoenix.base_url,
         OTEL_METRICS_EXPORTER="none",

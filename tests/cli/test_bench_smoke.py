@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.support.environment import child_env
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_cli.py"
 
 
 def test_the_command_benchmark_runs_every_command(store_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("OTEL_", "LLMTAP_"))}
+    env = child_env()
     done = subprocess.run(
         [sys.executable, str(BENCH), "--store", str(store_file), "--rounds", "1", "--json", str(out)],
         capture_output=True,

@@ -9,7 +9,6 @@ interpreter and lists the modules it imported.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +20,7 @@ from opentelemetry.trace import SpanKind, set_span_in_context
 
 from llmtap.store.exporter import StoreSpanExporter
 from tests.cli.conftest import TRACE_A, chat, write_traces
+from tests.support.environment import child_env
 
 RUN = """
 import json, sys
@@ -53,7 +53,7 @@ PATHLIB = ("pathlib", "urllib.parse", "ipaddress")
 
 
 def imported(tmp_path: Path, *args: str, **env: str) -> tuple[str, list[str]]:
-    clean = {key: value for key, value in os.environ.items() if not key.startswith(("LLMTAP_", "OTEL_"))}
+    clean = child_env()
     done = subprocess.run(
         [sys.executable, "-c", RUN, *args],
         capture_output=True,

@@ -14,13 +14,14 @@ from click.testing import CliRunner
 
 from llmtap.cli import main
 from llmtap.store import open_store
+from tests.support.environment import child_env
 
 LLMTAP = Path(sys.executable).with_name("llmtap")
 
 
 def run_on_a_terminal(*args: str) -> tuple[int, str, str]:
     """Exit code, stdout (a pipe) and what was written to stderr (a pseudo-terminal)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("OTEL_", "LLMTAP_"))}
+    env = child_env()
     env |= {"TERM": "xterm-256color", "COLUMNS": "100"}
     terminal, stderr = pty.openpty()
     process = subprocess.Popen([str(LLMTAP), *args], stdout=subprocess.PIPE, stderr=stderr, env=env)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.environment import child_env
 from tests.support.loopback import LoopbackAPI, Reply
 
 SCRIPT = """
@@ -69,7 +69,7 @@ def test_launcher_produces_a_chat_span_for_an_unmodified_script(tmp_path: Path) 
     with LoopbackAPI() as api:
         api.route("POST", "/v1/chat/completions", Reply(body=COMPLETION))
         env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LLMTAP_"))},
+            **child_env(),
             "OPENAI_API_KEY": "sk-launcher-SECRET-0123456789",
             "OPENAI_BASE_URL": f"{api.base_url}/v1",
             "OTEL_TRACES_EXPORTER": "console",
@@ -111,7 +111,7 @@ def _launch(tmp_path: Path, api: LoopbackAPI, **extra: str) -> subprocess.Comple
     script = tmp_path / "app.py"
     script.write_text(LABELLED_SCRIPT)
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LLMTAP_"))},
+        **child_env(),
         "OPENAI_API_KEY": "sk-launcher-SECRET-0123456789",
         "OPENAI_BASE_URL": f"{api.base_url}/v1",
         "OTEL_TRACES_EXPORTER": "console",

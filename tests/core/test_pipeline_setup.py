@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
 
 from tests.core.test_launcher import COMPLETION, _console_spans
+from tests.support.environment import child_env
 from tests.support.loopback import LoopbackAPI, Reply
 
 APP = """
@@ -25,7 +25,7 @@ print("APP:", reply.choices[0].message.content)
 
 def _run(env_extra: dict[str, str], api: LoopbackAPI, app: str = APP) -> subprocess.CompletedProcess[str]:
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LLMTAP_"))},
+        **child_env(),
         "OPENAI_API_KEY": "sk-pipeline-SECRET-0123456789",
         "OPENAI_BASE_URL": f"{api.base_url}/v1",
         **env_extra,
@@ -83,7 +83,7 @@ llmtap.instrument()
 
 
 def test_instrument_says_where_telemetry_goes_once() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LLMTAP_"))}
+    env = child_env()
     env["LLMTAP_STORE"] = "off"  # with the store on, the store's one line says where traces go (tests/store)
     result = subprocess.run([sys.executable, "-c", TELLS], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -151,7 +151,7 @@ def test_with_no_exporter_configured_a_provider_set_later_gets_the_spans() -> No
     with LoopbackAPI() as api:
         api.route("POST", "/v1/chat/completions", Reply(body=COMPLETION))
         env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LLMTAP_"))},
+            **child_env(),
             "OPENAI_API_KEY": "sk-pipeline-SECRET-0123456789",
             "OPENAI_BASE_URL": f"{api.base_url}/v1",
             "LLMTAP_STORE": "off",  # the local store's part of this case: tests/store/test_wiring.py

@@ -8,13 +8,13 @@ Each case runs in a fresh interpreter, as `sys.modules` of the test process hold
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from tests.support import openai_wire as wire
+from tests.support.environment import child_env
 from tests.support.loopback import LoopbackAPI, Reply
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +39,7 @@ print(json.dumps({
 
 
 def _run(program: str, **env: str) -> dict[str, Any]:
-    clean = {key: value for key, value in os.environ.items() if not key.startswith(("LLMTAP_", "OTEL_"))}
+    clean = child_env()
     done = subprocess.run(
         [sys.executable, "-c", program],
         capture_output=True,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from tests.core.test_launcher import COMPLETION
+from tests.support.environment import child_env
 from tests.support.loopback import LoopbackAPI, Reply
 
 SCRIPT = """
@@ -71,7 +71,7 @@ def test_env_and_context_labels_on_the_chat_span_under_the_launcher(tmp_path: Pa
     with LoopbackAPI() as api:
         api.route("POST", "/v1/chat/completions", Reply(body=COMPLETION))
         env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LLMTAP_"))},
+            **child_env(),
             "OPENAI_API_KEY": "sk-launcher-SECRET-0123456789",
             "OPENAI_BASE_URL": f"{api.base_url}/v1",
             "OTEL_TRACES_EXPORTER": "console",

@@ -5,7 +5,6 @@ Nothing stays current after the run, nor between the chunks a streamed runnable 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -21,6 +20,7 @@ from opentelemetry import trace
 import openai
 from tests.langchain.support import tree
 from tests.support import openai_wire as wire
+from tests.support.environment import child_env
 from tests.support.loopback import LoopbackAPI, Reply
 from tests.support.telemetry import Telemetry
 
@@ -272,7 +272,7 @@ def test_langgraph_imported_after_instrument_is_patched_on_import(tmp_path: Path
         print(tree(list(exporter.get_finished_spans())))
         """
     )
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("LLMTAP_", "OTEL_"))}
+    env = child_env()
     env["LLMTAP_STORE"] = str(tmp_path / "llmtap.db")
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run(

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from llmtap.store import schema
+from tests.support.environment import child_env
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_store.py"
 
 
 def test_quick_store_benchmark_prints_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("OTEL_", "LLMTAP_"))}
+    env = child_env()
     done = subprocess.run(
         [sys.executable, str(BENCH), "--quick", "--cache", str(tmp_path / "cache"), "--json", str(out)],
         capture_output=True,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 
 from llmtap.store import StoredAnnotation, TraceQuery, open_store
 from llmtap.store import schema as store_schema
+from tests.support.environment import child_env
 
 WRITER = """
 import sys, time
@@ -46,7 +46,7 @@ provider.shutdown()
 def test_two_processes_write_2000_spans_each_at_once_and_none_is_lost(tmp_path: Path) -> None:
     path = tmp_path / "llmtap.db"
     start_at = time.time() + 3  # both start writing at the same moment, after their imports
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LLMTAP_"))}
+    env = child_env()
     writers = [
         subprocess.Popen(
             [sys.executable, "-c", WRITER, str(path), name, str(start_at)], env=env, stderr=subprocess.PIPE, text=True

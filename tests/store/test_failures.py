@@ -20,6 +20,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from llmtap.store import StoreError, StoreVersionError, TraceQuery, open_store
 from llmtap.store.exporter import StoreSpanExporter, StoreSpanProcessor
 from llmtap.store.schema import SCHEMA_VERSION
+from tests.support.environment import child_env
 
 APP = """
 import json, logging, sys
@@ -64,7 +65,7 @@ def _run_app(cwd: Path, *, store: str, unprivileged: bool = False, max_file_byte
         if unprivileged and os.geteuid() == 0:
             _without_root_file_powers()
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LLMTAP_"))}
+    env = child_env()
     env["LLMTAP_STORE"] = store
     env["HOME"] = str(cwd)
     result = subprocess.run(

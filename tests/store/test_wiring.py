@@ -6,7 +6,6 @@ the loopback OpenAI fake, and reads the store it left behind through the store A
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 
 from llmtap.store import TraceQuery, open_store
 from tests.core.test_launcher import COMPLETION
+from tests.support.environment import child_env
 from tests.support.loopback import LoopbackAPI, Reply
 
 CHAT = """
@@ -32,7 +32,7 @@ def _run(
     cwd: Path, api: LoopbackAPI, code: str = INSTRUMENTED, *, launcher: bool = False, **extra: str
 ) -> subprocess.CompletedProcess[str]:
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "LLMTAP_"))},
+        **child_env(),
         "OPENAI_API_KEY": "sk-wiring-SECRET-0123456789",
         "OPENAI_BASE_URL": f"{api.base_url}/v1",
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 CAPTURE_ENV = (
@@ -32,3 +34,9 @@ def clear_env(monkeypatch: pytest.MonkeyPatch, names: tuple[str, ...] = CAPTURE_
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Unset every setting variable (`SETTING_ENV`)."""
     clear_env(monkeypatch, SETTING_ENV)
+
+
+def child_env() -> dict[str, str]:
+    """This process's environment without any `LLMTAP_*` or `OTEL_*` setting: for a child process whose llmtap and
+    OpenTelemetry settings the test gives itself, so that the machine's cannot leak in."""
+    return {key: value for key, value in os.environ.items() if not key.startswith(("LLMTAP_", "OTEL_"))}
