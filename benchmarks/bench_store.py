@@ -236,6 +236,7 @@ def _build_base(tmp: Path, total_spans: int) -> SQLiteStore:
                 clone.text = clone.text.replace(RARE_WORD, "refund")
                 clone.attributes = clone.attributes.replace(RARE_WORD, "refund")
             clone.values = clone.row_values()
+            clone.part = None  # its summary is computed when it is written
             batch.append(clone)
         if len(batch) >= 20_000 or number == trace_count - 1:
             with store._transaction() as conn:

@@ -371,12 +371,14 @@ class SQLiteStore(RoutingTables, ReviewTables):
             kept = [(first + index, row) for index, row in enumerate(rows) if first + index in present]
             if not kept:
                 return 0
+            summarized = False  # the parts also count the spans skipped
         else:
             kept = list(enumerate(rows, first))
+            summarized = all(row.part is not None for row in rows)
         self._insert_values(
             conn, "INSERT INTO span_text (rowid, text) VALUES", [(rowid, row.text) for rowid, row in kept if row.text]
         )
-        facets = self._update_summaries(conn, [row for _, row in kept])
+        facets = self._update_summaries(conn, [row for _, row in kept], summarized)
         self._insert_values(conn, "INSERT OR IGNORE INTO trace_facets VALUES", facets)
         if facets and conn.execute("SELECT 1 FROM pending_annotations LIMIT 1").fetchone():
             self._resolve_pending(conn, facets)
@@ -406,86 +408,35 @@ class SQLiteStore(RoutingTables, ReviewTables):
                 done += size
         return inserted
 
-    def _update_summaries(self, conn: sqlite3.Connection, rows: list[SpanRow]) -> list[Facet]:
-        """Upsert the summary of every trace in `rows` (read once, computed here, written once); returns the
-        trace facets the rows carry (labels, models, providers), one of each per trace."""
-        from llmtap.store.convert import dumps, facets_of
+    def _update_summaries(self, conn: sqlite3.Connection, rows: list[SpanRow], summarized: bool) -> list[Facet]:
+        """Upsert the summary of every trace in `rows` (read once, merged here, written once); returns the trace
+        facets the rows carry (labels, models, providers), one of each per trace. The rows' parts (`summarize`, on
+        the converting thread) are used when `summarized` (every row has one, and every row is being stored)."""
+        from llmtap.store.convert import TracePart, summarize
 
-        by_trace: dict[str, list[SpanRow]] = {}
-        for row in rows:
-            spans = by_trace.get(row.trace_id)
-            if spans is None:
-                by_trace[row.trace_id] = [row]
-            else:
-                spans.append(row)
+        if summarized:
+            parts = list({id(row.part): row.part for row in rows}.values())
+        else:
+            parts = summarize(rows, keep=False)
         existing: dict[str, tuple[Any, ...]] = {}
-        trace_ids = list(by_trace)
+        trace_ids = list(dict.fromkeys(part.trace_id for part in parts))
         for start in range(0, len(trace_ids), _CHUNK):
             chunk = trace_ids[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
             for found in conn.execute(f"SELECT * FROM traces WHERE trace_id IN ({marks})", chunk):
                 existing[found[0]] = found
-        summaries = []
+        merged: dict[str, TracePart] = {}
         facets: list[Facet] = []
-        for trace_id, spans in by_trace.items():
-            old = existing.get(trace_id)
-            if old is not None:
-                root_id, root_name, root_final, start_ns, end_ns, count, calls, tokens_in, tokens_out, error = old[1:11]
-                labels = json.loads(old[11])
-                models = json.loads(old[12])
-                providers = json.loads(old[13])
-            else:
-                root_id, root_name, root_final, start_ns, end_ns = None, None, 0, None, None
-                count = calls = tokens_in = tokens_out = error = 0
-                labels, models, providers = {}, [], []
-            label_pairs: set[tuple[str, str]] = set()
-            facet_models: set[str] = set()
-            facet_providers: set[str] = set()
-            seen_labels: dict[str, str] | None = None
-            for span in spans:
-                is_root = span.parent_span_id is None
-                if (is_root and not root_final) or (not root_final and (start_ns is None or span.start_ns < start_ns)):
-                    root_id, root_name, root_final = span.span_id, span.name, int(is_root)
-                start_ns = span.start_ns if start_ns is None or span.start_ns < start_ns else start_ns
-                end_ns = span.end_ns if end_ns is None or span.end_ns > end_ns else end_ns
-                count += 1
-                calls += span.is_model_call
-                tokens_in += span.input_tokens or 0
-                tokens_out += span.output_tokens or 0
-                error = error or span.error
-                span_labels = span.labels
-                if span_labels and span_labels != seen_labels:  # the spans of a trace mostly carry the same labels
-                    seen_labels = span_labels
-                    labels.update(span_labels)
-                    label_pairs.update(span_labels.items())
-                if span.models:
-                    facet_models.update(span.models)
-                    if span.model not in models:
-                        models.append(span.model)
-                if span.provider:
-                    facet_providers.add(span.provider)
-                    if span.provider not in providers:
-                        providers.append(span.provider)
-            facets += facets_of(trace_id, label_pairs, facet_models, facet_providers)
-            summaries.append(
-                (
-                    trace_id,
-                    root_id,
-                    root_name,
-                    root_final,
-                    start_ns,
-                    end_ns,
-                    count,
-                    calls,
-                    tokens_in,
-                    tokens_out,
-                    error,
-                    dumps(labels),
-                    dumps(models),
-                    dumps(providers),
-                )
-            )
-        self._insert_values(conn, "INSERT OR REPLACE INTO traces VALUES", summaries)
+        for part in parts:
+            trace_id = part.trace_id
+            before = merged.get(trace_id)
+            if before is None:
+                old = existing.get(trace_id)
+                merged[trace_id] = part if old is None else TracePart.stored(old).merged(part)
+            else:  # batches queued together: the same trace in two of them
+                merged[trace_id] = before.merged(part)
+            facets += part.facets()
+        self._insert_values(conn, "INSERT OR REPLACE INTO traces VALUES", [part.summary() for part in merged.values()])
         return facets
 
     def write_annotations(self, annotations: Sequence[StoredAnnotation]) -> int:
