@@ -211,10 +211,11 @@ def facets_of(
     return facets
 
 
-# The `spans` columns of `SpanRow.values`, then the three the store adds.
+# The `spans` columns of `SpanRow.values`, then the four the store adds.
 SPAN_COLUMNS = (
     "trace_id, span_id, parent_span_id, name, kind, start_ns, end_ns, status_code, status_description, attributes, "
-    "events, links, model, provider, is_model_call, input_tokens, output_tokens, error, resource_id, scope_id, rowid"
+    "events, links, model, provider, is_model_call, input_tokens, output_tokens, error, resource_id, scope_id, rowid, "
+    "text_rowid"
 )
 
 
@@ -364,10 +365,10 @@ class SpanRow:
         )
 
     def row_values(self) -> tuple[Any, ...]:
-        """The `spans` row's columns in `SPAN_COLUMNS` order, but for the three the store adds when it writes the
-        row (`rowid`, `resource_id`, `scope_id`): computed with the row, on the converting thread. A row changed
-        after it was made (e.g. copied with other ids) takes `row.values = row.row_values()`. `NULL` stands for
-        None."""
+        """The `spans` row's columns in `SPAN_COLUMNS` order, but for the four the store adds when it writes the
+        row (`resource_id`, `scope_id`, `rowid`, `text_rowid`): computed with the row, on the converting thread. A
+        row changed after it was made (e.g. copied with other ids) takes `row.values = row.row_values()`. `NULL`
+        stands for None."""
         return (
             self.trace_id,
             self.span_id,

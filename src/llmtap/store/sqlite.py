@@ -122,12 +122,13 @@ def _filter_values(raw: str) -> list[str]:
     return values
 
 
-def fts_query(text: str) -> str:
-    """User words as an FTS5 query: every whitespace-separated word must occur (each quoted as a phrase)."""
-    words = [word for word in text.split() if word]
+def fts_queries(text: str) -> list[str]:
+    """User words as FTS5 queries, one per whitespace-separated word (each quoted as a phrase: `gpt-4o` is the
+    tokens `gpt` `4o` one after the other), every one of which must match."""
+    words = list(dict.fromkeys(word for word in text.split() if word))
     if not words:
         raise StoreError(f"search={text!r}: expected one or more words to search for")
-    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
+    return ['"' + word.replace('"', '""') + '"' for word in words]
 
 
 def _digest(*parts: Any) -> str:
@@ -152,6 +153,22 @@ def _make_private(location: str) -> None:
         created.mkdir(mode=0o700)
     if not path.exists():
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+def _text_rows(spans: Sequence[tuple[int, Any]]) -> list[tuple[int, str]]:
+    """The full-text rows of these (rowid, span) in rowid order: for each trace, the text of its spans (those with
+    any), one per line, keyed by the rowid of the first. Purging a trace tells the index the same text again: it is
+    recomputed from the stored spans (`spans.text_rowid` says which row each span's text went into)."""
+    texts: dict[str, list[Any]] = {}
+    for rowid, span in spans:
+        text = span.text
+        if text:
+            found = texts.get(span.trace_id)
+            if found is None:
+                texts[span.trace_id] = [rowid, text]
+            else:
+                found.append(text)
+    return [(found[0], "\n".join(found[1:])) for found in texts.values()]
 
 
 class SQLiteStore(RoutingTables, ReviewTables):
@@ -345,8 +362,9 @@ class SQLiteStore(RoutingTables, ReviewTables):
 
     def _insert_rows(self, conn: sqlite3.Connection, rows: list[SpanRow]) -> int:
         """Insert a batch of spans (one transaction, a few multi-row statements per table) and bring the summaries
-        and facets of their traces up to date; spans already stored (an export retried) are skipped."""
-        from llmtap.store.convert import SPAN_COLUMNS
+        and facets of their traces up to date; spans already stored (an export retried) are skipped. The text of the
+        spans of each trace is one full-text row (`_text_rows`)."""
+        from llmtap.store.convert import NULL, SPAN_COLUMNS
 
         # id() keys are only valid while the objects live: they do for the batch; clear between batches.
         self._resource_ids.clear()
@@ -354,12 +372,14 @@ class SQLiteStore(RoutingTables, ReviewTables):
         first = (conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'spans'").fetchone() or (0,))[0] + 1
         values = []
         resource = scope = resource_row = scope_row = None
+        text_rowids: dict[str, int] = {}  # trace id -> the rowid of its first span with text
         for rowid, row in enumerate(rows, first):  # a batch's spans mostly share one resource and one scope
             if row.resource is not resource or resource_row is None:
                 resource, resource_row = row.resource, self._resource_id(conn, row.resource)
             if row.scope is not scope or scope_row is None:
                 scope, scope_row = row.scope, self._scope_id(conn, row.scope)
-            values.append((*row.values, resource_row, scope_row, rowid))
+            text_rowid = text_rowids.setdefault(row.trace_id, rowid) if row.text else NULL
+            values.append((*row.values, resource_row, scope_row, rowid, text_rowid))
         inserted = self._insert_values(conn, f"INSERT OR IGNORE INTO spans ({SPAN_COLUMNS}) VALUES", values)
         if inserted != len(rows):  # some spans were stored before (an export retried): skip those
             present = {
@@ -371,13 +391,19 @@ class SQLiteStore(RoutingTables, ReviewTables):
             kept = [(first + index, row) for index, row in enumerate(rows) if first + index in present]
             if not kept:
                 return 0
+            text_rowids = {}  # a trace's text goes with its first span stored now
+            moved = []
+            for rowid, row in kept:
+                if row.text:
+                    text_rowid = text_rowids.setdefault(row.trace_id, rowid)
+                    if text_rowid != values[rowid - first][-1]:
+                        moved.append((text_rowid, rowid))
+            conn.executemany("UPDATE spans SET text_rowid = ? WHERE rowid = ?", moved)
             summarized = False  # the parts also count the spans skipped
         else:
             kept = list(enumerate(rows, first))
             summarized = all(row.part is not None for row in rows)
-        self._insert_values(
-            conn, "INSERT INTO span_text (rowid, text) VALUES", [(rowid, row.text) for rowid, row in kept if row.text]
-        )
+        self._insert_values(conn, "INSERT INTO span_text (rowid, text) VALUES", _text_rows(kept))
         facets = self._update_summaries(conn, [row for _, row in kept], summarized)
         self._insert_values(conn, "INSERT OR IGNORE INTO trace_facets VALUES", facets)
         if facets and conn.execute("SELECT 1 FROM pending_annotations LIMIT 1").fetchone():
@@ -580,8 +606,9 @@ class SQLiteStore(RoutingTables, ReviewTables):
         if query.until is not None:
             conditions.append("t.start_ns < ?")
             params.append(to_ns(query.until))
-        if query.search is not None:
-            match = fts_query(query.search)
+        # Each word anywhere in the trace's text: a full-text row holds the text of the spans of a trace written
+        # together, and a trace written in several transactions has several.
+        for match in fts_queries(query.search) if query.search is not None else ():
             if self._many("SELECT rowid FROM span_text WHERE span_text MATCH ?", (match,)):
                 conditions.append(_SEARCH_EACH_TRACE)
                 params += [_SEARCH_RANGE_MAX, match, match]
@@ -832,16 +859,17 @@ class SQLiteStore(RoutingTables, ReviewTables):
         from llmtap.store.convert import facets_of, labels_of, models_and_provider, searchable_text
 
         marks = ",".join("?" * len(trace_ids))
-        texts = []
+        texts: dict[int, list[str]] = {}  # full-text rowid -> the text of its spans (see `_text_rows`)
         # The facets have no index by trace: they are deleted by their full key, as the spans and summaries give it.
         facets: set[Facet] = set()
-        for rowid, trace_id, raw in conn.execute(
-            f"SELECT rowid, trace_id, attributes FROM spans WHERE trace_id IN ({marks})", trace_ids
+        for rowid, trace_id, raw, text_rowid in conn.execute(
+            f"SELECT rowid, trace_id, attributes, text_rowid FROM spans WHERE trace_id IN ({marks}) ORDER BY rowid",
+            trace_ids,
         ):
             attributes = json.loads(raw)
             text = searchable_text(attributes)
             if text:
-                texts.append((rowid, text))
+                texts.setdefault(rowid if text_rowid is None else text_rowid, []).append(text)
             models, provider = models_and_provider(attributes)
             facets.update(facets_of(trace_id, labels_of(attributes).items(), models, (provider,) if provider else ()))
         tagged = []  # labels added to a trace by `tag_trace`, maybe more than once: every value of the key goes
@@ -853,7 +881,10 @@ class SQLiteStore(RoutingTables, ReviewTables):
                     tagged.append((facet[0], trace_id))
         conn.executemany("DELETE FROM trace_facets WHERE facet = ? AND trace_id = ?", tagged)
         # A contentless full-text index forgets a row when told its exact text again.
-        conn.executemany("INSERT INTO span_text (span_text, rowid, text) VALUES ('delete', ?, ?)", texts)
+        conn.executemany(
+            "INSERT INTO span_text (span_text, rowid, text) VALUES ('delete', ?, ?)",
+            [(rowid, "\n".join(lines)) for rowid, lines in texts.items()],
+        )
         spans = conn.execute(f"DELETE FROM spans WHERE trace_id IN ({marks})", trace_ids).rowcount
         annotations = conn.execute(f"DELETE FROM annotations WHERE trace_id IN ({marks})", trace_ids).rowcount
         conn.executemany("DELETE FROM trace_facets WHERE facet = ? AND value = ? AND trace_id = ?", list(facets))
