@@ -414,6 +414,7 @@ class TracePart:
         "root_name",
         "row",
         "start_ns",
+        "text",
         "tokens_in",
         "tokens_out",
         "trace_id",
@@ -421,6 +422,7 @@ class TracePart:
 
     def __init__(self, trace_id: str) -> None:
         self.trace_id = trace_id
+        self.text = ""  # with `summarize`: the searchable text of its spans, one per line
         self.root_id = self.root_name = self.start_ns = self.end_ns = None
         self.root_final = self.count = self.calls = self.tokens_in = self.tokens_out = self.error = 0
         self.labels: dict[str, str] = {}
@@ -520,7 +522,8 @@ class TracePart:
 
 def summarize(rows: Sequence[SpanRow], *, keep: bool = True) -> list[TracePart]:
     """What the spans of each trace in `rows` add to its summary (in the order the traces first appear), with its
-    `traces` row; with `keep`, each part is also kept on its rows (`row.part`), for the store to use as it is."""
+    `traces` row and its spans' text; with `keep`, each part is also kept on its rows (`row.part`), for the store to
+    use as it is."""
     by_trace: dict[str, list[SpanRow]] = {}
     for row in rows:
         spans = by_trace.get(row.trace_id)
@@ -532,6 +535,7 @@ def summarize(rows: Sequence[SpanRow], *, keep: bool = True) -> list[TracePart]:
     for trace_id, spans in by_trace.items():
         part = TracePart(trace_id)
         part.add(spans)
+        part.text = "\n".join([span.text for span in spans if span.text])
         if keep:
             part.summary()
             for span in spans:

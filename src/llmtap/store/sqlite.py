@@ -36,7 +36,7 @@ from llmtap.store.routing_tables import RoutingTables
 if TYPE_CHECKING:
     from llmtap.store.annotation_record import StoredAnnotation
     from llmtap.store.checkpoint import Checkpointer
-    from llmtap.store.convert import Facet, SpanRow
+    from llmtap.store.convert import Facet, SpanRow, TracePart
     from llmtap.store.detail import StoredSpan, TraceDetail
     from llmtap.store.results import AnnotatedTrace, ModelCall, PurgeResult, StoreInfo
 
@@ -153,22 +153,6 @@ def _make_private(location: str) -> None:
         created.mkdir(mode=0o700)
     if not path.exists():
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-
-
-def _text_rows(spans: Sequence[tuple[int, Any]]) -> list[tuple[int, str]]:
-    """The full-text rows of these (rowid, span) in rowid order: for each trace, the text of its spans (those with
-    any), one per line, keyed by the rowid of the first. Purging a trace tells the index the same text again: it is
-    recomputed from the stored spans (`spans.text_rowid` says which row each span's text went into)."""
-    texts: dict[str, list[Any]] = {}
-    for rowid, span in spans:
-        text = span.text
-        if text:
-            found = texts.get(span.trace_id)
-            if found is None:
-                texts[span.trace_id] = [rowid, text]
-            else:
-                found.append(text)
-    return [(found[0], "\n".join(found[1:])) for found in texts.values()]
 
 
 class SQLiteStore(RoutingTables, ReviewTables):
@@ -362,15 +346,15 @@ class SQLiteStore(RoutingTables, ReviewTables):
 
     def _insert_rows(self, conn: sqlite3.Connection, rows: list[SpanRow]) -> int:
         """Insert a batch of spans (one transaction, a few multi-row statements per table) and bring the summaries
-        and facets of their traces up to date; spans already stored (an export retried) are skipped. The text of the
-        spans of each trace is one full-text row (`_text_rows`)."""
-        from llmtap.store.convert import NULL, SPAN_COLUMNS
+        and facets of their traces up to date; spans already stored (an export retried) are skipped."""
+        from llmtap.store.convert import NULL, SPAN_COLUMNS, summarize
 
         # id() keys are only valid while the objects live: they do for the batch; clear between batches.
         self._resource_ids.clear()
         self._scope_ids.clear()
         first = (conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'spans'").fetchone() or (0,))[0] + 1
-        values = []
+        values: list[Any] = []  # every row's columns, one after the other
+        add = values.extend
         resource = scope = resource_row = scope_row = None
         text_rowids: dict[str, int] = {}  # trace id -> the rowid of its first span with text
         for rowid, row in enumerate(rows, first):  # a batch's spans mostly share one resource and one scope
@@ -378,9 +362,10 @@ class SQLiteStore(RoutingTables, ReviewTables):
                 resource, resource_row = row.resource, self._resource_id(conn, row.resource)
             if row.scope is not scope or scope_row is None:
                 scope, scope_row = row.scope, self._scope_id(conn, row.scope)
-            text_rowid = text_rowids.setdefault(row.trace_id, rowid) if row.text else NULL
-            values.append((*row.values, resource_row, scope_row, rowid, text_rowid))
-        inserted = self._insert_values(conn, f"INSERT OR IGNORE INTO spans ({SPAN_COLUMNS}) VALUES", values)
+            add(row.values)
+            add((resource_row, scope_row, rowid, text_rowids.setdefault(row.trace_id, rowid) if row.text else NULL))
+        width = len(rows[0].values) + 4
+        inserted = self._insert_flat(conn, f"INSERT OR IGNORE INTO spans ({SPAN_COLUMNS}) VALUES", width, values)
         if inserted != len(rows):  # some spans were stored before (an export retried): skip those
             present = {
                 rowid
@@ -391,24 +376,37 @@ class SQLiteStore(RoutingTables, ReviewTables):
             kept = [(first + index, row) for index, row in enumerate(rows) if first + index in present]
             if not kept:
                 return 0
-            text_rowids = {}  # a trace's text goes with its first span stored now
+            given, text_rowids = text_rowids, {}  # a trace's text goes with its first span stored now
             moved = []
             for rowid, row in kept:
                 if row.text:
                     text_rowid = text_rowids.setdefault(row.trace_id, rowid)
-                    if text_rowid != values[rowid - first][-1]:
+                    if text_rowid != given[row.trace_id]:
                         moved.append((text_rowid, rowid))
             conn.executemany("UPDATE spans SET text_rowid = ? WHERE rowid = ?", moved)
-            summarized = False  # the parts also count the spans skipped
+            parts = summarize([row for _, row in kept], keep=False)  # theirs also count the spans skipped
+        elif all(row.part is not None for row in rows):
+            parts = list({id(row.part): row.part for row in rows}.values())  # summarized on the converting thread
         else:
-            kept = list(enumerate(rows, first))
-            summarized = all(row.part is not None for row in rows)
-        self._insert_values(conn, "INSERT INTO span_text (rowid, text) VALUES", _text_rows(kept))
-        facets = self._update_summaries(conn, [row for _, row in kept], summarized)
+            parts = summarize(rows, keep=False)
+        # The text of the spans of each trace is one full-text row, keyed by the rowid of the first. Purging a trace
+        # tells the index the same text again: it is computed again from the stored spans (`spans.text_rowid` says
+        # which row each span's text went into), one per line in rowid order.
+        texts: dict[str, str] = {}
+        for part in parts:  # a trace in two batches stored together: their texts, in order
+            if part.text:
+                before = texts.get(part.trace_id)
+                texts[part.trace_id] = part.text if before is None else f"{before}\n{part.text}"
+        self._insert_values(
+            conn,
+            "INSERT INTO span_text (rowid, text) VALUES",
+            [(text_rowids[trace_id], text) for trace_id, text in texts.items()],
+        )
+        facets = self._update_summaries(conn, parts)
         self._insert_values(conn, "INSERT OR IGNORE INTO trace_facets VALUES", facets)
         if facets and conn.execute("SELECT 1 FROM pending_annotations LIMIT 1").fetchone():
             self._resolve_pending(conn, facets)
-        return len(kept)
+        return inserted
 
     def _insert_values(self, conn: sqlite3.Connection, head: str, rows: Sequence[tuple[Any, ...]]) -> int:
         """`head VALUES (?, ...)` for every row, many rows per statement: SQLite inserts each chunk in one step,
@@ -416,34 +414,31 @@ class SQLiteStore(RoutingTables, ReviewTables):
         other thread converts the next batch). Returns the number of rows inserted."""
         if not rows:
             return 0
-        width = len(rows[0])
+        return self._insert_flat(conn, head, len(rows[0]), [value for row in rows for value in row])
+
+    def _insert_flat(self, conn: sqlite3.Connection, head: str, width: int, values: list[Any]) -> int:
+        """`_insert_values` for rows of `width` columns given one after the other in one list."""
         if self._max_params is None:
             self._max_params = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         done = inserted = 0
-        total = len(rows)
+        total = len(values) // width
         for size in _VALUES_CHUNKS:
             if size * width > self._max_params:
                 continue
             while total - done >= size:
-                chunk = rows[done : done + size]
                 sql = self._values_sql.get((head, width, size))
                 if sql is None:
                     one = "(" + ", ".join("?" * width) + ")"
                     sql = self._values_sql[(head, width, size)] = f"{head} {', '.join([one] * size)}"
-                inserted += conn.execute(sql, [value for row in chunk for value in row]).rowcount
+                inserted += conn.execute(sql, values[done * width : (done + size) * width]).rowcount
                 done += size
         return inserted
 
-    def _update_summaries(self, conn: sqlite3.Connection, rows: list[SpanRow], summarized: bool) -> list[Facet]:
-        """Upsert the summary of every trace in `rows` (read once, merged here, written once); returns the trace
-        facets the rows carry (labels, models, providers), one of each per trace. The rows' parts (`summarize`, on
-        the converting thread) are used when `summarized` (every row has one, and every row is being stored)."""
-        from llmtap.store.convert import TracePart, summarize
+    def _update_summaries(self, conn: sqlite3.Connection, parts: list[TracePart]) -> list[Facet]:
+        """Upsert the summary of the trace of every part (what some of its spans add; read once, merged here,
+        written once); returns the trace facets the parts carry (labels, models, providers), one of each per trace."""
+        from llmtap.store.convert import TracePart
 
-        if summarized:
-            parts = list({id(row.part): row.part for row in rows}.values())
-        else:
-            parts = summarize(rows, keep=False)
         existing: dict[str, tuple[Any, ...]] = {}
         trace_ids = list(dict.fromkeys(part.trace_id for part in parts))
         for start in range(0, len(trace_ids), _CHUNK):
@@ -859,7 +854,7 @@ class SQLiteStore(RoutingTables, ReviewTables):
         from llmtap.store.convert import facets_of, labels_of, models_and_provider, searchable_text
 
         marks = ",".join("?" * len(trace_ids))
-        texts: dict[int, list[str]] = {}  # full-text rowid -> the text of its spans (see `_text_rows`)
+        texts: dict[int, list[str]] = {}  # full-text rowid -> the text of its spans (see `_insert_rows`)
         # The facets have no index by trace: they are deleted by their full key, as the spans and summaries give it.
         facets: set[Facet] = set()
         for rowid, trace_id, raw, text_rowid in conn.execute(
