@@ -327,10 +327,11 @@ class SpanRow:
         request_model = get(_REQUEST_MODEL)
         response_model = get(_RESPONSE_MODEL)
         if request_model or response_model:
-            self.models = models = [str(m) for m in (request_model, response_model) if m]
+            # Tuples: the garbage collector stops tracking a tuple of strings (fewer objects for it to walk).
+            self.models = models = tuple([str(m) for m in (request_model, response_model) if m])
             self.model = model = models[0]
         else:
-            self.models, self.model = [], None
+            self.models, self.model = (), None
             model = NULL
         provider = get(_PROVIDER) or get(_SYSTEM)
         self.provider = provider = str(provider) if provider else None
@@ -405,6 +406,7 @@ class TracePart:
         "error",
         "facet_models",
         "facet_providers",
+        "facet_rows",
         "label_pairs",
         "labels",
         "models",
@@ -432,6 +434,7 @@ class TracePart:
         self.facet_models: set[str] = set()
         self.facet_providers: set[str] = set()
         self.row: tuple[Any, ...] | None = None
+        self.facet_rows: list[Facet] | None = None
 
     @classmethod
     def stored(cls, row: tuple[Any, ...]) -> TracePart:
@@ -474,7 +477,7 @@ class TracePart:
                     providers.append(span.provider)
         self.root_final, self.start_ns, self.end_ns = root_final, start_ns, end_ns
         self.count, self.calls, self.tokens_in, self.tokens_out, self.error = count, calls, tokens_in, tokens_out, error
-        self.row = None
+        self.row = self.facet_rows = None
 
     def merged(self, later: TracePart) -> TracePart:
         """A new part: this one, then `later` (the same as adding their spans one after the other)."""
@@ -517,7 +520,12 @@ class TracePart:
         return self.row
 
     def facets(self) -> list[Facet]:
-        return facets_of(self.trace_id, self.label_pairs, self.facet_models, self.facet_providers)
+        if self.facet_rows is None:
+            self.facet_rows = facets_of(self.trace_id, self.label_pairs, self.facet_models, self.facet_providers)
+        return self.facet_rows
+
+
+_NONE: frozenset[Any] = frozenset()
 
 
 def summarize(rows: Sequence[SpanRow], *, keep: bool = True) -> list[TracePart]:
@@ -536,8 +544,10 @@ def summarize(rows: Sequence[SpanRow], *, keep: bool = True) -> list[TracePart]:
         part = TracePart(trace_id)
         part.add(spans)
         part.text = "\n".join([span.text for span in spans if span.text])
-        if keep:
+        if keep:  # what the store takes, computed here
             part.summary()
+            part.facets()
+            part.label_pairs = part.facet_models = part.facet_providers = _NONE  # fewer objects for the collector
             for span in spans:
                 span.part = part
         parts.append(part)
