@@ -27,6 +27,7 @@ from typing import Any
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
 
 from llmtap.labels.policy import ATTRIBUTE_PREFIX, is_llm_span
+from llmtap.routing.predicates import ABSENT
 from llmtap.routing.references import ALL, NAMES, Needs
 
 # The `trace` fields, in the order `_trace_figures` gives them.
@@ -112,6 +113,14 @@ def _attributes(span: SpanFacts, keys: frozenset[str] | None) -> dict[str, Any]:
         for key, value in attributes.items()
         if not (isinstance(value, str) and len(value) > MAX_ATTRIBUTE_CHARS)
     }
+
+
+def _attribute(attributes: Mapping[str, Any], key: str) -> Any:
+    """The attribute `key` as in `_attributes`, or `ABSENT`."""
+    value = attributes.get(key, ABSENT)
+    if isinstance(value, str) and len(value) > MAX_ATTRIBUTE_CHARS:
+        return ABSENT
+    return value if value is ABSENT else _plain(value)
 
 
 _OPERATION = gen_ai.GEN_AI_OPERATION_NAME
@@ -304,6 +313,14 @@ class TraceView:
         found = self._columns.get(name)
         if found is None:
             found = self._columns[name] = _COLUMNS[name](self.ordered)
+        return found
+
+    def attribute_column(self, key: str) -> list[Any]:
+        """The attribute `key` of each span, in start order, as a condition sees it (`predicates.ABSENT`
+        where the span lacks it, or its value is left out as too long)."""
+        found = self._columns.get(" " + key)  # attribute keys and field names kept apart by a prefix
+        if found is None:
+            found = self._columns[" " + key] = [_attribute(span.attributes, key) for span in self.ordered]
         return found
 
     def attributes(self, keys: frozenset[str] | None) -> list[dict[str, Any]]:
