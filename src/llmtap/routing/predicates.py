@@ -25,7 +25,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
-import math
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -67,6 +66,10 @@ _METHODS: dict[str, Callable[[str, str], bool]] = {
 }
 _INT64 = (-(2**63), 2**63 - 1)
 _MAYBE_NAN = frozenset({"cost"})  # a double span field that may be NaN (from an attribute); durations never are
+def _contained(value: Any, literal: tuple[Any, ...]) -> bool:
+    return value in literal
+
+
 ABSENT: Any = object()  # an attribute a span lacks (or whose value is left out: `variables.MAX_ATTRIBUTE_CHARS`)
 
 Results = list[bool | None]
@@ -95,17 +98,6 @@ class Operand:
         return view.column(self.field) if self.field is not None else view.attribute_column(self.key)
 
 
-def _decides(value: Any, kind: type, ordering: bool) -> bool:
-    """CEL gives the value Python gives for `value` (an attribute) compared with a literal of type `kind`."""
-    if type(value) is not kind:
-        return False
-    if kind is int:
-        return _INT64[0] <= value <= _INT64[1]
-    if kind is float:
-        return not (ordering and math.isnan(value))  # CEL cannot order NaN
-    return True
-
-
 @dataclass(frozen=True)
 class Relation:
     operand: Operand
@@ -113,17 +105,24 @@ class Relation:
     literal: Any
 
     def __call__(self, view: Any) -> Results:
-        values = self.operand.values(view)
-        literal = self.literal
+        """Of an attribute: decided where CEL gives what Python gives, which is where the value has the
+        literal's type (an int within CEL's range; a double, unless NaN is ordered: CEL cannot order NaN)."""
         if self.operand.kind is not None:
             return self.exact(view)
+        values = self.operand.values(view)
+        literal = self.literal
         if self.relation == "in":
+            test: Callable[[Any, Any], bool] = _contained
             kind = type(literal[0])
-            return [value in literal if _decides(value, kind, False) else None for value in values]
-        test = _RELATIONS[self.relation]
-        kind = type(literal)
-        ordering = self.relation in _ORDERING
-        return [test(value, literal) if _decides(value, kind, ordering) else None for value in values]
+        else:
+            test = _RELATIONS[self.relation]
+            kind = type(literal)
+        if kind is int:
+            low, high = _INT64
+            return [test(value, literal) if type(value) is int and low <= value <= high else None for value in values]
+        if kind is float and self.relation in _ORDERING:
+            return [test(value, literal) if type(value) is float and value == value else None for value in values]
+        return [test(value, literal) if type(value) is kind else None for value in values]
 
     def exact(self, view: Any) -> Results:
         """Of a span field (never None but for an ordered NaN)."""
@@ -205,10 +204,14 @@ class And:
 
     def __call__(self, view: Any) -> Results:
         # false && x is false whatever x (even an error); true && x is x; an undecided left side stays so
-        return [right if left is True else left for left, right in zip(self.left(view), self.right(view), strict=True)]
+        lefts = self.left(view)
+        if True not in lefts and None not in lefts:
+            return lefts
+        return [right if left is True else left for left, right in zip(lefts, self.right(view), strict=True)]
 
     def exact(self, view: Any) -> Results:
-        return list(map(operator.and_, self.left.exact(view), self.right.exact(view)))
+        lefts = self.left.exact(view)
+        return lefts if True not in lefts else list(map(operator.and_, lefts, self.right.exact(view)))
 
 
 @dataclass(frozen=True)
@@ -217,10 +220,14 @@ class Or:
     right: Any
 
     def __call__(self, view: Any) -> Results:
-        return [right if left is False else left for left, right in zip(self.left(view), self.right(view), strict=True)]
+        lefts = self.left(view)
+        if False not in lefts and None not in lefts:
+            return lefts
+        return [right if left is False else left for left, right in zip(lefts, self.right(view), strict=True)]
 
     def exact(self, view: Any) -> Results:
-        return list(map(operator.or_, self.left.exact(view), self.right.exact(view)))
+        lefts = self.left.exact(view)
+        return lefts if False not in lefts else list(map(operator.or_, lefts, self.right.exact(view)))
 
 
 # --- the macros ---------------------------------------------------------------------------------------
@@ -312,7 +319,15 @@ class Predicate:
             if equal is not None:
                 fields = tuple(field for field, _ in equal)
                 literals = tuple(literal for _, literal in equal)
-                return lambda view: literals in zip(*(view.column(field) for field in fields), strict=True)
+
+                def exists(view: Any) -> bool:
+                    columns = [view.column(field) for field in fields]
+                    for literal, column in zip(literals, columns, strict=True):
+                        if literal not in column:
+                            return False
+                    return literals in zip(*columns)  # noqa: B905 (columns of one length)
+
+                return exists
         return None
 
 

@@ -20,6 +20,7 @@ condition is an evaluation error for that trace and does not match.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,10 +101,6 @@ def _count(value: Any) -> int:
     return value if type(value) is int else 0
 
 
-def _model(attributes: Mapping[str, Any]) -> str:
-    return str(attributes.get(gen_ai.GEN_AI_RESPONSE_MODEL) or attributes.get(gen_ai.GEN_AI_REQUEST_MODEL) or "")
-
-
 def _attributes(span: SpanFacts, keys: frozenset[str] | None) -> dict[str, Any]:
     attributes = span.attributes
     if keys is not None:
@@ -128,6 +125,11 @@ _PROVIDER = gen_ai.GEN_AI_PROVIDER_NAME
 _INPUT = gen_ai.GEN_AI_USAGE_INPUT_TOKENS
 _OUTPUT = gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS
 
+_RESPONSE_MODEL = gen_ai.GEN_AI_RESPONSE_MODEL
+_REQUEST_MODEL = gen_ai.GEN_AI_REQUEST_MODEL
+_START = operator.attrgetter("start_ns")
+_TIME = operator.attrgetter("time_ns")
+
 # How each span field is read, for a list of spans at once (a column); `attributes` is built by
 # `_attributes` (it may be cut to the keys rules read). Each field has one type, whatever the span.
 _COLUMNS: dict[str, Callable[[Sequence[SpanFacts]], list[Any]]] = {
@@ -137,7 +139,10 @@ _COLUMNS: dict[str, Callable[[Sequence[SpanFacts]], list[Any]]] = {
     "kind": lambda spans: [span.kind for span in spans],
     "operation": lambda spans: [str(span.attributes.get(_OPERATION, "")) for span in spans],
     "provider": lambda spans: [str(span.attributes.get(_PROVIDER, "")) for span in spans],
-    "model": lambda spans: [_model(span.attributes) for span in spans],
+    "model": lambda spans: [
+        str(attributes.get(_RESPONSE_MODEL) or attributes.get(_REQUEST_MODEL) or "")
+        for attributes in map(_ATTRIBUTES, spans)
+    ],
     "status": lambda spans: [span.status for span in spans],
     "error_type": lambda spans: [str(span.attributes.get("error.type", "")) for span in spans],
     "duration_ms": lambda spans: [(span.end_ns - span.start_ns) / 1e6 for span in spans],
@@ -145,6 +150,7 @@ _COLUMNS: dict[str, Callable[[Sequence[SpanFacts]], list[Any]]] = {
     "output_tokens": lambda spans: [_count(span.attributes.get(_OUTPUT)) for span in spans],
     "cost": lambda spans: [_cost(span.attributes) for span in spans],
 }
+_ATTRIBUTES = operator.attrgetter("attributes")
 
 
 def _span_fields(needs: Needs) -> list[str]:
@@ -179,10 +185,6 @@ def local_root(spans: Sequence[SpanFacts]) -> SpanFacts | None:
 def _cost(attributes: Mapping[str, Any]) -> float:
     cost = attributes.get(COST)
     return float(cost) if isinstance(cost, int | float) and not isinstance(cost, bool) else 0.0
-
-
-def _start(span: SpanFacts) -> int:
-    return span.start_ns
 
 
 def _trace_figures(ordered: Sequence[SpanFacts], root: SpanFacts | None) -> tuple[Any, ...]:
@@ -287,7 +289,7 @@ class TraceView:
     def ordered(self) -> list[SpanFacts]:
         """The spans by start time."""
         if self._ordered is None:
-            self._ordered = sorted(self._spans, key=_start)
+            self._ordered = sorted(self._spans, key=_START)
         return self._ordered
 
     @property
@@ -337,7 +339,7 @@ class TraceView:
         if self._latest is None:
             latest: dict[str, Any] = {}
             history: dict[str, list[Any]] = {}
-            for annotation in sorted(self._annotations, key=lambda item: item.time_ns):
+            for annotation in sorted(self._annotations, key=_TIME):
                 latest[annotation.name] = annotation.value
                 history.setdefault(annotation.name, []).append(annotation.value)
             self._latest = latest, history
