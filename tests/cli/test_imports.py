@@ -121,6 +121,10 @@ def test_show_defines_the_annotation_record_only_for_a_trace_with_annotations(st
     assert "no annotations" in out
     assert "llmtap.store.detail" in modules
     assert "llmtap.store.annotation_record" not in modules
+    # The annotations are a rich table; the conversation's chat turns (shown here) are laid out without one.
+    assert "rich.table" in annotated
+    assert "\n      user " in out
+    assert among(modules, ("rich.table", "fractions", "decimal")) == []
 
 
 def test_show_of_a_trace_recorded_without_content_imports_no_table(tmp_path: Path) -> None:
