@@ -52,17 +52,21 @@ WRITE_PATH = (
 PATHLIB = ("pathlib", "urllib.parse", "ipaddress")
 
 
-def imported(tmp_path: Path, *args: str, **env: str) -> tuple[str, list[str]]:
-    clean = child_env()
-    done = subprocess.run(
-        [sys.executable, "-c", RUN, *args],
+def run_python(code: str, cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -c code *args` in a fresh interpreter, without the caller's LLMTAP_/OTEL_ settings (`env` added)."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
         capture_output=True,
         text=True,
         timeout=60,
-        cwd=tmp_path,
-        env={**clean, **env},
+        cwd=cwd,
+        env={**child_env(), **env},
         check=False,
     )
+
+
+def imported(tmp_path: Path, *args: str, **env: str) -> tuple[str, list[str]]:
+    done = run_python(RUN, tmp_path, *args, **env)
     assert done.returncode == 0, done.stderr
     return done.stdout, json.loads(done.stderr.splitlines()[-1])
 
