@@ -70,7 +70,7 @@ def _check_providers(providers: Iterable[str] | None, available: Mapping[str, An
     return names
 
 
-def _check_provider_arguments(tracer_provider: Any, meter_provider: Any) -> None:
+def _check_provider_arguments(tracer_provider: Any, meter_provider: Any, logger_provider: Any = None) -> None:
     if tracer_provider is not None and not isinstance(tracer_provider, TracerProvider):
         raise ConfigError(
             f"tracer_provider={tracer_provider!r}: expected an opentelemetry TracerProvider or None "
@@ -80,6 +80,11 @@ def _check_provider_arguments(tracer_provider: Any, meter_provider: Any) -> None
         raise ConfigError(
             f"meter_provider={meter_provider!r}: expected an opentelemetry MeterProvider or None "
             "(exporters are chosen with OTEL_METRICS_EXPORTER)"
+        )
+    if logger_provider is not None and not callable(getattr(logger_provider, "get_logger", None)):
+        raise ConfigError(
+            f"logger_provider={logger_provider!r}: expected an opentelemetry LoggerProvider or None "
+            "(exporters are chosen with OTEL_LOGS_EXPORTER)"
         )
 
 
@@ -117,7 +122,7 @@ def instrument(
     `redact`: a callable applied to every string of captured content after llmtap's own redaction
     (`llmtap.redaction`); it returns the text to export.
     """
-    _check_provider_arguments(tracer_provider, meter_provider)
+    _check_provider_arguments(tracer_provider, meter_provider, logger_provider)
     if providers is not None and not isinstance(providers, str) and isinstance(providers, Iterable):
         providers = tuple(providers)  # kept for later calls: an iterator would be used up
     passed = {
@@ -150,8 +155,9 @@ def instrument(
         try:
             labels = LabelPolicy.from_settings(settings)
             runtime.check_tables(settings)
+            runtime.check_routes(settings)
         except LlmtapError as exc:
-            # Label and annotation schemas and prices (and process labels in strict mode) given in code raise
+            # Label and annotation schemas, prices and routes (and process labels in strict mode) given in code raise
             # at the call; from the environment or a file they are logged and llmtap stays off.
             from_code = settings.from_code and (isinstance(exc, ConfigError) or "LLMTAP_TAGS" not in os.environ)
             if from_code and isinstance(exc, ConfigError | LabelError):

@@ -95,7 +95,11 @@ def configure(
         global _follows_global
         _follows_global = tracer_provider is None
         _install_label_processor(tracer_provider if tracer_provider is not None else trace.get_tracer_provider())
-        _configure_routing(settings, tracer_provider if tracer_provider is not None else trace.get_tracer_provider())
+        # Routing watches the provider llmtap's spans go through: with nothing configured, the store's own.
+        routed = tracer_provider if tracer_provider is not None else trace.get_tracer_provider()
+        if isinstance(tracer, store_wiring.FallbackTracer):
+            routed = store_wiring.private_provider()
+        _configure_routing(settings, routed)
         if _follows_global and not providers.global_tracer_provider_is_set():
             _watch_global_provider()
         label_policy.activate(labels)
@@ -119,6 +123,14 @@ def check_tables(settings: Settings) -> Pricer:
 
         parse_schemas(settings.tables["annotations"], settings.source)
     return Pricer.from_settings(settings)
+
+
+def check_routes(settings: Settings) -> None:
+    """The routing rules and named exporters (`ConfigError` naming the rule and the position), when any."""
+    if settings.tables.get("routes"):
+        from llmtap import routing
+
+        routing.load(settings)
 
 
 def _set_up_pipeline(traces_wanted: bool, metrics_wanted: bool, *, announce: bool = True) -> None:

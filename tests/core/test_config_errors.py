@@ -137,6 +137,31 @@ def test_bad_arguments_in_code_raise_at_the_call(clean_env: pytest.MonkeyPatch) 
         llmtap.instrument(providers="openai")  # type: ignore[arg-type]
 
 
+def test_a_bad_route_or_logger_provider_given_in_code_raises_at_the_call_and_records_nothing(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    telemetry = Telemetry()
+    routes = [{"name": "errors", "when": "trace.eror", "actions": ["dataset:errors"]}]
+    with pytest.raises(llmtap.ConfigError) as caught:
+        llmtap.instrument(tracer_provider=telemetry.tracer_provider, config={"routes": routes})
+    assert str(caught.value) == (
+        "instrument(config=...): routes[0] 'errors'.when: trace has no field 'eror' at 1:7; expected one of cost, "
+        "duration_ms, error, input_tokens, model_calls, output_tokens, root_name, span_count, trace_id\n"
+        "  | trace.eror\n"
+        "  |       ^"
+    )
+    with pytest.raises(llmtap.ConfigError) as caught:
+        llmtap.instrument(tracer_provider=telemetry.tracer_provider, logger_provider="otlp")  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        "logger_provider='otlp': expected an opentelemetry LoggerProvider or None "
+        "(exporters are chosen with OTEL_LOGS_EXPORTER)"
+    )
+    with LoopbackAPI() as api:
+        api.route("POST", "/v1/chat/completions", Reply(body=wire.chat_completion("Hi!")))
+        _chat(api)
+    assert telemetry.spans() == []
+
+
 def test_misspellings_are_warned_once_naming_the_closest_known_name(
     clean_env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, telemetry: Telemetry
 ) -> None:

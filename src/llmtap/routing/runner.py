@@ -205,7 +205,15 @@ class Runner:
             return store.add_to_dataset(action.target, trace_id, data={"rule": rule.name})
         if not store.record_delivery(f"tag:{action.target}", trace_id, rule.name):
             return False
-        store.tag_trace(trace_id, {action.target: action.value or ""})
+        labels = {action.target: action.value or ""}
+        if not store.tag_trace(trace_id, labels) and sdk_spans:
+            # A trace that has just ended here: its spans may still be on their way to the store (its batch
+            # processor), and the tag needs the stored trace.
+            from llmtap.store import wiring
+
+            wiring.flush()
+            if not store.tag_trace(trace_id, labels):
+                self._warn_once(str(action), f"llmtap: routing action {action}: trace {trace_id} is not stored")
         return True
 
     def _first_delivery(self, target: str, trace_id: str, rule: str) -> bool:

@@ -84,17 +84,18 @@ class RoutingTables:
             )
             return cursor.rowcount == 1
 
-    def tag_trace(self, trace_id: str, labels: Mapping[str, str]) -> None:
-        """Add labels to a stored trace (filterable with `llmtap traces --label k=v`)."""
+    def tag_trace(self, trace_id: str, labels: Mapping[str, str]) -> bool:
+        """Add labels to a stored trace (filterable with `llmtap traces --label k=v`). False: no such trace stored."""
         from llmtap.store.convert import dumps
 
         with self._transaction() as conn:
             row = conn.execute("SELECT labels FROM traces WHERE trace_id = ?", (trace_id,)).fetchone()
             if row is None:
-                return
+                return False
             merged = {**json.loads(row[0]), **labels}
             conn.execute("UPDATE traces SET labels = ? WHERE trace_id = ?", (dumps(merged), trace_id))
             conn.executemany(
                 "INSERT OR IGNORE INTO trace_facets (facet, value, trace_id) VALUES (?, ?, ?)",
                 [(f"label:{key}", str(value), trace_id) for key, value in labels.items()],
             )
+        return True

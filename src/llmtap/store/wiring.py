@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ _fallback: FallbackTracer | None = None
 _private: Any = None  # llmtap's own TracerProvider (nothing configured)
 _logger_provider: Any = None  # llmtap's own LoggerProvider for annotation records (no other)
 _announced: set[Path] = set()
+_processors: weakref.WeakSet[Any] = weakref.WeakSet()  # every store span processor wired in this process
 
 
 def traces_configured(environ: Mapping[str, str] | None = None) -> bool:
@@ -80,7 +82,9 @@ def attach(provider: object, path: Path) -> bool:
         return True
     from llmtap.store.exporter import StoreSpanProcessor
 
-    add(StoreSpanProcessor(path))
+    processor = StoreSpanProcessor(path)
+    add(processor)
+    _processors.add(processor)
     try:
         provider._llmtap_store_path = path  # type: ignore[attr-defined]
     except AttributeError:
@@ -141,6 +145,13 @@ def wire(
         _fallback = FallbackTracer(_private.get_tracer(name, version, schema_url=schema_url), name, version, schema_url)
         _announce(path)
         return _fallback
+
+
+def flush() -> None:
+    """Store every span ended so far (the store processors wired in this process), e.g. before routing writes
+    to a trace that has just ended."""
+    for processor in list(_processors):
+        processor.force_flush()
 
 
 def follow(provider: object) -> None:
