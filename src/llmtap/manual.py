@@ -216,11 +216,37 @@ def _token_count(name: str, value: Any) -> int | None:
     return count
 
 
+def _check_name(where: str, name: str, value: Any, *, optional: bool = False) -> None:
+    if (value is None and optional) or (isinstance(value, str) and value):
+        return
+    expected = "a non-empty string or None" if optional else "a non-empty string"
+    raise UsageError(f"{where}({name}={value!r}): expected {expected}")
+
+
+def _check_call(model_name: Any, prompt: Any, messages: Any, provider: Any, operation: Any, tags: Any) -> None:
+    """The arguments of `trace_llm_call`: a bad one raises `UsageError` at the call, naming it."""
+    where = "trace_llm_call"
+    _check_name(where, "model_name", model_name)
+    _check_name(where, "provider", provider, optional=True)
+    _check_name(where, "operation", operation)
+    if prompt is not None and not isinstance(prompt, str):
+        raise UsageError(f"{where}(prompt={prompt!r}): expected a string or None")
+    if messages is not None and (
+        isinstance(messages, str | bytes | Mapping)
+        or not isinstance(messages, Sequence)
+        or not all(isinstance(item, Mapping) for item in messages)
+    ):
+        raise UsageError(f'{where}(messages={messages!r}): expected a list of {{"role": ..., "content": ...}} dicts')
+    if tags is not None and not isinstance(tags, Mapping):
+        raise UsageError(f"{where}(tags={tags!r}): expected a mapping of label names to values")
+
+
 class LLMTracer:
     """Manual tracing of LLM calls no plugin covers. Uses the runtime `llmtap.instrument()` set up
     (or sets one up from the environment, like the `opentelemetry-instrument` launcher)."""
 
     def __init__(self, *, provider: str | None = None) -> None:
+        _check_name("LLMTracer", "provider", provider, optional=True)
         self.provider = provider  # None: the SDK response's provider (`set_response`), else "custom"
 
     @contextmanager
@@ -234,6 +260,7 @@ class LLMTracer:
         operation: str = "chat",
         tags: Mapping[str, Any] | None = None,
     ) -> Iterator[LLMSpan]:
+        _check_call(model_name, prompt, messages, provider, operation, tags)
         labels = _policy.current_policy().check(dict(tags)) if tags else {}
         label_tokens = push(labels) if labels else None
         try:

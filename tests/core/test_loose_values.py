@@ -61,3 +61,36 @@ def test_token_counts_given_as_digit_strings_or_integral_floats_are_converted(in
         span.set_usage(input_tokens="8", output_tokens=7.0)
     attributes = instrumented.only_span().attributes
     assert (attributes["gen_ai.usage.input_tokens"], attributes["gen_ai.usage.output_tokens"]) == (8, 7)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"model_name": None}, "trace_llm_call(model_name=None): expected a non-empty string"),
+        ({"model_name": ""}, "trace_llm_call(model_name=''): expected a non-empty string"),
+        ({"prompt": 3}, "trace_llm_call(prompt=3): expected a string or None"),
+        (
+            {"messages": "hi"},
+            'trace_llm_call(messages=\'hi\'): expected a list of {"role": ..., "content": ...} dicts',
+        ),
+        (
+            {"messages": ["hi"]},
+            'trace_llm_call(messages=[\'hi\']): expected a list of {"role": ..., "content": ...} dicts',
+        ),
+        ({"tags": "user_id=u1"}, "trace_llm_call(tags='user_id=u1'): expected a mapping of label names to values"),
+        ({"provider": 7}, "trace_llm_call(provider=7): expected a non-empty string or None"),
+    ],
+)
+def test_bad_manual_call_arguments_raise_at_the_call_naming_value_and_expectation(
+    instrumented: Telemetry, kwargs: dict, message: str
+) -> None:
+    arguments = {"model_name": "m", "prompt": "p", **kwargs}
+    ran = False
+    with pytest.raises(llmtap.UsageError) as caught:
+        with llmtap.LLMTracer().trace_llm_call(**arguments):
+            ran = True
+    assert str(caught.value) == message
+    assert not ran
+    assert instrumented.spans() == []
+    with pytest.raises(llmtap.UsageError, match=r"^LLMTracer\(provider=''\): expected a non-empty string or None$"):
+        llmtap.LLMTracer(provider="")

@@ -73,8 +73,8 @@ def test_items_move_pending_claimed_completed_and_annotations_are_stored(traced,
     assert [
         (a.name, a.value, a.score, a.label, a.annotator, a.annotator_kind, a.schema_version, a.span_id) for a in stored
     ] == [
-        ("human_feedback", "bad", 0.0, "bad", "ana", "human", "1", root),
-        ("correction", "Paris.", None, None, "ana", "human", "1", root),
+        ("human_feedback", "bad", 0.0, "bad", "ana", "human", 1, root),
+        ("correction", "Paris.", None, None, "ana", "human", 1, root),
     ]
     # stored at once, with the queue as metadata
     in_store = open_store(run.store_path).annotations(run.trace_ids[0])
@@ -85,6 +85,7 @@ def test_items_move_pending_claimed_completed_and_annotations_are_stored(traced,
         ]
     )
     assert [a.metadata for a in in_store] == [{"queue": "review", "queue_item": claim.item.item_id}] * 2
+    assert [a.schema_version for a in in_store] == [1, 1]  # the same type as returned: an int, as annotate() gives
     # and emitted through llmtap.annotate (same id) while instrumented
     records = [record.log_record for record in telemetry.log_records()]
     emitted = [(r.attributes["gen_ai.evaluation.name"], r.trace_id) for r in records]

@@ -19,8 +19,11 @@ from tests.support.loopback import LoopbackAPI, Reply
 from tests.support.openai_wire import error_body
 
 PYPROJECT = """
+[tool.llmtap.annotations.verdict]
+type = "text"
+
 [tool.llmtap.queues.review]
-annotations = []
+annotations = ["verdict"]
 
 [[tool.llmtap.routes]]
 name = "errors"

@@ -4,6 +4,8 @@ of the conditions as written on the documented variables."""
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any
 
 import cel
@@ -16,7 +18,8 @@ from llmtap.routing.variables import AnnotationFacts, SpanFacts
 
 def _rewrite(when: str) -> str:
     rewritten = flatten.rewrite(when, references.analyse(when, cel.compile(when).variables()))
-    return __import__("re").sub(r"__spans_(set|list)_[0-9a-f]{12}", r"SPANS_\1", rewritten)
+    rewritten = re.sub(r"__spans_(set|list)_[0-9a-f]{12}", r"SPANS_\1", rewritten)
+    return re.sub(r"__spans_(pred|decided|fallback)_[0-9a-f]{12}", lambda m: m.group(1).upper(), rewritten)
 
 
 @pytest.mark.parametrize(
@@ -29,19 +32,40 @@ def _rewrite(when: str) -> str:
         ('root.status == "ERROR" && root.attributes.x == 1', '__root_status == "ERROR" && __root_attributes.x == 1'),
         ("size(spans) > 2 && spans.size() < 9", "__spans_size > 2 && __spans_size < 9"),
         ("size(annotation_history) > 1", "__annotation_history_size > 1"),
-        # spans: only the fields read, each span as its one value or a list of values
-        ('spans.exists(s, s.status == "ERROR")', 'SPANS_set.exists(s, s == "ERROR")'),
-        ('spans.all(s, s.kind != "")', 'SPANS_set.all(s, s != "")'),
-        ('spans.exists(s, s.status == "OK" && s["model"] == "m")', 'SPANS_set.exists(s, s[1] == "OK" && s[0] == "m")'),
-        ('spans.exists(s, has(s.model) && s.model == "m")', 'SPANS_set.exists(s, true && s == "m")'),
-        ("spans.exists(s, has(s.attributes.x))", "SPANS_set.exists(s, has(s.attributes.x))"),  # maps
-        ('spans.exists(s, s.attributes["a.b"] == 1)', 'SPANS_set.exists(s, s["a.b"] == 1)'),
+        # spans: a macro with a simple test is computed in Python: one value (decided by Python whenever it
+        # reads no attribute and orders no cost; else CEL evaluates the macro as written where it cannot)
+        ('spans.exists(s, s.status == "ERROR")', "PRED"),
+        ('spans.all(s, s.kind != "" || !(s.name in ["a", "b"]))', "PRED"),
+        ('spans.exists(s, s.status == "OK" && s["model"].startsWith("m"))', "PRED"),
+        ('spans.filter(s, s.model == "m").size() > 1', "PRED > 1"),
+        ('1 < size(spans.filter(s, s.model == "m"))', "1 < PRED"),
+        ("spans.exists_one(s, s.duration_ms > 1.5)", "PRED"),
+        ("spans.exists(s, has(s.attributes.x))", "(DECIDED ? PRED : FALLBACK.exists(s, has(s.attributes.x)))"),
+        (
+            'size(spans.filter(s, s.attributes["a.b"] == 1)) > 1',
+            '(DECIDED ? PRED : size(FALLBACK.filter(s, s.attributes["a.b"] == 1))) > 1',
+        ),
+        ("spans.exists_one(s, s.cost > 0.0)", "(DECIDED ? PRED : FALLBACK.exists_one(s, s.cost > 0.0))"),
+        # other tests: only the fields read, each span as its one value or a list of values
+        ('spans.exists(s, s.status + "" == "ERROR")', 'SPANS_set.exists(s, s + "" == "ERROR")'),
+        ("spans.all(s, size(s.kind) > 0)", "SPANS_set.all(s, size(s) > 0)"),
+        ('spans.exists(s, s.status + s["model"] == "OKm")', 'SPANS_set.exists(s, s[1] + s[0] == "OKm")'),
+        ('spans.exists(s, has(s.model) && s.model + "" == "m")', 'SPANS_set.exists(s, true && s + "" == "m")'),
+        (
+            "spans.exists(s, has(s.attributes.x) && trace.error)",
+            "SPANS_set.exists(s, has(s.attributes.x) && __trace_error)",
+        ),
+        ('spans.exists(s, s.attributes["a.b"] + 1 == 2)', 'SPANS_set.exists(s, s["a.b"] + 1 == 2)'),
+        ("spans.exists(s, s.duration_ms > 2)", "SPANS_set.exists(s, s > 2)"),  # int with double: left to CEL
         (
             "spans.exists(s, [1].exists(s, s == 1) && s.cost > 0.0)",  # `s` bound again: the whole spans
             "spans.exists(s, [1].exists(s, s == 1) && s.cost > 0.0)",
         ),
-        ("spans.exists_one(s, s.cost > 0.0)", "SPANS_list.exists_one(s, s > 0.0)"),
-        ('spans.filter(s, s.model == "m").size() > 1', 'SPANS_list.filter(s, s == "m").size() > 1'),
+        ("spans.exists_one(s, s.cost > trace.cost)", "SPANS_list.exists_one(s, s > __trace_cost)"),
+        (
+            "spans.filter(s, s.model == trace.root_name).size() > 1",
+            "SPANS_list.filter(s, s == __trace_root_name).size() > 1",
+        ),
         ('spans[0].name == "x"', 'spans[0].name == "x"'),  # any field may be read: the whole list
         ('"trace.error" == x.trace.error // trace.error', '"trace.error" == x.trace.error // trace.error'),
         ("labels.exists(trace, trace == 'x') || trace.error", "labels.exists(trace, trace == 'x') || trace.error"),
@@ -65,17 +89,27 @@ def test_what_is_rewritten(when: str, rewritten: str) -> None:
 
 
 def test_conditions_reading_the_same_span_fields_share_one_projection() -> None:
-    names = [_rewrite(when) for when in ('spans.exists(s, s.model == "a")', 'spans.all(s, s.model != "b")')]
+    conditions = ('spans.exists(s, s.model + "" == "a")', 'spans.all(s, s.model + "" != "b")')
+    names = [_rewrite(when) for when in conditions]
+    full = [
+        flatten.rewrite(when, references.analyse(when, cel.compile(when).variables()))
+        for when in (*conditions, 'spans.exists(s, s.name + "" == "a")')
+    ]
+    assert names == ['SPANS_set.exists(s, s + "" == "a")', 'SPANS_set.all(s, s + "" != "b")']
+    assert full[0].split(".")[0] == full[1].split(".")[0] != full[2].split(".")[0]
+
+
+def test_conditions_with_the_same_test_share_one_predicate() -> None:
     full = [
         flatten.rewrite(when, references.analyse(when, cel.compile(when).variables()))
         for when in (
-            'spans.exists(s, s.model == "a")',
-            'spans.all(s, s.model != "b")',
-            'spans.exists(s, s.name == "a")',
+            'spans.exists(s, s.model == "a") && trace.error',
+            'spans.exists(t, t.model == "a")',
+            'spans.exists(s, s.model == "b")',
+            'spans.all(s, s.model == "a")',
         )
     ]
-    assert names == ['SPANS_set.exists(s, s == "a")', 'SPANS_set.all(s, s != "b")']
-    assert full[0].split(".")[0] == full[1].split(".")[0] != full[2].split(".")[0]
+    assert full[0].split(" ")[0] == full[1] != full[2] != full[3] != full[1]
 
 
 def _span(trace_id: str, index: int, parent: str | None, **fields: Any) -> SpanFacts:
@@ -95,14 +129,17 @@ def _span(trace_id: str, index: int, parent: str | None, **fields: Any) -> SpanF
 
 def _traces() -> list[tuple[list[SpanFacts], list[AnnotationFacts]]]:
     """Traces that repeat and differ: repeated spans with different span ids, ints and doubles, a cost of
-    -0.0, bools among ints, missing labels and annotations, no root in the trace."""
+    -0.0 and one of NaN, bools among ints, attributes of several types, one too long, missing labels and
+    annotations, no root in the trace."""
     traces = []
     for variant in range(6):
         trace_id = f"{variant + 1:032x}"
         tags: dict[str, Any] = {"llmtap.tag.feature": "checkout" if variant % 2 else "search"}
         if variant % 3:
             tags["llmtap.tag.tier"] = [1, True, 1.0][variant % 3]
-        root = _span(trace_id, 0, None if variant != 5 else "f" * 16, name="invoke_workflow w", attributes=tags)
+        own = {"n": 1, "flag": variant == 5} if variant in (1, 3, 5) else {}
+        parent = None if variant != 5 else "f" * 16
+        root = _span(trace_id, 0, parent, name="invoke_workflow w", attributes={**tags, **own})
         spans = [root]
         for index in range(1, 2 + variant):
             call = index % 2 == 1
@@ -112,7 +149,13 @@ def _traces() -> list[tuple[list[SpanFacts], list[AnnotationFacts]]]:
                 "gen_ai.usage.input_tokens": 10 if call else True,
                 "llmtap.usage.cost": [0.0, -0.0, 0.5, 1][(variant + index) % 4],
                 "n": [1, 1.0, True, "1"][(variant * index) % 4],
+                "flag": [True, False, 1][(variant + index) % 3],
+                "long": "x" * 2000 if index == 3 else "x",  # too long for `attributes`: left out
             }
+            if index == 1 and variant % 2 == 0:
+                attributes["list"] = (1, 2)
+            if (variant, index) == (3, 2):
+                attributes["llmtap.usage.cost"] = math.nan
             if index == 2:
                 attributes["error.type"] = "RateLimitError"
             status = "ERROR" if (variant, index) in {(2, 2), (4, 1), (4, 3)} else "UNSET"
@@ -176,6 +219,38 @@ TRICKY = [
     'size(spans) > 3 && spans[1].operation == "chat"',
     'spans.all(s, spans.exists(t, t.span_id == s.parent_span_id) || s.parent_span_id == "")',
     'spans.exists(s, spans.all(s, s.status != "ERROR") && s.kind == "CLIENT")',
+    # spans: macros computed in Python, exactly (span fields) or where the attributes let it decide
+    'spans.exists(s, s.status == "ERROR")',
+    'spans.exists(s, s.status != "UNSET")',
+    'spans.all(s, s.status != "ERROR")',
+    'spans.all(s, s.status == "UNSET")',
+    'spans.all(s, s.kind == "CLIENT")',
+    'spans.exists_one(s, "ERROR" == s.status)',
+    'spans.filter(s, s.status != "ERROR").size() == 3',
+    'size(spans.filter(s, s.status == "ERROR")) == 1',
+    'spans.exists(s, s.operation == "chat" && s.status == "ERROR" && s.kind == "CLIENT")',
+    'spans.exists(s, s.name.startsWith("span 3") || s.name.endsWith("4") && !s.name.contains("pan 1"))',
+    'spans.exists_one(s, s.kind in ["CLIENT", "SERVER"])',
+    'spans.all(s, s.status in ["UNSET", "OK"] || s.error_type == "RateLimitError")',
+    "size(spans.filter(s, s.input_tokens >= 10)) == 2",
+    'spans.exists(s, -1 < s.input_tokens && 0x10 > s.output_tokens && s.status != "UNSET")',
+    'spans.exists(s, s.duration_ms > 0.4 && s.duration_ms <= 0.5 && s.status == "ERROR")',
+    "spans.exists(s, s.cost == 0.0) && spans.all(s, s.cost != 0.5)",
+    "spans.exists(s, s.cost > 0.5)",
+    "spans.all(s, s.cost >= 0.0 || s.cost < 0.0)",
+    "spans.filter(s, s.cost > 0.0).size() > 0",
+    "spans.exists(s, s.attributes.n == 1.0)",
+    "spans.exists(s, s.attributes.n in [1, 2])",
+    'spans.exists(s, s.attributes.n.startsWith("1"))',
+    "spans.filter(s, has(s.attributes.n) && s.attributes.n == 1).size() > 1",
+    "spans.exists(s, s.attributes.flag)",
+    "spans.all(s, !has(s.attributes.flag) || !s.attributes.flag)",
+    "spans.exists_one(s, has(s.attributes.flag) && s.attributes.flag == false)",
+    'spans.exists(s, s.attributes.long == "x")',
+    "spans.exists(s, has(s.attributes.long) && s.status == 'ERROR')",
+    "spans.exists(s, s.attributes.list == 1 || s.kind == 'CLIENT')",
+    "spans.exists(s, has(s.attributes.list))",
+    'spans.all(s, s.attributes["error.type"] == "RateLimitError" || s.attributes.n != "1")',
     # root, its attributes, and a trace without a root span here
     'root.name == "invoke_workflow w" && root.parent_span_id == ""',
     'root.attributes["llmtap.tag.feature"] == "search"',
@@ -189,7 +264,8 @@ TRICKY = [
 
 def test_a_runner_gives_the_outcomes_of_the_conditions_as_written() -> None:
     """Over a stream of traces, the runner's outcomes (evaluating the rewritten conditions on the flat
-    variables, reusing what did not change) are those of the conditions as written on every variable."""
+    variables, reusing what did not change: the variables, and the value of each condition none of whose
+    variables changed) are those of the conditions as written on every variable."""
     routes = [{"name": f"r{index}", "when": when, "actions": ["dataset:d"]} for index, when in enumerate(TRICKY)]
     runner = load(load_settings(config={"routes": routes}))
     assert sum(rule.flat is not rule.program for rule in runner.rules) >= 20  # most are rewritten
@@ -202,8 +278,20 @@ def test_a_runner_gives_the_outcomes_of_the_conditions_as_written() -> None:
         runner.forget()
         assert runner.outcomes(spans, annotations) == expected
         seen.update((outcome.rule.name, outcome.matched, outcome.error is not None) for outcome in expected)
+    kept = load(load_settings(config={"routes": routes}))  # never forgets: each trace evaluated on the last
+    for variant in [3, 3, 0, 2, 2, 5, 1, 4, 0, 0, 5, 3, 1, 2, 4, 4, 1, 5, 0, 3]:
+        spans, annotations = traces[variant]
+        expected = engine.evaluate(kept.rules, variables.build(spans, annotations), spans[0].trace_id)
+        assert kept.outcomes(spans, annotations) == expected
     mixed = [name for name in {name for name, _, _ in seen} if len({(m, e) for n, m, e in seen if n == name}) > 1]
-    assert len(mixed) >= 32  # most conditions hold on some traces, not on others, or are errors on some
+    assert len(mixed) >= 60  # most conditions hold on some traces, not on others, or are errors on some
+    # Macros computed in Python: decided on some traces, left to CEL on others
+    decided = [
+        {value for name, value in runner.variables(*trace).items() if name.startswith("__spans_decided_")}
+        for trace in traces
+    ]
+    assert set().union(*decided) == {True, False}
+    assert sum(".exists" not in str(rule.flat.source) for rule in runner.rules if "spans.exists" in rule.when) > 10
     assert {(matched, error) for _, matched, error in seen} == {(True, False), (False, False), (False, True)}
 
 

@@ -279,9 +279,17 @@ def _print(result: Mapping[str, Any]) -> None:
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
-def doctor(as_json: bool) -> None:
+@click.option(
+    "--store", "store_file", type=click.Path(dir_okay=False), help="Report on this store file (default: the settings')."
+)
+def doctor(as_json: bool, store_file: str | None) -> None:
     """What llmtap would do here: plugins, settings and their sources, where telemetry goes, content policy."""
     result = report()
+    if store_file is not None:
+        from llmtap.store.report import store_report
+
+        result["store"] = store_report(dataclasses.replace(load_settings(), store=store_file))
+        result["store"]["records"] = "given with --store"
     if as_json:
         click.echo(json.dumps(result, indent=2, default=str))
     else:

@@ -149,7 +149,7 @@ class ReviewQueues:
                 explanation=explanation,
                 annotator=who,
                 annotator_kind="human",
-                schema_version=None if schema is None else str(schema.version),
+                schema_version=None if schema is None else schema.version,
                 target={"kind": "trace", "trace_id": item.trace_id},
                 metadata={"queue": queue.name, "queue_item": item_id},
                 time_ns=now,

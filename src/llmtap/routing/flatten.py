@@ -8,7 +8,11 @@ with conditions rewritten, by token, so that each computes exactly what it compu
 - `trace.f`, `root.f` (a documented field: always there) read the variable `__trace_f` / `__root_f`, not a
   map (`has(trace.f)` keeps reading the map);
 - `size(x)` and `x.size()` of `spans`, `labels`, `annotations`, `annotation_history` read the int `__x_size`;
-- `spans.exists(s, ...)` and `spans.all(s, ...)` iterate `__spans_set`: the spans without repeats (the same
+- `spans.exists(s, t)`, `spans.all(s, t)`, `spans.exists_one(s, t)` and `spans.filter(s, t).size()` with a
+  simple test `t` (span fields and attributes compared with literals: `predicates`) read one bool or int
+  computed in Python, `__spans_pred_...` (with the macro as written as CEL's fallback where the trace's
+  attributes do not let Python decide exactly);
+- other `spans.exists(s, ...)` and `spans.all(s, ...)` iterate `__spans_set`: the spans without repeats (the same
   value in every field built), first occurrences in order. Both stop at the first element that decides
   the result (true for `exists`, false for `all`, or an error), and that element is always a first
   occurrence (a repeat decides as its first occurrence did), so the result, error included, is the same.
@@ -21,6 +25,7 @@ not rewritten at all. `llmtap routes test` explains the condition as written, wi
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,7 +33,7 @@ from typing import Any
 
 import cel
 
-from llmtap.routing import variables
+from llmtap.routing import predicates, variables
 from llmtap.routing.references import ALL, NAMES, Needs, bracket, located, plain_string
 from llmtap.routing.variables import SPAN_FIELDS, TRACE_FIELDS, TraceView
 
@@ -107,11 +112,43 @@ class _Source:
             return None
         return end, f"(__has__{owner}__{key} ? __key__{owner}__{key} : {failing})"
 
+    def predicate(self, index: int, counted: bool) -> tuple[int, str] | None:
+        """`spans.m(s, test)` at `index` with a simple test (`predicates`): the index of its last token and
+        its flat value. `counted`: the argument of `size(...)` at `index - 2` (a `filter`; replaced with it)."""
+        at = self.at
+        macro = at(index + 2)
+        if at(index + 1) != "." or at(index + 3) != "(" or macro not in _PREDICATED or (counted and macro != "filter"):
+            return None
+        parsed = predicates.parse(self.toks, _PREDICATED[macro], index + 3)
+        if parsed is None:
+            return None
+        predicate, end = parsed
+        first = index
+        if counted:
+            if at(end + 1) != ")":
+                return None
+            first, end = index - 2, end + 1
+        elif macro == "filter":
+            if [at(end + n) for n in range(1, 5)] != [".", "size", "(", ")"]:
+                return None
+            end += 4
+        if not predicate.fallible:
+            return end, predicate.name
+        fallback = _fallback(predicate)
+        _PROJECTIONS[fallback.name] = fallback
+        located = self.located
+        before = self.source[located[first][1] : located[index][1]]  # `size(` or nothing
+        after = self.source[located[index][2] : located[end][2]]  # `.m(...)` and what follows, as written
+        return end, f"({predicate.decided} ? {predicate.name} : {before}{fallback.name}{after})"
+
     def spans(self, index: int, needs: Needs, edits: list[tuple[int, int, str]]) -> tuple[int, str] | None:
         """`spans` at `index`, as the projection the condition reads. In a macro (`spans.m(s, body)`), each
         `s.f` of the body reads the span's value `s[i]` of a list (or `s`, when one field is read): lists and
         scalars cost less to hand to CEL and to iterate than maps (`edits` gets those rewritings)."""
         at = self.at
+        predicate = self.predicate(index, False)
+        if predicate is not None:
+            return predicate
         if not (at(index + 1) == "." and _ident(at(index + 2)) and at(index + 3) == "("):
             name = _projection(needs, False, None)
             return None if name is None else (index, name)
@@ -174,8 +211,11 @@ class _Source:
                     found = self.key(index)
                 elif token in _FIELDS:
                     found = self.field(index)
-                elif token == "size" and at(index + 1) == "(" and at(index + 2) in _SIZED and at(index + 3) == ")":
-                    found = index + 3, f"__{at(index + 2)}_size"
+                elif token == "size" and at(index + 1) == "(" and at(index + 2) in _SIZED:
+                    if at(index + 3) == ")":
+                        found = index + 3, f"__{at(index + 2)}_size"
+                    elif at(index + 2) == "spans":
+                        found = self.predicate(index + 2, True)  # `size(spans.filter(s, test))`
                 elif token in _SIZED and [at(index + n) for n in range(1, 5)] == [".", "size", "(", ")"]:
                     found = index + 4, f"__{token}_size"
                 elif token == "spans":
@@ -211,6 +251,7 @@ class Projection:
     keys: frozenset[str] | None  # of `attributes`; None: all
     distinct: bool
     shape: str = "map"  # each span as a map; a "list" of its values (`attributes` last); its one "value"
+    lazy: bool = False  # read only where a predicate is undecided (`predicates`): handed to CEL only then
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_floats", [i for i, field in enumerate(self.fields) if field in _DOUBLES])
@@ -219,7 +260,8 @@ class Projection:
     def name(self) -> str:
         keys = sorted(self.keys) if self.keys is not None else None
         digest = hashlib.sha256(repr((self.fields, self.attributes, keys, self.shape)).encode()).hexdigest()[:12]
-        return f"__spans_{'set' if self.distinct else 'list'}_{digest}"
+        kind = "fallback" if self.lazy else "set" if self.distinct else "list"
+        return f"__spans_{kind}_{digest}"
 
     def __call__(self, view: TraceView, last: Any = None) -> tuple[list[dict[str, Any]], Any, Any]:
         """The value; a stand-in equal only for values CEL cannot tell apart (to see a change cheaply); and
@@ -303,6 +345,14 @@ def _projection(needs: Needs, distinct: bool, single: bool | None) -> str | None
 
 
 _SPAN_ORDER = tuple(name for name in variables.FIELD_ORDER if name != "attributes")
+_PREDICATED = {"exists": "exists", "all": "all", "exists_one": "exists_one", "filter": "count"}
+
+
+def _fallback(predicate: predicates.Predicate) -> Projection:
+    """The spans as a predicate's macro reads them when CEL evaluates it (the trace's attributes do not let
+    Python decide exactly): maps of the fields it reads, in order, with repeats; made only then."""
+    fields = tuple(name for name in _SPAN_ORDER if name in predicate.fields)
+    return Projection(fields, True, predicate.keys, False, lazy=True)
 
 
 class Binder:
@@ -319,16 +369,25 @@ class Binder:
         self.keys: list[tuple[str, str, str, bool]] = []  # (variable, map, key, presence rather than value)
         self.empty = False
         self.projections: list[tuple[str, Projection]] = []
+        # Macros computed in Python, each with the spans its macro reads where it is undecided (or None).
+        self.predicates: list[tuple[predicates.Predicate, tuple[str, Projection] | None]] = []
         self._last: dict[str, Any] = {}  # each projection's previous result (`Projection.__call__`)
         self._context = cel.Context()
         self._before: dict[str, Any] = {}  # what the context holds, by variable or group of variables
         # Contexts (with their `_before`) by span projections, least recently used first.
         self._kept: dict[tuple[Any, ...], tuple[Any, dict[str, Any]]] = {}
+        # The variables `context` handed over anew for the last trace (None: the context is another one, or new).
+        self.changed: set[str] | None = None
         for name in sorted(set(names)):
             if name in NAMES:
                 self.whole.append(name)
+            elif name in predicates.PREDICATES:
+                predicate = predicates.PREDICATES[name]
+                fallback = _fallback(predicate) if predicate.fallible else None
+                self.predicates.append((predicate, None if fallback is None else (fallback.name, fallback)))
             elif name in _PROJECTIONS:
-                self.projections.append((name, _PROJECTIONS[name]))
+                if not _PROJECTIONS[name].lazy:
+                    self.projections.append((name, _PROJECTIONS[name]))
             elif name.startswith("__trace_") and name[8:] in TRACE_FIELDS:
                 self.trace.append((name, variables.TRACE_ORDER.index(name[8:])))
             elif name.startswith("__root_") and name[7:] in SPAN_FIELDS:
@@ -379,10 +438,20 @@ class Binder:
         each change to a context converts all of its variables again, on the next evaluation): a group of
         variables (the `trace` fields, the keys of one map) is looked at one by one only when it changed."""
         needs = self.needs
+        previous = self._context
         if self.projections:
             self._choose(view)
-        add = self._context.add_variable
+        context = self._context
         before = self._before
+        changed: set[str] | None = set() if context is previous and before else None
+        self.changed = changed
+        hand = context.add_variable
+
+        def add(name: str, value: Any) -> None:
+            hand(name, value)
+            if changed is not None:
+                changed.add(name)
+
         for name in self.whole:
             value = view.variable(name, needs)
             if name not in before or not same(before[name], value):
@@ -397,13 +466,14 @@ class Binder:
                     add(name, value)
             before[" trace"] = figures
         if self.root:
-            fields = tuple(view.root_field(field, needs) for _, field in self.root)
             old = before.get(" root")
-            if old is None or not same(list(old), list(fields)):
-                for (name, _), value, previous in zip(self.root, fields, old or fields, strict=True):
-                    if old is None or not same(previous, value):
-                        add(name, value)
-                before[" root"] = fields
+            fields = []
+            for position, (name, field) in enumerate(self.root):
+                value = view.root_field(field, needs)
+                fields.append(value)
+                if old is None or not same(old[position], value):
+                    add(name, value)
+            before[" root"] = fields
         for owner, keyed in self._keyed:
             mapping = view.variable(owner, needs)
             group = f" {owner}"  # not a variable's name
@@ -417,6 +487,25 @@ class Binder:
         if self.empty and EMPTY not in before:
             add(EMPTY, {})
             before[EMPTY] = {}
+        for predicate, fallback in self.predicates:
+            value = predicate(view)
+            if fallback is not None:
+                decided = value is not None
+                name = predicate.decided
+                if before.get(name) is not decided:
+                    add(name, decided)
+                    before[name] = decided
+                if value is None:
+                    name, projection = fallback
+                    made, key, _ = projection(view)
+                    if name not in before or before[name] != key:
+                        add(name, made)
+                        before[name] = key
+                    continue
+            name = predicate.name
+            if name not in before or before[name] != value:  # a bool, or an int count: one type per name
+                add(name, value)
+                before[name] = value
         for name, sized in self.sizes:
             value = len(view.ordered) if sized == "spans" else len(view.variable(sized, needs))
             if before.get(name) != value:
@@ -428,6 +517,10 @@ class Binder:
     def names(self) -> list[str]:
         pairs = [*self.trace, *self.root, *self.sizes, *self.projections]
         names = [*self.whole, *(name for name, _ in pairs), *(name for name, *_ in self.keys)]
+        for predicate, fallback in self.predicates:
+            names.append(predicate.name)
+            if fallback is not None:
+                names.extend((predicate.decided, fallback[0]))
         return sorted([*names, EMPTY] if self.empty else names)
 
     def bind(self, view: TraceView, reuse: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -452,6 +545,14 @@ class Binder:
             values[EMPTY] = {}
         for name, sized in self.sizes:
             values[name] = len(view.ordered) if sized == "spans" else len(view.variable(sized, needs))
+        for predicate, fallback in self.predicates:
+            value = predicate(view)
+            if fallback is not None:
+                values[predicate.decided] = value is not None
+                if value is None:
+                    values[fallback[0]] = fallback[1](view)[0]
+                    value = 0 if predicate.macro == "count" else False  # not read
+            values[predicate.name] = value
         last = self._last if reuse else {}
         for name, projection in self.projections:
             made = last[name] = projection(view, last.get(name))
@@ -465,12 +566,25 @@ def same(a: Any, b: Any) -> bool:
     kind = type(a)
     if kind is not type(b):
         return False
-    if a != b:  # `==` holds more pairs than CEL does (`1 == 1.0`), never fewer
-        return False
+    if kind in _PLAIN:
+        return bool(a == b)
+    if kind is float:
+        return a == b and (a != 0.0 or math.copysign(1.0, a) == math.copysign(1.0, b))
     if kind is dict:
-        return a.keys() == b.keys() and all(same(value, b[key]) for key, value in a.items())
+        if a.keys() != b.keys():
+            return False
+        for key, value in a.items():
+            if not same(value, b[key]):
+                return False
+        return True
     if kind is list:
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if kind is float and a == 0.0:
-        return b == 0.0 and str(a) == str(b)
+        if len(a) != len(b):
+            return False
+        for x, y in zip(a, b, strict=True):
+            if not same(x, y):
+                return False
+        return True
     return bool(a == b)
+
+
+_PLAIN = frozenset({str, int, bool, type(None), bytes})  # `==` tells their values apart exactly

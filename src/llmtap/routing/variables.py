@@ -20,6 +20,7 @@ condition is an evaluation error for that trace and does not match.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ from typing import Any
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
 
 from llmtap.labels.policy import ATTRIBUTE_PREFIX, is_llm_span
+from llmtap.routing.predicates import ABSENT
 from llmtap.routing.references import ALL, NAMES, Needs
 
 # The `trace` fields, in the order `_trace_figures` gives them.
@@ -99,10 +101,6 @@ def _count(value: Any) -> int:
     return value if type(value) is int else 0
 
 
-def _model(attributes: Mapping[str, Any]) -> str:
-    return str(attributes.get(gen_ai.GEN_AI_RESPONSE_MODEL) or attributes.get(gen_ai.GEN_AI_REQUEST_MODEL) or "")
-
-
 def _attributes(span: SpanFacts, keys: frozenset[str] | None) -> dict[str, Any]:
     attributes = span.attributes
     if keys is not None:
@@ -114,10 +112,23 @@ def _attributes(span: SpanFacts, keys: frozenset[str] | None) -> dict[str, Any]:
     }
 
 
+def _attribute(attributes: Mapping[str, Any], key: str) -> Any:
+    """The attribute `key` as in `_attributes`, or `ABSENT`."""
+    value = attributes.get(key, ABSENT)
+    if isinstance(value, str) and len(value) > MAX_ATTRIBUTE_CHARS:
+        return ABSENT
+    return value if value is ABSENT else _plain(value)
+
+
 _OPERATION = gen_ai.GEN_AI_OPERATION_NAME
 _PROVIDER = gen_ai.GEN_AI_PROVIDER_NAME
 _INPUT = gen_ai.GEN_AI_USAGE_INPUT_TOKENS
 _OUTPUT = gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS
+
+_RESPONSE_MODEL = gen_ai.GEN_AI_RESPONSE_MODEL
+_REQUEST_MODEL = gen_ai.GEN_AI_REQUEST_MODEL
+_START = operator.attrgetter("start_ns")
+_TIME = operator.attrgetter("time_ns")
 
 # How each span field is read, for a list of spans at once (a column); `attributes` is built by
 # `_attributes` (it may be cut to the keys rules read). Each field has one type, whatever the span.
@@ -128,7 +139,10 @@ _COLUMNS: dict[str, Callable[[Sequence[SpanFacts]], list[Any]]] = {
     "kind": lambda spans: [span.kind for span in spans],
     "operation": lambda spans: [str(span.attributes.get(_OPERATION, "")) for span in spans],
     "provider": lambda spans: [str(span.attributes.get(_PROVIDER, "")) for span in spans],
-    "model": lambda spans: [_model(span.attributes) for span in spans],
+    "model": lambda spans: [
+        str(attributes.get(_RESPONSE_MODEL) or attributes.get(_REQUEST_MODEL) or "")
+        for attributes in map(_ATTRIBUTES, spans)
+    ],
     "status": lambda spans: [span.status for span in spans],
     "error_type": lambda spans: [str(span.attributes.get("error.type", "")) for span in spans],
     "duration_ms": lambda spans: [(span.end_ns - span.start_ns) / 1e6 for span in spans],
@@ -136,6 +150,7 @@ _COLUMNS: dict[str, Callable[[Sequence[SpanFacts]], list[Any]]] = {
     "output_tokens": lambda spans: [_count(span.attributes.get(_OUTPUT)) for span in spans],
     "cost": lambda spans: [_cost(span.attributes) for span in spans],
 }
+_ATTRIBUTES = operator.attrgetter("attributes")
 
 
 def _span_fields(needs: Needs) -> list[str]:
@@ -170,10 +185,6 @@ def local_root(spans: Sequence[SpanFacts]) -> SpanFacts | None:
 def _cost(attributes: Mapping[str, Any]) -> float:
     cost = attributes.get(COST)
     return float(cost) if isinstance(cost, int | float) and not isinstance(cost, bool) else 0.0
-
-
-def _start(span: SpanFacts) -> int:
-    return span.start_ns
 
 
 def _trace_figures(ordered: Sequence[SpanFacts], root: SpanFacts | None) -> tuple[Any, ...]:
@@ -278,7 +289,7 @@ class TraceView:
     def ordered(self) -> list[SpanFacts]:
         """The spans by start time."""
         if self._ordered is None:
-            self._ordered = sorted(self._spans, key=_start)
+            self._ordered = sorted(self._spans, key=_START)
         return self._ordered
 
     @property
@@ -306,6 +317,14 @@ class TraceView:
             found = self._columns[name] = _COLUMNS[name](self.ordered)
         return found
 
+    def attribute_column(self, key: str) -> list[Any]:
+        """The attribute `key` of each span, in start order, as a condition sees it (`predicates.ABSENT`
+        where the span lacks it, or its value is left out as too long)."""
+        found = self._columns.get(" " + key)  # attribute keys and field names kept apart by a prefix
+        if found is None:
+            found = self._columns[" " + key] = [_attribute(span.attributes, key) for span in self.ordered]
+        return found
+
     def attributes(self, keys: frozenset[str] | None) -> list[dict[str, Any]]:
         return [_attributes(span, keys) for span in self.ordered]
 
@@ -320,7 +339,7 @@ class TraceView:
         if self._latest is None:
             latest: dict[str, Any] = {}
             history: dict[str, list[Any]] = {}
-            for annotation in sorted(self._annotations, key=lambda item: item.time_ns):
+            for annotation in sorted(self._annotations, key=_TIME):
                 latest[annotation.name] = annotation.value
                 history.setdefault(annotation.name, []).append(annotation.value)
             self._latest = latest, history

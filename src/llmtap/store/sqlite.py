@@ -972,6 +972,14 @@ def _checked(query: TraceQuery) -> TraceQuery:
         raise StoreError(f"limit={query.limit!r}: expected a whole number >= 1")
     if not isinstance(query.offset, int) or query.offset < 0:
         raise StoreError(f"offset={query.offset!r}: expected a whole number >= 0")
+    for name in ("labels", "annotations"):
+        value = getattr(query, name)
+        if not isinstance(value, dict) and not hasattr(value, "items"):
+            raise StoreError(f"{name}={value!r}: expected a mapping of names to values, e.g. {{'user_id': 'u1'}}")
+    for name in ("since", "until"):
+        value = getattr(query, name)
+        if value is not None and not isinstance(value, datetime):
+            raise StoreError(f"{name}={value!r}: expected a datetime or None (llmtap.store.parse_time reads '30d')")
     return query
 
 
