@@ -136,29 +136,12 @@ def make_store(path: Path, count: int) -> None:
         conn.execute("UPDATE queue_items SET state = 'completed', updated_ns = ? WHERE queue = 'review'", (now,))
 
 
-# The settings declaring the queue `review` (`llmtap export --queue` counts its items completed by its reviewers).
-CONFIG = """
-[annotations.human_feedback]
-type = "categorical"
-values = ["good", "bad"]
-
-[annotations.correction]
-type = "text"
-
-[queues.review]
-annotations = ["human_feedback", "correction"]
-"""
-
-
 def _export(store: Path, output: Path, args: list[str]) -> tuple[int, float, float]:
-    config = store.with_name("llmtap.toml")
-    config.write_text(CONFIG)
     wall, cpu = time.perf_counter(), time.process_time()
-    result = CliRunner().invoke(
-        main,
-        ["export", *args, "--store", str(store), "--output", str(output), "--json"],
-        env={"LLMTAP_CONFIG": str(config)},
-    )
+    config = store.parent / "llmtap.toml"  # the queue exported, declared (one reviewer per item)
+    config.write_text('[queues.review]\nannotations = ["answer_quality", "correction"]\n')
+    command = ["export", *args, "--store", str(store), "--output", str(output), "--json"]
+    result = CliRunner().invoke(main, command, env={"LLMTAP_CONFIG": str(config)})
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output.strip().splitlines()[-1])["rows"]
