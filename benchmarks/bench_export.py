@@ -138,7 +138,10 @@ def make_store(path: Path, count: int) -> None:
 
 def _export(store: Path, output: Path, args: list[str]) -> tuple[int, float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
-    result = CliRunner().invoke(main, ["export", *args, "--store", str(store), "--output", str(output), "--json"])
+    config = store.parent / "llmtap.toml"  # the queue exported, declared (one reviewer per item)
+    config.write_text('[queues.review]\nannotations = ["answer_quality", "correction"]\n')
+    command = ["export", *args, "--store", str(store), "--output", str(output), "--json"]
+    result = CliRunner().invoke(main, command, env={"LLMTAP_CONFIG": str(config)})
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output.strip().splitlines()[-1])["rows"]

@@ -165,6 +165,27 @@ def test_chat_eval_and_preference_rows(reviewed) -> None:
     assert (summary.traces, summary.rows, summary.skipped) == (2, 0, 2)
 
 
+def test_a_queue_item_is_exported_once_as_many_reviewers_as_the_queue_asks_for_have_reviewed_it(
+    traced, api: LoopbackAPI
+) -> None:
+    run = traced(["Paris."])
+    queues = ReviewQueues(open_store(run.store_path), run.settings)
+    queues.add("pair", run.trace_ids[0])  # declared with reviewers = 2
+    store = open_store(run.store_path)
+    first = queues.next("pair", "ana")
+    queues.submit(first.item.item_id, "ana", {"human_feedback": "good", "quality": 4, "grounded": True})
+    assert queues.item(first.item.item_id).state == "pending"
+    summary = export(store, Source(queue="pair"), "eval", io.StringIO())
+    assert (summary.traces, summary.rows) == (0, 0)  # one review of two: not completed yet
+    second = queues.next("pair", "bo")
+    queues.submit(second.item.item_id, "bo", {"human_feedback": "good", "quality": 5, "grounded": True})
+    summary = export(store, Source(queue="pair"), "eval", io.StringIO())
+    assert (summary.traces, summary.rows) == (1, 1)
+    with pytest.raises(ExportError) as caught:
+        export(store, Source(queue="reveiw"), "chat", io.StringIO())
+    assert str(caught.value) == "queue 'reveiw': not declared in [tool.llmtap.queues]; expected one of: pair, review"
+
+
 def test_bad_options_are_named(reviewed, tmp_path: Path) -> None:
     run, _queues = reviewed
     store = open_store(run.store_path)

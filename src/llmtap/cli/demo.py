@@ -151,7 +151,7 @@ def _review_loop(out: Console, store: Path) -> int | None:
             f"llmtap export --queue {reviewer.QUEUE} --format chat --model {reviewer.CHAT_MODEL} --output {output}",
             align="left",
         )
-        summary = reviewer.export_reviewed(db, output)
+        summary = reviewer.export_reviewed(db, output, run.CONFIG)
     out.print(
         f"exported {summary.rows} chat rows (OpenAI fine-tuning format, provenance under `llmtap`) from the "
         f"{summary.traces} reviewed traces to [bold]{output}[/bold]"

@@ -17,9 +17,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
+    from llmtap.cli.turns import Turns
     from llmtap.store import StoredSpan, TraceDetail
 
 _DOCUMENTS = "gen_ai.retrieval.documents"
@@ -154,7 +154,7 @@ def _parts(message: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _turn(table: Table, role: str, lines: list[str], note: str = "") -> None:
+def _turn(table: Turns, role: str, lines: list[str], note: str = "") -> None:
     from rich.text import Text
 
     text = Text("\n".join(lines))
@@ -163,13 +163,10 @@ def _turn(table: Table, role: str, lines: list[str], note: str = "") -> None:
     table.add_row(Text(role, style=f"bold {_ROLE_STYLES.get(role, 'white')}"), text)
 
 
-def _turns() -> Table:
-    from rich.table import Table
+def _turns() -> Turns:
+    from llmtap.cli.turns import Turns
 
-    table = Table.grid(padding=(0, 1))
-    table.add_column(justify="right", width=10, no_wrap=True)
-    table.add_column(overflow="fold")
-    return table
+    return Turns()
 
 
 def render_conversation(out: Console, detail: TraceDetail) -> None:
@@ -181,8 +178,6 @@ def render_conversation(out: Console, detail: TraceDetail) -> None:
     shown = False
     for span in sorted(detail.spans, key=lambda item: item.start_time_ns):
         attributes = span.attributes
-        # A table only for a span shown (rich.table, with `fractions` and `decimal`, is ~8 ms to import: a trace
-        # recorded with content capture off shows none).
         if _DOCUMENTS in attributes or attributes.get(genai.GEN_AI_OPERATION_NAME) == "retrieval":
             documents = _json(span, _DOCUMENTS) or []
             out.print(f"[bold]{span.name}[/bold]")

@@ -95,8 +95,8 @@ def _question(trace: TraceDetail) -> str:
     return json.loads(root.attributes.get("input.value", "{}")).get("question", "")
 
 
-def export_reviewed(store: Store, output: Path) -> ExportSummary:
+def export_reviewed(store: Store, output: Path, config: dict[str, Any]) -> ExportSummary:
     """The completed items of the queue as chat rows, each from the trace's answer (its `CHAT_MODEL` call, not
     the Claude summary that follows it), the reviewer's correction in place of a wrong answer."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    return export(store, Source(queue=QUEUE), "chat", output, model=CHAT_MODEL)
+    return export(store, Source(queue=QUEUE), "chat", output, model=CHAT_MODEL, settings=load_settings(config=config))

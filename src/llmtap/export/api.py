@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from llmtap.config import Settings
 from llmtap.errors import LlmtapError
 from llmtap.export.rows import FORMATS, Exported, row
 from llmtap.store.api import Store, TraceQuery
@@ -58,20 +59,36 @@ class ExportSummary:
         }
 
 
-def trace_ids(store: Store, source: Source) -> list[str]:
-    """The trace ids of the source, oldest first for queues and datasets, newest first for a query."""
+def trace_ids(store: Store, source: Source, settings: Settings | None = None) -> list[str]:
+    """The trace ids of the source, oldest first for queues and datasets, newest first for a query.
+
+    A queue's completed items: completed by as many reviewers as the queue declared in `settings` (default: the
+    settings in force) asks for."""
     given = [name for name in (source.queue, source.dataset, source.query) if name is not None]
     if len(given) != 1:
         raise ExportError("expected exactly one source: a queue, a dataset or a trace filter")
     if source.queue is not None:
+        reviewers = _queue_reviewers(source.queue, settings)
         return [
             item.trace_id
-            for item in store.queue_items(source.queue, now_ns=time.time_ns())
+            for item in store.queue_items(source.queue, now_ns=time.time_ns(), reviewers=reviewers)
             if item.state == "completed"
         ]
     if source.dataset is not None:
         return list(dict.fromkeys(trace_id for trace_id, _span, _data in store.dataset_items(source.dataset)))
     return store.trace_ids(source.query)
+
+
+def _queue_reviewers(name: str, settings: Settings | None) -> int:
+    from llmtap import runtime
+    from llmtap.review.config import parse_queues
+
+    settings = settings if settings is not None else runtime.current_settings()
+    queue = parse_queues(settings.tables.get("queues"), settings.source).get(name)
+    if queue is None:
+        known = ", ".join(sorted(settings.tables.get("queues") or {})) or "none are declared"
+        raise ExportError(f"queue {name!r}: not declared in [tool.llmtap.queues]; expected one of: {known}")
+    return queue.reviewers
 
 
 def rows(store: Store, ids: list[str], fmt: str, model: str | None = None) -> Iterator[Exported | None]:
@@ -96,11 +113,15 @@ def export(
     provenance_file: TextIO | None = None,
     progress: Callable[[int, int], None] | None = None,
     model: str | None = None,
+    settings: Settings | None = None,
 ) -> ExportSummary:
     """Write one JSON line per exported trace to `output`; `progress(done, total)` after each trace.
 
     `model`: the row is made from the trace's last call of this model (request or response model name) rather
     than its last model call, for traces that call several models (an answer, then a summary by another).
+
+    `settings`: where a queue source is declared (default: the settings in force: `llmtap.instrument()`'s, else
+    the environment's and the config file's).
 
     `provenance`: `row` (an `llmtap` key in every row) or `none`; with `provenance_file`, the provenance of
     each row is written there instead, line for line.
@@ -109,7 +130,7 @@ def export(
         raise ExportError(f"provenance={provenance!r}: expected one of {', '.join(PROVENANCE)}")
     if fmt not in FORMATS:
         raise ExportError(f"format={fmt!r}: expected one of {', '.join(FORMATS)}")
-    ids = trace_ids(store, source)
+    ids = trace_ids(store, source, settings)
     name = str(output) if isinstance(output, Path) else getattr(output, "name", "-")
     summary = ExportSummary(fmt, source.describe(), name, traces=len(ids))
     handle = output.open("w", encoding="utf-8") if isinstance(output, Path) else output

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -83,11 +83,23 @@ def evaluate_rule(rule: Rule, variables: Any, trace_id: str, program: Any = None
 class Batch:
     """The enabled rules' conditions (`programs`) evaluated as one CEL list, in one call: each rule's value is
     what it would be alone. A rule whose condition fails on a trace (a missing key) would fail the whole list:
-    from then on it is evaluated alone, and that trace's rules one by one. Not thread-safe."""
+    from then on it is evaluated alone, and that trace's rules one by one.
+
+    A condition's value depends only on the variables it reads (CEL has no side effects, and no function of
+    the time or of anything else): evaluated again on the same context with none of them handed over anew
+    since (`run(changed=...)`), it is taken as it was, and only the others are evaluated, each alone. Not
+    thread-safe."""
 
     def __init__(self, rules: Sequence[Rule], programs: Sequence[Any]) -> None:
         self.rules = list(rules)
         self.programs = list(programs)
+        self._readers: dict[str, list[int]] = {}  # the rules reading each variable
+        for index, program in enumerate(self.programs):
+            for name in program.variables():
+                self._readers.setdefault(name, []).append(index)
+        # Each rule's value on the context last evaluated: (result, None) or (None, error); None: not known.
+        self._known: list[tuple[Any, str | None] | None] = [None] * len(self.rules)
+        self._enabled = [index for index, rule in enumerate(self.rules) if rule.enabled]
         self._alone: set[int] = set()  # rules evaluated on their own
         self._together: list[int] = []
         self._program: Any = None
@@ -108,14 +120,48 @@ class Batch:
                 self._program = None
         if self._program is None:
             self._together = []
-        self._together_fixed = [self._fixed[index] for index in self._together]
         together = set(self._together)
         self._rest = [index for index in range(len(self.rules)) if index not in together]
 
-    def run(self, variables: Any, trace_id: str) -> list[Outcome]:
-        """Each rule's outcome; disabled rules are not evaluated (never matched, never selected)."""
-        rules, programs = self.rules, self.programs
-        found: list[Outcome | None] = [None] * len(rules)
+    def run(self, variables: Any, trace_id: str, changed: Set[str] | None = None) -> list[Outcome]:
+        """Each rule's outcome; disabled rules are not evaluated (never matched, never selected). `changed`:
+        the variables handed over anew since the last `run`, on the same context (None: anything may differ)."""
+        known = self._known
+        if changed is None:
+            known = self._known = [None] * len(self.rules)
+        else:
+            readers = self._readers
+            for name in changed:
+                for index in readers.get(name, ()):
+                    known[index] = None
+        stale = [index for index in self._enabled if known[index] is None]
+        if len(stale) == len(self._enabled):
+            self._run_all(variables, known)
+        else:
+            programs = self.programs
+            for index in stale:
+                try:
+                    known[index] = (programs[index].execute(variables), None)
+                except Exception as exc:  # a missing label or annotation key, a type this trace's data has
+                    known[index] = (None, f"{type(exc).__name__}: {exc}")
+        found: list[Outcome] = []
+        for index, rule in enumerate(self.rules):
+            value = known[index]
+            if value is None:  # disabled
+                found.append(Outcome(rule, False, sampled(rule.name, trace_id, rule.sample)))
+            elif value[1] is not None:
+                found.append(Outcome(rule, False, sampled(rule.name, trace_id, rule.sample), value[1]))
+            else:
+                fixed = self._fixed[index]
+                if fixed is None:
+                    found.append(outcome(rule, value[0], trace_id))
+                else:
+                    found.append(fixed[0] if value[0] is True else fixed[1])
+        return found
+
+    def _run_all(self, variables: Any, known: list[tuple[Any, str | None] | None]) -> None:
+        """Every enabled rule's value: those not known to fail as one CEL list, the others alone."""
+        programs = self.programs
         together = self._together
         if together:
             try:
@@ -123,26 +169,24 @@ class Batch:
             except Exception:
                 results = None
             if results is not None:
-                for index, result, fixed in zip(together, results, self._together_fixed, strict=True):
-                    if fixed is None:
-                        found[index] = outcome(rules[index], result, trace_id)
-                    else:
-                        found[index] = fixed[0] if result is True else fixed[1]
+                for index, result in zip(together, results, strict=True):
+                    known[index] = (result, None)
             else:
                 for index in together:
-                    found[index] = evaluate_rule(rules[index], variables, trace_id, programs[index])
-                failed = {index for index in together if found[index].error is not None}  # type: ignore[union-attr]
+                    try:
+                        known[index] = (programs[index].execute(variables), None)
+                    except Exception as exc:
+                        known[index] = (None, f"{type(exc).__name__}: {exc}")
+                failed = {index for index in together if known[index][1] is not None}  # type: ignore[index]
                 if failed:
                     self._alone |= failed
                     self._compile()
         for index in self._rest:
-            rule = rules[index]
-            found[index] = (
-                evaluate_rule(rule, variables, trace_id, programs[index])
-                if rule.enabled
-                else Outcome(rule, False, sampled(rule.name, trace_id, rule.sample))
-            )
-        return found  # type: ignore[return-value]
+            if self.rules[index].enabled:
+                try:
+                    known[index] = (programs[index].execute(variables), None)
+                except Exception as exc:
+                    known[index] = (None, f"{type(exc).__name__}: {exc}")
 
 
 def evaluate(rules: Sequence[Rule], variables: Mapping[str, Any], trace_id: str) -> list[Outcome]:

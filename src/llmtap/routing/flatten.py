@@ -25,6 +25,7 @@ not rewritten at all. `llmtap routes test` explains the condition as written, wi
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -375,6 +376,8 @@ class Binder:
         self._before: dict[str, Any] = {}  # what the context holds, by variable or group of variables
         # Contexts (with their `_before`) by span projections, least recently used first.
         self._kept: dict[tuple[Any, ...], tuple[Any, dict[str, Any]]] = {}
+        # The variables `context` handed over anew for the last trace (None: the context is another one, or new).
+        self.changed: set[str] | None = None
         for name in sorted(set(names)):
             if name in NAMES:
                 self.whole.append(name)
@@ -435,10 +438,20 @@ class Binder:
         each change to a context converts all of its variables again, on the next evaluation): a group of
         variables (the `trace` fields, the keys of one map) is looked at one by one only when it changed."""
         needs = self.needs
+        previous = self._context
         if self.projections:
             self._choose(view)
-        add = self._context.add_variable
+        context = self._context
         before = self._before
+        changed: set[str] | None = set() if context is previous and before else None
+        self.changed = changed
+        hand = context.add_variable
+
+        def add(name: str, value: Any) -> None:
+            hand(name, value)
+            if changed is not None:
+                changed.add(name)
+
         for name in self.whole:
             value = view.variable(name, needs)
             if name not in before or not same(before[name], value):
@@ -453,13 +466,14 @@ class Binder:
                     add(name, value)
             before[" trace"] = figures
         if self.root:
-            fields = tuple(view.root_field(field, needs) for _, field in self.root)
             old = before.get(" root")
-            if old is None or not same(list(old), list(fields)):
-                for (name, _), value, previous in zip(self.root, fields, old or fields, strict=True):
-                    if old is None or not same(previous, value):
-                        add(name, value)
-                before[" root"] = fields
+            fields = []
+            for position, (name, field) in enumerate(self.root):
+                value = view.root_field(field, needs)
+                fields.append(value)
+                if old is None or not same(old[position], value):
+                    add(name, value)
+            before[" root"] = fields
         for owner, keyed in self._keyed:
             mapping = view.variable(owner, needs)
             group = f" {owner}"  # not a variable's name
@@ -552,12 +566,25 @@ def same(a: Any, b: Any) -> bool:
     kind = type(a)
     if kind is not type(b):
         return False
-    if a != b:  # `==` holds more pairs than CEL does (`1 == 1.0`), never fewer
-        return False
+    if kind in _PLAIN:
+        return bool(a == b)
+    if kind is float:
+        return a == b and (a != 0.0 or math.copysign(1.0, a) == math.copysign(1.0, b))
     if kind is dict:
-        return a.keys() == b.keys() and all(same(value, b[key]) for key, value in a.items())
+        if a.keys() != b.keys():
+            return False
+        for key, value in a.items():
+            if not same(value, b[key]):
+                return False
+        return True
     if kind is list:
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if kind is float and a == 0.0:
-        return b == 0.0 and str(a) == str(b)
+        if len(a) != len(b):
+            return False
+        for x, y in zip(a, b, strict=True):
+            if not same(x, y):
+                return False
+        return True
     return bool(a == b)
+
+
+_PLAIN = frozenset({str, int, bool, type(None), bytes})  # `==` tells their values apart exactly

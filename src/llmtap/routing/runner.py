@@ -117,7 +117,8 @@ class Runner:
         trace_id = spans[0].trace_id if spans else ""
         view = variables.TraceView(spans, annotations)
         with self._evaluating:
-            return self._batch.run(self._binder.context(view), trace_id)
+            binder = self._binder
+            return self._batch.run(binder.context(view), trace_id, binder.changed)
 
     def forget(self) -> None:
         """Drop what is kept from the previous trace (the CEL context, the span projections): the next
