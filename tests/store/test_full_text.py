@@ -83,6 +83,9 @@ def test_each_word_is_searched_in_the_whole_trace_and_split_words_stay_phrases(t
         assert len(_index_rows(store, "alpha")) == 4  # one row per trace written in one transaction
         assert len(_index_rows(store, "charlie")) == 4
         assert _found(store, "alpha charlie") == [0, 1, 2, 3]  # question in one span, answer in the other
+        for words, at_most, up_to, every in (("alpha charlie", 10, 4, 4), ("alpha", 3, 3, 4), ("t1 n1", 10, 1, 1)):
+            assert store.count_traces(TraceQuery(search=words), at_most=at_most) == up_to
+            assert store.count_traces(TraceQuery(search=words)) == every
         assert _found(store, "t2 n2") == [2]
         assert _found(store, "t2 n3") == []
         assert _found(store, "GPT-4o don't") == [0, 1, 2, 3]  # tokens `gpt` `4o`, `don` `t`, one after the other

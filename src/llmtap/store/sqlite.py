@@ -675,15 +675,16 @@ class SQLiteStore(RoutingTables, ReviewTables):
 
     def count_traces(self, query: TraceQuery | None = None, *, at_most: int | None = None) -> int:
         query = _checked(query or TraceQuery())
-        if at_most is not None and query.search is not None and _only_search(query):
-            # Traces holding the words, found from the full-text matches themselves (any order: only how many, up
+        matches = fts_queries(query.search) if query.search is not None else []
+        if at_most is not None and len(matches) == 1 and _only_search(query):
+            # Traces holding the word, found from the full-text matches themselves (any order: only how many, up
             # to `at_most`, is asked): a common word's first matches name enough traces at once, where checking
             # the newest traces one by one seeks every segment of the index for each (~100 µs a trace).
             return self._read(
                 "SELECT count(*) FROM (SELECT DISTINCT s.trace_id FROM span_text x "
                 "CROSS JOIN spans s ON s.rowid = x.rowid CROSS JOIN traces t ON t.trace_id = s.trace_id "
                 "WHERE span_text MATCH ? LIMIT ?)",
-                (fts_query(query.search), at_most),
+                (matches[0], at_most),
             )[0][0]
         where, params = self._where(query)
         if at_most is None:
