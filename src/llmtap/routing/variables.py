@@ -44,6 +44,7 @@ TRACE_ORDER = (
     "cost",
 )
 TRACE_FIELDS = frozenset(TRACE_ORDER)
+_TRACE_INDEX = {name: index for index, name in enumerate(TRACE_ORDER)}
 SPAN_FIELDS = frozenset(
     {
         "span_id",
@@ -327,6 +328,10 @@ class TraceView:
 
     def attributes(self, keys: frozenset[str] | None) -> list[dict[str, Any]]:
         return [_attributes(span, keys) for span in self.ordered]
+
+    def field(self, owner: str, name: str) -> Any:
+        """`trace.name` or `root.name` (not `attributes`)."""
+        return self.figures()[_TRACE_INDEX[name]] if owner == "trace" else self.root_field(name, ALL)
 
     def root_field(self, name: str, needs: Needs) -> Any:
         """The field `name` of `root`."""
