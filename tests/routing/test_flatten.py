@@ -291,7 +291,10 @@ def test_a_runner_gives_the_outcomes_of_the_conditions_as_written() -> None:
     """Over a stream of traces, the runner's outcomes (evaluating the rewritten conditions on the flat
     variables, reusing what did not change: the variables, and the value of each condition none of whose
     variables changed) are those of the conditions as written on every variable."""
-    routes = [{"name": f"r{index}", "when": when, "actions": ["dataset:d"]} for index, when in enumerate(TRICKY)]
+    routes = [
+        {"name": f"r{index}", "when": when, "actions": ["dataset:d"], "sample": 0.5 if index % 5 == 4 else 1.0}
+        for index, when in enumerate(TRICKY)
+    ]
     runner = load(load_settings(config={"routes": routes}))
     assert sum(rule.flat is not rule.program for rule in runner.rules) >= 20  # most are rewritten
     traces = _traces()
