@@ -22,6 +22,7 @@ rich.console"` (what any click + rich command reading SQLite imports), the floor
 
 `--before SRC`: each llmtap command also run with another checkout's `src/` first on `PYTHONPATH` (`git worktree add
 /tmp/old <commit>`, then `--before /tmp/old/src`), in the same rounds: before / after figures under the same load.
+(A tree older than `llmtap.console`, the script's entry point, runs by the script pip wrote for it then.)
 
 `--importtime`: one extra run of each command under `python -X importtime`, its modules' own import times summed
 by package (click, rich, llmtap, sqlite3, opentelemetry, the rest of the standard library and others); the rest
@@ -73,6 +74,19 @@ def _script() -> str:
     if not script.exists():
         raise SystemExit(f"no llmtap script next to {sys.executable}: run from the checkout's .venv (scripts/setup.sh)")
     return str(script)
+
+
+def _script_of(src: Path, script: str) -> list[str]:
+    """How the `llmtap` script runs the code of `src`: a tree from before `llmtap.console` (whose script imported
+    `llmtap.cli:main`) gets the script pip wrote for it then, run by the same Python."""
+    if (src / "llmtap" / "console.py").exists():
+        return [script]
+    old = Path(tempfile.mkdtemp(prefix="llmtap-script-")) / "llmtap"
+    old.write_text(
+        "import sys\nfrom llmtap.cli import main\nif __name__ == '__main__':\n"
+        "    sys.argv[0] = sys.argv[0].removesuffix('.exe')\n    sys.exit(main())\n"
+    )
+    return [sys.executable, str(old)]
 
 
 PYPROJECT = '[project]\nname = "shop"\nversion = "0.1.0"\ndependencies = ["llmtap", "openai"]\n'
@@ -157,8 +171,9 @@ def bench(
     envs = dict.fromkeys(programs, env)
     if before is not None:  # the same commands run by another checkout's code, in the same rounds
         old = {**env, "PYTHONPATH": str(before.resolve())}
+        old_script = _script_of(before, script)
         for name, args in commands(trace_id[:8]).items():
-            programs[f"before: {name}"] = [script, *args]
+            programs[f"before: {name}"] = [*old_script, *args]
             envs[f"before: {name}"] = old
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in programs}
     sizes: dict[str, int] = {}

@@ -52,17 +52,21 @@ WRITE_PATH = (
 PATHLIB = ("pathlib", "urllib.parse", "ipaddress")
 
 
-def imported(tmp_path: Path, *args: str, **env: str) -> tuple[str, list[str]]:
-    clean = child_env()
-    done = subprocess.run(
-        [sys.executable, "-c", RUN, *args],
+def run_python(code: str, cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -c code *args` in a fresh interpreter, without the caller's LLMTAP_/OTEL_ settings (`env` added)."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
         capture_output=True,
         text=True,
         timeout=60,
-        cwd=tmp_path,
-        env={**clean, **env},
+        cwd=cwd,
+        env={**child_env(), **env},
         check=False,
     )
+
+
+def imported(tmp_path: Path, *args: str, **env: str) -> tuple[str, list[str]]:
+    done = run_python(RUN, tmp_path, *args, **env)
     assert done.returncode == 0, done.stderr
     return done.stdout, json.loads(done.stderr.splitlines()[-1])
 
@@ -121,6 +125,10 @@ def test_show_defines_the_annotation_record_only_for_a_trace_with_annotations(st
     assert "no annotations" in out
     assert "llmtap.store.detail" in modules
     assert "llmtap.store.annotation_record" not in modules
+    # The annotations are a rich table; the conversation's chat turns (shown here) are laid out without one.
+    assert "rich.table" in annotated
+    assert "\n      user " in out
+    assert among(modules, ("rich.table", "fractions", "decimal")) == []
 
 
 def test_show_of_a_trace_recorded_without_content_imports_no_table(tmp_path: Path) -> None:

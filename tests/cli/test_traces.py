@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from llmtap.cli import main
-from llmtap.store import open_store
+from llmtap.store import TraceQuery, open_store
 from llmtap.store.exporter import StoreSpanExporter
 from tests.cli.conftest import TRACE_A, TRACE_B, TRACE_C
 
@@ -131,6 +131,33 @@ def test_the_total_is_counted_up_to_ten_pages_ahead(tmp_path: Path) -> None:
     store = open_store(path, create=False)
     assert (store.count_traces(), store.count_traces(at_most=5), store.count_traces(at_most=50)) == (23, 5, 23)
     store.close()
+
+
+def test_a_search_alone_is_counted_from_its_matches(tmp_path: Path) -> None:
+    # `--search` alone is counted from the full-text matches (each trace once, however many of its spans match);
+    # with another filter, trace by trace as before: the same totals.
+    path = tmp_path / "llmtap.db"
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(StoreSpanExporter(path)))
+    tracer = provider.get_tracer("t")
+    for number in range(12):
+        with tracer.start_as_current_span("turn", attributes={"llmtap.tag.half": str(number % 2)}):
+            for _ in range(number % 3 + 1):  # 1 to 3 matching spans a trace
+                message = f"a refund for order {number}" if number % 4 else "a question about delivery"
+                with tracer.start_as_current_span("chat", attributes={"gen_ai.input.messages": message}):
+                    pass
+    provider.shutdown()
+    store = open_store(path, create=False)
+    refund, delivery, half = TraceQuery(search="refund"), TraceQuery(search="delivery"), {"half": "1"}
+    assert [store.count_traces(refund, at_most=cap) for cap in (1, 5, 9, 10, 100)] == [1, 5, 9, 9, 9]
+    assert [store.count_traces(delivery, at_most=cap) for cap in (2, 3, 4)] == [2, 3, 3]
+    assert store.count_traces(TraceQuery(search="refund order"), at_most=100) == 9
+    assert store.count_traces(TraceQuery(search="parcel"), at_most=100) == 0
+    assert store.count_traces(TraceQuery(search="refund", labels=half), at_most=100) == 6  # odd numbers: none % 4 == 0
+    assert store.count_traces(refund) == 9
+    store.close()
+    lines = CliRunner().invoke(main, ["traces", "--store", str(path), "--limit", "2", "--search", "refund"]).output
+    assert lines.splitlines()[0] == "traces 1-2 of 9, newest first"
 
 
 def test_bad_input_is_named(store_file: Path, tmp_path: Path) -> None:

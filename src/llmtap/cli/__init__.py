@@ -6,18 +6,11 @@ only when that command runs (or `--help` lists them all): `llmtap traces` does n
 
 from __future__ import annotations
 
-import atexit
-import gc
 import importlib
 
 import click
 
 from llmtap.version import __version__
-
-# At exit the interpreter's last garbage collections walk every object the command made or imported (~15 ms of each
-# `llmtap traces` with click, rich and sqlite3 loaded): frozen, they are left to the process's end, which frees them
-# anyway. Runs after every exit handler registered later (the OpenTelemetry SDK's shutdown, which `llmtap demo` uses).
-atexit.register(gc.freeze)
 
 # command name -> "module:attribute" of its click command
 COMMANDS = {

@@ -1,17 +1,18 @@
 """One annotation as stored (`Store.annotations`, a trace's annotations in `TraceDetail`). Part of the interface of
 `llmtap.store.api`, which gives it under its own name; a module of its own so that reading a trace without
-annotations (`llmtap show`) does not pay for defining it (a frozen dataclass of 16 fields costs ~2 ms to define).
+annotations (`llmtap show`) does not pay for defining it.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from typing import Any
 
+from llmtap.frozen import frozen_record
 from llmtap.store.api import iso_time
 
 
-@dataclass(frozen=True)
+@frozen_record
 class StoredAnnotation:
     """One annotation as stored: the fields of `llmtap.annotations.Annotation`, plus the trace and span it
     landed on (None for a session, or while a join key matches no stored span) and its record's attributes.

@@ -701,7 +701,18 @@ class SQLiteStore(RoutingTables, ReviewTables):
         ]
 
     def count_traces(self, query: TraceQuery | None = None, *, at_most: int | None = None) -> int:
-        where, params = self._where(_checked(query or TraceQuery()))
+        query = _checked(query or TraceQuery())
+        if at_most is not None and query.search is not None and _only_search(query):
+            # Traces holding the words, found from the full-text matches themselves (any order: only how many, up
+            # to `at_most`, is asked): a common word's first matches name enough traces at once, where checking
+            # the newest traces one by one seeks every segment of the index for each (~100 µs a trace).
+            return self._read(
+                "SELECT count(*) FROM (SELECT DISTINCT s.trace_id FROM span_text x "
+                "CROSS JOIN spans s ON s.rowid = x.rowid CROSS JOIN traces t ON t.trace_id = s.trace_id "
+                "WHERE span_text MATCH ? LIMIT ?)",
+                (fts_query(query.search), at_most),
+            )[0][0]
+        where, params = self._where(query)
         if at_most is None:
             return self._read(f"SELECT count(*) FROM traces t{where}", params)[0][0]
         # Newest first, as a page is read: a filter checked trace by trace stops after `at_most` matches.
@@ -970,6 +981,21 @@ def _checked(query: TraceQuery) -> TraceQuery:
         if value is not None and not isinstance(value, datetime):
             raise StoreError(f"{name}={value!r}: expected a datetime or None (llmtap.store.parse_time reads '30d')")
     return query
+
+
+def _only_search(query: TraceQuery) -> bool:
+    """Whether full-text search is the query's one filter."""
+    return not (
+        query.labels
+        or query.model
+        or query.provider
+        or query.errors
+        or query.min_latency_ms is not None
+        or query.min_tokens is not None
+        or query.since is not None
+        or query.until is not None
+        or query.annotations
+    )
 
 
 def _loads(text: str) -> Any:
