@@ -141,6 +141,19 @@ def build_query(options: dict[str, Any], *, limit: int = 50, offset: int = 0) ->
     )
 
 
+def short_time(iso: str) -> str:
+    """`2025-11-27T09:14:03.123456Z` -> `2025-11-27 09:14:03`."""
+    return iso[:19].replace("T", " ")
+
+
+def duration(ms: float) -> str:
+    return f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.0f} ms" if ms >= 10 else f"{ms:.1f} ms"
+
+
+def labels_text(labels: dict[str, Any]) -> str:
+    return " ".join(f"{key}={value}" for key, value in sorted(labels.items()))
+
+
 def print_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 

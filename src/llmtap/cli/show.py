@@ -10,14 +10,23 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from llmtap.cli.common import console, json_option, opened_store, print_json, store_option
-from llmtap.cli.traces import duration, labels_text, short_time
+from llmtap.cli.common import (
+    console,
+    duration,
+    json_option,
+    labels_text,
+    opened_store,
+    print_json,
+    short_time,
+    store_option,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from rich.console import Console
+    from rich.console import Console, RenderableType
     from rich.text import Text
+    from rich.tree import Tree
 
     from llmtap.cli.turns import Turns
     from llmtap.store import StoredSpan, TraceDetail
@@ -91,7 +100,7 @@ def _node(span: StoredSpan, parent_labels: dict[str, Any]) -> Text:
     return text
 
 
-def render_tree(out: Console, detail: TraceDetail) -> None:
+def _tree(detail: TraceDetail) -> Tree:
     from rich.tree import Tree
 
     spans = detail.spans
@@ -113,13 +122,12 @@ def render_tree(out: Console, detail: TraceDetail) -> None:
             add(node, span.span_id, {**inherited, **_labels(span)})
 
     add(root, None, {})
-    out.print(root)
+    return root
 
 
-def render_annotations(out: Console, detail: TraceDetail) -> None:
+def _annotations(detail: TraceDetail) -> RenderableType:
     if not detail.annotations:
-        out.print("[dim]no annotations[/dim]")
-        return
+        return "[dim]no annotations[/dim]"
     from rich.table import Table
 
     names = {span.span_id: span.name for span in detail.spans}
@@ -130,7 +138,7 @@ def render_annotations(out: Console, detail: TraceDetail) -> None:
         by = " ".join(part for part in (annotation.annotator_kind, annotation.annotator) if part)
         target = names.get(annotation.span_id or "", "the trace")
         table.add_row(annotation.name, str(annotation.value), by, target, annotation.explanation or "")
-    out.print(table)
+    return table
 
 
 def _parts(message: dict[str, Any]) -> list[str]:
@@ -169,18 +177,18 @@ def _turns() -> Turns:
     return Turns()
 
 
-def render_conversation(out: Console, detail: TraceDetail) -> None:
+def _conversation(detail: TraceDetail) -> list[RenderableType]:
     """Each model call's messages as chat turns, tool steps and retrievals, in the order they started."""
     from llmtap.labels.spans import is_llm_span
 
     genai = _genai()
 
-    shown = False
+    shown: list[RenderableType] = []
     for span in sorted(detail.spans, key=lambda item: item.start_time_ns):
         attributes = span.attributes
         if _DOCUMENTS in attributes or attributes.get(genai.GEN_AI_OPERATION_NAME) == "retrieval":
             documents = _json(span, _DOCUMENTS) or []
-            out.print(f"[bold]{span.name}[/bold]")
+            shown.append(f"[bold]{span.name}[/bold]")
             turns = _turns()
             if attributes.get(_QUERY):
                 _turn(turns, "query", [str(attributes[_QUERY])])
@@ -188,21 +196,19 @@ def render_conversation(out: Console, detail: TraceDetail) -> None:
                 score = document.get("score")
                 head = f"{document.get('id')}" + (f"  score {score}" if score is not None else "")
                 _turn(turns, "document", [head, *([document["content"]] if document.get("content") else [])])
-            out.print(turns)
-            shown = True
+            shown.append(turns)
         elif attributes.get(genai.GEN_AI_OPERATION_NAME) == "execute_tool":
-            out.print(f"[bold]{span.name}[/bold]")
+            shown.append(f"[bold]{span.name}[/bold]")
             turns = _turns()
             if genai.GEN_AI_TOOL_CALL_ARGUMENTS in attributes:
                 _turn(turns, "arguments", [str(attributes[genai.GEN_AI_TOOL_CALL_ARGUMENTS])])
             if genai.GEN_AI_TOOL_CALL_RESULT in attributes:
                 _turn(turns, "result", [str(attributes[genai.GEN_AI_TOOL_CALL_RESULT])])
-            out.print(turns)
-            shown = True
+            shown.append(turns)
         elif is_llm_span(attributes) and (genai.GEN_AI_INPUT_MESSAGES in attributes or span.status_code == "ERROR"):
             if any(child.parent_span_id == span.span_id and is_llm_span(child.attributes) for child in detail.spans):
                 continue  # a framework's span around an SDK call: the SDK's span below shows the same turn
-            out.print(f"[bold]{span.name}[/bold]")
+            shown.append(f"[bold]{span.name}[/bold]")
             turns = _turns()
             for part in _json(span, genai.GEN_AI_SYSTEM_INSTRUCTIONS) or []:
                 _turn(turns, "system", [str(part.get("content", ""))])
@@ -212,19 +218,18 @@ def render_conversation(out: Console, detail: TraceDetail) -> None:
                 _turn(turns, str(message.get("role", "assistant")), _parts(message), message.get("finish_reason") or "")
             if span.status_code == "ERROR":
                 _turn(turns, "error", [str(attributes.get("error.type") or span.status_description)])
-            out.print(turns)
-            shown = True
-    if not shown:
-        out.print("[dim]no conversation captured (content capture was off, or no model call)[/dim]")
+            shown.append(turns)
+    return shown or ["[dim]no conversation captured (content capture was off, or no model call)[/dim]"]
 
 
 def render_trace(out: Console, detail: TraceDetail) -> None:
-    render_tree(out, detail)
-    out.print()
-    render_annotations(out, detail)
-    out.print()
-    out.rule("conversation", align="left")
-    render_conversation(out, detail)
+    """The span tree, the annotations, then the conversation, printed in one go (each print costs rich ~0.3 ms, and
+    a trace's conversation is a dozen)."""
+    from rich.console import Group, NewLine
+    from rich.rule import Rule
+
+    tree, annotations, rule = _tree(detail), _annotations(detail), Rule("conversation", align="left")
+    out.print(Group(tree, NewLine(), annotations, NewLine(), rule, *_conversation(detail)))
 
 
 @click.command()

@@ -9,10 +9,13 @@ import click
 from llmtap.cli.common import (
     build_query,
     console,
+    duration,
     json_option,
+    labels_text,
     opened_store,
     print_json,
     screenful,
+    short_time,
     store_option,
     trace_filters,
 )
@@ -23,19 +26,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from llmtap.store import TraceSummary
-
-
-def short_time(iso: str) -> str:
-    """`2025-11-27T09:14:03.123456Z` -> `2025-11-27 09:14:03`."""
-    return iso[:19].replace("T", " ")
-
-
-def duration(ms: float) -> str:
-    return f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.0f} ms" if ms >= 10 else f"{ms:.1f} ms"
-
-
-def labels_text(labels: dict[str, Any]) -> str:
-    return " ".join(f"{key}={value}" for key, value in sorted(labels.items()))
 
 
 def render_traces(out: Console, summaries: list[TraceSummary], *, title: str | None = None) -> None:
