@@ -117,11 +117,17 @@ def configure(
 
 def check_tables(settings: Settings) -> Pricer:
     """The config tables checked before anything is set up (`ConfigError` naming the bad key): the annotation
-    schemas (reported now, not at the first annotation) and the price overrides, returned as the pricer."""
+    schemas (reported now, not at the first annotation), the review queues and the price overrides, returned as the
+    pricer."""
+    schemas: dict[str, Any] = {}
     if settings.tables.get("annotations"):
         from llmtap.annotations.schema import parse_schemas
 
-        parse_schemas(settings.tables["annotations"], settings.source)
+        schemas = parse_schemas(settings.tables["annotations"], settings.source)
+    if settings.tables.get("queues"):
+        from llmtap.review.config import parse_queues
+
+        parse_queues(settings.tables["queues"], settings.source, schemas)
     return Pricer.from_settings(settings)
 
 

@@ -134,13 +134,13 @@ def test_the_total_is_counted_up_to_ten_pages_ahead(tmp_path: Path) -> None:
     store.close()
 
 
-@pytest.mark.parametrize("spans_read", [20, 1], ids=["from-the-matches", "long-traces-one-by-one"])
+@pytest.mark.parametrize("rows_read", [20, 1], ids=["from-the-matches", "long-traces-one-by-one"])
 def test_a_search_alone_is_counted_from_its_matches(
-    tmp_path: Path, spans_read: int, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, rows_read: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # `--search` alone is counted from the full-text matches (each trace once, however many of its spans match);
     # with another filter, or when the matches read name too few traces, trace by trace: the same totals.
-    monkeypatch.setattr(store_sqlite, "_SEARCH_COUNT_SPANS", spans_read)
+    monkeypatch.setattr(store_sqlite, "_SEARCH_COUNT_ROWS", rows_read)
     path = tmp_path / "llmtap.db"
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(StoreSpanExporter(path)))

@@ -119,6 +119,21 @@ def test_a_bad_label_schema_in_a_file_turns_llmtap_off(
         llmtap.instrument(config={"labels": {"tier": {"type": "colour"}}})
 
 
+def test_a_bad_review_queue_in_a_file_turns_llmtap_off(
+    clean_env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path
+) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.llmtap.queues.review]\nannotations = []\n")
+    with caplog.at_level(logging.INFO, logger="llmtap"):
+        llmtap.instrument(tracer_provider=Telemetry().tracer_provider)
+    assert _llmtap_records(caplog) == [
+        (
+            logging.ERROR,
+            f"llmtap: {tmp_path / 'pyproject.toml'} [tool.llmtap]: [tool.llmtap.queues.review]: annotations=[]: "
+            "expected a non-empty list of annotation schema names; llmtap is off",
+        )
+    ]
+
+
 def test_bad_arguments_in_code_raise_at_the_call(clean_env: pytest.MonkeyPatch) -> None:
     with pytest.raises(llmtap.ConfigError) as caught:
         llmtap.instrument(providers=["opneai"])
@@ -137,7 +152,7 @@ def test_bad_arguments_in_code_raise_at_the_call(clean_env: pytest.MonkeyPatch) 
         llmtap.instrument(providers="openai")  # type: ignore[arg-type]
 
 
-def test_a_bad_route_or_logger_provider_given_in_code_raises_at_the_call_and_records_nothing(
+def test_a_bad_route_queue_or_logger_provider_given_in_code_raises_at_the_call_and_records_nothing(
     clean_env: pytest.MonkeyPatch,
 ) -> None:
     telemetry = Telemetry()
@@ -149,6 +164,13 @@ def test_a_bad_route_or_logger_provider_given_in_code_raises_at_the_call_and_rec
         "duration_ms, error, input_tokens, model_calls, output_tokens, root_name, span_count, trace_id\n"
         "  | trace.eror\n"
         "  |       ^"
+    )
+    queues = {"review": {"annotations": ["quality"]}}
+    with pytest.raises(llmtap.ConfigError) as caught:
+        llmtap.instrument(tracer_provider=telemetry.tracer_provider, config={"queues": queues})
+    assert str(caught.value) == (
+        "instrument(config=...): [tool.llmtap.queues.review]: annotations: 'quality' is not declared in "
+        "[tool.llmtap.annotations]; expected one of: none are declared"
     )
     with pytest.raises(llmtap.ConfigError) as caught:
         llmtap.instrument(tracer_provider=telemetry.tracer_provider, logger_provider="otlp")  # type: ignore[arg-type]

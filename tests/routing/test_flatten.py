@@ -12,24 +12,38 @@ import cel
 import pytest
 
 from llmtap.config import load_settings
-from llmtap.routing import engine, flatten, load, references, variables
+from llmtap.routing import engine, flatten, load, predicates, references, variables
 from llmtap.routing.variables import AnnotationFacts, SpanFacts
 
 
 def _rewrite(when: str) -> str:
     rewritten = flatten.rewrite(when, references.analyse(when, cel.compile(when).variables()))
     rewritten = re.sub(r"__spans_(set|list)_[0-9a-f]{12}", r"SPANS_\1", rewritten)
+    rewritten = re.sub(r"__trace_(pred|decided)_[0-9a-f]{12}", lambda m: "T" + m.group(1).upper(), rewritten)
     return re.sub(r"__spans_(pred|decided|fallback)_[0-9a-f]{12}", lambda m: m.group(1).upper(), rewritten)
 
 
 @pytest.mark.parametrize(
     ("when", "rewritten"),
     [
-        ("trace.error && trace.cost > 0.5", "__trace_error && __trace_cost > 0.5"),
+        # a `trace`/`root` field against a literal: one bool computed in Python (with the test over variables
+        # handed to CEL only where Python cannot decide: a NaN cost ordered, a sum beyond int64)
+        ("trace.error && trace.cost > 0.5", "__trace_error && (TDECIDED ? TPRED : __lazy__trace_cost > 0.5)"),
+        ("trace.duration_ms > 1.0 || trace.span_count != -3", "TPRED || TPRED"),
+        (
+            "(trace.input_tokens + root.output_tokens <= 0x10)",
+            "((TDECIDED ? TPRED : __lazy__trace_input_tokens + __lazy__root_output_tokens <= 0x10))",
+        ),
+        ('trace.root_name.startsWith("a") ? 1 : 2', "TPRED ? 1 : 2"),
+        ("trace.duration_ms > 1", "__trace_duration_ms > 1"),  # int with double: left to CEL
+        ("trace.cost > 0.5 == x", "__trace_cost > 0.5 == x"),
+        ("!trace.error == true || -trace.cost < 1.0", "!__trace_error == true || -__trace_cost < 1.0"),
+        ("trace.cost * 2.0 > 1.0 || 1.0 < trace.cost", "__trace_cost * 2.0 > 1.0 || 1.0 < __trace_cost"),
         ('trace["duration_ms"] > 1.0', "__trace_duration_ms > 1.0"),
-        ('trace.root_name.startsWith("a")', '__trace_root_name.startsWith("a")'),
+        ('trace.root_name.size() > 1', "__trace_root_name.size() > 1"),
         ("has(trace.error) && trace.error", "has(trace.error) && __trace_error"),  # `has` needs the map
-        ('root.status == "ERROR" && root.attributes.x == 1', '__root_status == "ERROR" && __root_attributes.x == 1'),
+        ('root.status == "ERROR" && root.attributes.x == 1', 'TPRED && __root_attributes.x == 1'),
+        ('root.status + "" == "ERROR"', '__root_status + "" == "ERROR"'),
         ("size(spans) > 2 && spans.size() < 9", "__spans_size > 2 && __spans_size < 9"),
         ("size(annotation_history) > 1", "__annotation_history_size > 1"),
         # spans: a macro with a simple test is computed in Python: one value (decided by Python whenever it
@@ -156,6 +170,8 @@ def _traces() -> list[tuple[list[SpanFacts], list[AnnotationFacts]]]:
                 attributes["list"] = (1, 2)
             if (variant, index) == (3, 2):
                 attributes["llmtap.usage.cost"] = math.nan
+            if (variant, index) == (5, 1):  # the sum of the input and output tokens is beyond int64
+                attributes["gen_ai.usage.input_tokens"] = attributes["gen_ai.usage.output_tokens"] = 2**62
             if index == 2:
                 attributes["error.type"] = "RateLimitError"
             status = "ERROR" if (variant, index) in {(2, 2), (4, 1), (4, 3)} else "UNSET"
@@ -251,6 +267,15 @@ TRICKY = [
     "spans.exists(s, s.attributes.list == 1 || s.kind == 'CLIENT')",
     "spans.exists(s, has(s.attributes.list))",
     'spans.all(s, s.attributes["error.type"] == "RateLimitError" || s.attributes.n != "1")',
+    # trace and root fields against literals: computed in Python where exact
+    "trace.input_tokens + trace.output_tokens > 15",
+    "trace.cost >= 0.5 || trace.cost < 0.5",
+    "trace.cost == 0.0 || trace.cost != 0.5",
+    "root.cost < 1.0 && root.duration_ms <= 0.5",
+    'trace.duration_ms <= 3.0 && root.name.endsWith("w") && trace.root_name.contains("flow")',
+    "trace.span_count != 4 ? trace.model_calls == 2 : trace.error",
+    "root.input_tokens + trace.output_tokens == 0",
+    "trace.model_calls >= 2 && trace.input_tokens < 0x7fffffffffffffff",
     # root, its attributes, and a trace without a root span here
     'root.name == "invoke_workflow w" && root.parent_span_id == ""',
     'root.attributes["llmtap.tag.feature"] == "search"',
@@ -266,7 +291,10 @@ def test_a_runner_gives_the_outcomes_of_the_conditions_as_written() -> None:
     """Over a stream of traces, the runner's outcomes (evaluating the rewritten conditions on the flat
     variables, reusing what did not change: the variables, and the value of each condition none of whose
     variables changed) are those of the conditions as written on every variable."""
-    routes = [{"name": f"r{index}", "when": when, "actions": ["dataset:d"]} for index, when in enumerate(TRICKY)]
+    routes = [
+        {"name": f"r{index}", "when": when, "actions": ["dataset:d"], "sample": 0.5 if index % 5 == 4 else 1.0}
+        for index, when in enumerate(TRICKY)
+    ]
     runner = load(load_settings(config={"routes": routes}))
     assert sum(rule.flat is not rule.program for rule in runner.rules) >= 20  # most are rewritten
     traces = _traces()
@@ -308,3 +336,17 @@ def test_repeated_spans_are_kept_once_in_order() -> None:
     ]
     assert [str(span["cost"]) for span in value] == ["0.0", "-0.0", "0.5", "1.0", "-0.0"]
     assert len(key) == 5
+
+
+def test_the_types_predicates_assume_are_those_of_the_variables() -> None:
+    spans, annotations = _traces()[3]
+    built = variables.build(spans, annotations)
+    assert predicates.TRACE_ORDER == variables.TRACE_ORDER
+    assert {name: type(value) for name, value in built["trace"].items()} == predicates.TRACE_TYPES
+    assert {name: type(value) for name, value in built["root"].items() if name != "attributes"} == (
+        predicates.FIELD_TYPES
+    )
+    view = variables.TraceView(spans, annotations)
+    assert {(name, type(value)) for name in predicates.FIELD_TYPES for value in view.column(name)} == set(
+        predicates.FIELD_TYPES.items()
+    )

@@ -100,6 +100,8 @@ class Batch:
         # Each rule's value on the context last evaluated: (result, None) or (None, error); None: not known.
         self._known: list[tuple[Any, str | None] | None] = [None] * len(self.rules)
         self._enabled = [index for index, rule in enumerate(self.rules) if rule.enabled]
+        self._sampled = [index for index, rule in enumerate(self.rules) if rule.sample < 1.0]  # by trace id
+        self._found: list[Outcome] | None = None  # the outcomes of the last `run`
         self._alone: set[int] = set()  # rules evaluated on their own
         self._together: list[int] = []
         self._program: Any = None
@@ -144,20 +146,29 @@ class Batch:
                     known[index] = (programs[index].execute(variables), None)
                 except Exception as exc:  # a missing label or annotation key, a type this trace's data has
                     known[index] = (None, f"{type(exc).__name__}: {exc}")
-        found: list[Outcome] = []
-        for index, rule in enumerate(self.rules):
-            value = known[index]
-            if value is None:  # disabled
-                found.append(Outcome(rule, False, sampled(rule.name, trace_id, rule.sample)))
-            elif value[1] is not None:
-                found.append(Outcome(rule, False, sampled(rule.name, trace_id, rule.sample), value[1]))
-            else:
-                fixed = self._fixed[index]
-                if fixed is None:
-                    found.append(outcome(rule, value[0], trace_id))
-                else:
-                    found.append(fixed[0] if value[0] is True else fixed[1])
+        previous = self._found if changed is not None else None
+        if previous is None:
+            found = [self._outcome(index, trace_id) for index in range(len(self.rules))]
+        else:  # a rule taking every trace (`sample` 1) has the outcome it had, unless its value changed
+            found = list(previous)
+            for index in stale:
+                found[index] = self._outcome(index, trace_id)
+            for index in self._sampled:
+                found[index] = self._outcome(index, trace_id)
+        self._found = found
         return found
+
+    def _outcome(self, index: int, trace_id: str) -> Outcome:
+        rule = self.rules[index]
+        value = self._known[index]
+        if value is None:  # disabled
+            return Outcome(rule, False, sampled(rule.name, trace_id, rule.sample))
+        if value[1] is not None:
+            return Outcome(rule, False, sampled(rule.name, trace_id, rule.sample), value[1])
+        fixed = self._fixed[index]
+        if fixed is None:
+            return outcome(rule, value[0], trace_id)
+        return fixed[0] if value[0] is True else fixed[1]
 
     def _run_all(self, variables: Any, known: list[tuple[Any, str | None] | None]) -> None:
         """Every enabled rule's value: those not known to fail as one CEL list, the others alone."""

@@ -98,6 +98,15 @@ class _Source:
             return None  # `has` needs a selection to test
         return end, f"__{owner}_{name}"
 
+    def scalar(self, index: int) -> tuple[int, str] | None:
+        """`trace.f < literal` (and the like: `predicates.Scalar`) at `index`: computed in Python, a bool; with
+        the test as CEL would evaluate it, over variables handed over only then, where it is undecided."""
+        parsed = predicates.scalar(self.toks, index)
+        if parsed is None:
+            return None
+        test, last, written = parsed
+        return last, f"({test.decided} ? {test.name} : {written})" if test.fallible else test.name
+
     def key(self, index: int) -> tuple[int, str] | None:
         """`labels.k` / `labels["k"]` (or of `annotations`, `annotation_history`) at `index`: the value when
         the trace has the key, else the same failure from an empty map."""
@@ -210,7 +219,7 @@ class _Source:
                 elif token in _KEYED and not (at(index - 1) == "(" and at(index - 2) == "has"):
                     found = self.key(index)
                 elif token in _FIELDS:
-                    found = self.field(index)
+                    found = self.scalar(index) or self.field(index)
                 elif token == "size" and at(index + 1) == "(" and at(index + 2) in _SIZED:
                     if at(index + 3) == ")":
                         found = index + 3, f"__{at(index + 2)}_size"
@@ -369,6 +378,8 @@ class Binder:
         self.keys: list[tuple[str, str, str, bool]] = []  # (variable, map, key, presence rather than value)
         self.empty = False
         self.projections: list[tuple[str, Projection]] = []
+        self.scalars: list[predicates.Scalar] = []  # tests of `trace`/`root` fields computed in Python
+        self.lazy: list[tuple[str, str, str]] = []  # (variable, owner, field) read where a `Scalar` is undecided
         # Macros computed in Python, each with the spans its macro reads where it is undecided (or None).
         self.predicates: list[tuple[predicates.Predicate, tuple[str, Projection] | None]] = []
         self._last: dict[str, Any] = {}  # each projection's previous result (`Projection.__call__`)
@@ -381,6 +392,13 @@ class Binder:
         for name in sorted(set(names)):
             if name in NAMES:
                 self.whole.append(name)
+            elif name in predicates.SCALARS:
+                self.scalars.append(predicates.SCALARS[name])
+            elif name.startswith("__lazy__") and name[8:].partition("_")[0] in ("trace", "root"):
+                owner, _, field = name[8:].partition("_")
+                self.lazy.append((name, owner, field))
+            elif name.startswith("__trace_decided_"):
+                pass  # with its `Scalar`
             elif name in predicates.PREDICATES:
                 predicate = predicates.PREDICATES[name]
                 fallback = _fallback(predicate) if predicate.fallible else None
@@ -400,6 +418,7 @@ class Binder:
             elif name == EMPTY:
                 self.empty = True
             # else: a name a macro binds
+        self._scalars = [(test.name, test.decided if test.fallible else None, test.compiled) for test in self.scalars]
         owners = sorted({owner for _, owner, _, _ in self.keys})
         self._keyed = [
             (owner, [(name, key, presence) for name, of, key, presence in self.keys if of == owner]) for owner in owners
@@ -474,6 +493,28 @@ class Binder:
                 if old is None or not same(old[position], value):
                     add(name, value)
             before[" root"] = fields
+        undecided = False
+        if self.scalars:
+            figures = view.figures()
+            for name, decided_name, test in self._scalars:
+                value = test(figures, view)
+                if decided_name is not None:
+                    decided = value is not None
+                    if before.get(decided_name) is not decided:
+                        add(decided_name, decided)
+                        before[decided_name] = decided
+                    if value is None:
+                        undecided = True
+                        continue
+                if before.get(name) is not value:  # a bool
+                    add(name, value)
+                    before[name] = value
+        if undecided:
+            for name, owner, field in self.lazy:
+                value = view.field(owner, field)
+                if name not in before or not same(before[name], value):
+                    add(name, value)
+                    before[name] = value
         for owner, keyed in self._keyed:
             mapping = view.variable(owner, needs)
             group = f" {owner}"  # not a variable's name
@@ -517,6 +558,9 @@ class Binder:
     def names(self) -> list[str]:
         pairs = [*self.trace, *self.root, *self.sizes, *self.projections]
         names = [*self.whole, *(name for name, _ in pairs), *(name for name, *_ in self.keys)]
+        for test in self.scalars:
+            names.extend((test.name, test.decided) if test.fallible else (test.name,))
+        names.extend(name for name, _, _ in self.lazy)
         for predicate, fallback in self.predicates:
             names.append(predicate.name)
             if fallback is not None:
@@ -545,6 +589,13 @@ class Binder:
             values[EMPTY] = {}
         for name, sized in self.sizes:
             values[name] = len(view.ordered) if sized == "spans" else len(view.variable(sized, needs))
+        for test in self.scalars:
+            value = test(view)
+            if test.fallible:
+                values[test.decided] = value is not None
+            values[test.name] = bool(value)  # not read where undecided
+        for name, owner, field in self.lazy:
+            values[name] = view.field(owner, field)
         for predicate, fallback in self.predicates:
             value = predicate(view)
             if fallback is not None:

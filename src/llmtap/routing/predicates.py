@@ -560,3 +560,155 @@ def parse(toks: list[str], macro: str, opening: int) -> tuple[Predicate, int] | 
     predicate = Predicate(macro, test, parser.fallible, fields, frozenset(parser.keys))
     PREDICATES[predicate.name] = predicate
     return predicate, closing
+
+
+# --- tests of the trace's own fields ------------------------------------------------------------------
+
+# The type of each `trace` field, in the order of `variables._trace_figures`.
+TRACE_TYPES: dict[str, type] = {
+    "trace_id": str,
+    "root_name": str,
+    "duration_ms": float,
+    "error": bool,
+    "span_count": int,
+    "model_calls": int,
+    "input_tokens": int,
+    "output_tokens": int,
+    "cost": float,
+}
+TRACE_ORDER = tuple(TRACE_TYPES)
+_OWNERS: dict[str, dict[str, type]] = {"trace": TRACE_TYPES, "root": FIELD_TYPES}
+# Tokens around `x < literal` that bind no tighter than a relation: the relation is exactly that.
+_BEFORE_RELATION = frozenset({"", "(", "[", ",", "&&", "||", "?", ":"})
+_AFTER_RELATION = frozenset({"", ")", "]", ",", "&&", "||", "?", ":"})
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """`trace.f <relation> literal` (or of `root.f`; or a sum of int `trace`/`root` fields), or a string field's
+    `startsWith`/`endsWith`/`contains` of a literal, computed in Python: a bool that changes only when the
+    test's outcome does (the field itself changes with nearly every trace: a duration, a token count).
+    Undecided (None) where CEL would fail: a sum beyond int64, NaN ordered (`cost`)."""
+
+    operands: tuple[tuple[str, str], ...]  # (owner, field)
+    relation: str  # one of `_RELATIONS` or `_METHODS`
+    literal: Any
+
+    @functools.cached_property
+    def fallible(self) -> bool:
+        return len(self.operands) > 1 or (
+            self.relation in _ORDERING and any(field in _MAYBE_NAN for _, field in self.operands)
+        )
+
+    @functools.cached_property
+    def digest(self) -> str:
+        return hashlib.sha256(repr((self.operands, self.relation, self.literal)).encode()).hexdigest()[:12]
+
+    @functools.cached_property
+    def name(self) -> str:
+        return f"__trace_pred_{self.digest}"
+
+    @functools.cached_property
+    def decided(self) -> str:
+        return f"__trace_decided_{self.digest}"
+
+    def __call__(self, view: Any) -> bool | None:
+        return self.compiled(view.figures(), view)
+
+    @functools.cached_property
+    def compiled(self) -> Callable[[tuple[Any, ...], Any], bool | None]:
+        """The test as a function of the trace's figures (`variables.TRACE_ORDER`) and its `TraceView`."""
+        literal = self.literal
+        method = _METHODS.get(self.relation)
+        test = method if method is not None else _RELATIONS[self.relation]
+        (owner, field), *more = self.operands
+        if not more and owner == "trace":
+            index = TRACE_ORDER.index(field)
+            if not self.fallible:
+                return lambda figures, view: test(figures[index], literal)
+            return lambda figures, view: None if figures[index] != figures[index] else test(figures[index], literal)
+        operands = self.operands
+        low, high = _INT64
+        ordering = self.relation in _ORDERING
+
+        def value(figures: tuple[Any, ...], view: Any) -> bool | None:
+            found = [view.field(owner, field) for owner, field in operands]
+            total = found[0] if len(found) == 1 else sum(found)
+            if len(found) > 1 and not low <= total <= high:
+                return None  # CEL: overflow
+            if ordering and total != total:
+                return None  # CEL cannot order NaN
+            return test(total, literal)
+
+        return value
+
+
+SCALARS: dict[str, Scalar] = {}  # by name, as `scalar` made them
+
+
+def lazy(owner: str, field: str) -> str:
+    """The variable holding `owner.field` where a `Scalar` is undecided (handed to CEL only then)."""
+    return f"__lazy__{owner}_{field}"
+
+
+def scalar(toks: list[str], index: int) -> tuple[Scalar, int, str] | None:
+    """The `Scalar` test starting at `toks[index]` (`trace` or `root`), the index of its last token, and the
+    test as written over the `lazy` variables (what CEL evaluates where the test is undecided); else None."""
+
+    def at(position: int) -> str:
+        return toks[position] if 0 <= position < len(toks) else ""
+
+    if at(index - 1) not in _BEFORE_RELATION:
+        return None
+    operands: list[tuple[str, str]] = []
+    kinds: set[type] = set()
+    position = index
+    while True:
+        owner = at(position)
+        if owner not in _OWNERS or at(position + 1) != "." or not _ident(at(position + 2)):
+            return None
+        field = at(position + 2)
+        kind = _OWNERS[owner].get(field)
+        if kind is None:
+            return None
+        operands.append((owner, field))
+        kinds.add(kind)
+        position += 3
+        if at(position) != "+":
+            break
+        position += 1
+    if len(operands) > 1 and kinds != {int}:
+        return None
+    (kind,) = kinds
+    relation = at(position)
+    if relation == "." and at(position + 1) in _METHODS and at(position + 2) == "(" and len(operands) == 1:
+        if kind is not str or not plain_string(at(position + 3)) or at(position + 4) != ")":
+            return None
+        literal: Any = at(position + 3)[1:-1]
+        relation, last = at(position + 1), position + 4
+    elif relation in _RELATIONS:
+        negative = at(position + 1) == "-"
+        token = at(position + 2 if negative else position + 1)
+        last = position + (2 if negative else 1)
+        try:
+            if plain_string(token) and not negative:
+                literal = token[1:-1]
+            elif token in ("true", "false") and not negative:
+                literal = token == "true"
+            elif token[:1].isdigit() or (token[:1] == "." and token[1:2].isdigit()):
+                literal = _number(token, negative)
+            else:
+                return None
+        except (_Reject, ValueError):
+            return None
+        if type(literal) is not kind or (kind is bool and relation in _ORDERING):
+            return None
+    else:
+        return None
+    if at(last + 1) not in _AFTER_RELATION:
+        return None
+    test = Scalar(tuple(operands), relation, literal)
+    SCALARS[test.name] = test
+    written = " + ".join(lazy(owner, field) for owner, field in operands)
+    rest = toks[position : last + 1]
+    return test, last, written + (" " + " ".join(rest) if test.relation in _RELATIONS else "".join(rest))

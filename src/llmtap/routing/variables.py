@@ -44,6 +44,7 @@ TRACE_ORDER = (
     "cost",
 )
 TRACE_FIELDS = frozenset(TRACE_ORDER)
+_TRACE_INDEX = {name: index for index, name in enumerate(TRACE_ORDER)}
 SPAN_FIELDS = frozenset(
     {
         "span_id",
@@ -66,6 +67,7 @@ COST = "llmtap.usage.cost"
 # Longer attribute values (captured prompts and completions) stay out of `attributes`: handing them to CEL
 # would cost far more than evaluating every rule.
 MAX_ATTRIBUTE_CHARS = 1024
+_LONG = MAX_ATTRIBUTE_CHARS
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,14 +112,6 @@ def _attributes(span: SpanFacts, keys: frozenset[str] | None) -> dict[str, Any]:
         for key, value in attributes.items()
         if not (isinstance(value, str) and len(value) > MAX_ATTRIBUTE_CHARS)
     }
-
-
-def _attribute(attributes: Mapping[str, Any], key: str) -> Any:
-    """The attribute `key` as in `_attributes`, or `ABSENT`."""
-    value = attributes.get(key, ABSENT)
-    if isinstance(value, str) and len(value) > MAX_ATTRIBUTE_CHARS:
-        return ABSENT
-    return value if value is ABSENT else _plain(value)
 
 
 _OPERATION = gen_ai.GEN_AI_OPERATION_NAME
@@ -322,11 +316,18 @@ class TraceView:
         where the span lacks it, or its value is left out as too long)."""
         found = self._columns.get(" " + key)  # attribute keys and field names kept apart by a prefix
         if found is None:
-            found = self._columns[" " + key] = [_attribute(span.attributes, key) for span in self.ordered]
+            found = self._columns[" " + key] = [
+                ABSENT if isinstance(value := span.attributes.get(key, ABSENT), str) and len(value) > _LONG else value
+                for span in self.ordered
+            ]  # a sequence as it is (tuple or list): `predicates` decide only on str, int, float and bool values
         return found
 
     def attributes(self, keys: frozenset[str] | None) -> list[dict[str, Any]]:
         return [_attributes(span, keys) for span in self.ordered]
+
+    def field(self, owner: str, name: str) -> Any:
+        """`trace.name` or `root.name` (not `attributes`)."""
+        return self.figures()[_TRACE_INDEX[name]] if owner == "trace" else self.root_field(name, ALL)
 
     def root_field(self, name: str, needs: Needs) -> Any:
         """The field `name` of `root`."""
