@@ -630,6 +630,14 @@ class Scalar:
         operands = self.operands
         low, high = _INT64
         ordering = self.relation in _ORDERING
+        if all(owner == "trace" for owner, _ in operands):  # a sum of int `trace` fields
+            indexes = [TRACE_ORDER.index(field) for _, field in operands]
+
+            def total(figures: tuple[Any, ...], view: Any) -> bool | None:
+                value = sum([figures[index] for index in indexes])
+                return test(value, literal) if low <= value <= high else None  # CEL: overflow
+
+            return total
 
         def value(figures: tuple[Any, ...], view: Any) -> bool | None:
             found = [view.field(owner, field) for owner, field in operands]
