@@ -236,6 +236,7 @@ def _build_base(tmp: Path, total_spans: int) -> SQLiteStore:
                 clone.text = clone.text.replace(RARE_WORD, "refund")
                 clone.attributes = clone.attributes.replace(RARE_WORD, "refund")
             clone.values = clone.row_values()
+            clone.part = None  # its summary is computed when it is written
             batch.append(clone)
         if len(batch) >= 20_000 or number == trace_count - 1:
             with store._transaction() as conn:
@@ -264,11 +265,11 @@ def build_big_store(path: Path, total_spans: int) -> None:
     base_rows = conn.execute("SELECT max(rowid) FROM spans").fetchone()[0]
     span_min, span_max = conn.execute("SELECT min(start_ns), max(end_ns) FROM traces").fetchone()
     shift = span_max - span_min + 3 * 10**9
-    texts = [
-        (rowid, text)
-        for rowid, attributes in conn.execute("SELECT rowid, attributes FROM spans ORDER BY rowid")
-        if (text := searchable_text(json.loads(attributes)))
-    ]
+    lines: dict[int, list[str]] = {}  # the full-text rows, as the insert path wrote them (one per trace)
+    for rowid, attributes, text_rowid in conn.execute("SELECT rowid, attributes, text_rowid FROM spans ORDER BY rowid"):
+        if text := searchable_text(json.loads(attributes)):
+            lines.setdefault(rowid if text_rowid is None else text_rowid, []).append(text)
+    texts = [(rowid, "\n".join(text)) for rowid, text in lines.items()]
     copies = total_spans // base_spans
     new_id = "printf('%08x', {k}) || substr({column}, 9)"
     new_span = "printf('%04x', {k}) || substr({column}, 5)"
@@ -280,7 +281,7 @@ def build_big_store(path: Path, total_spans: int) -> None:
                 f"CASE WHEN parent_span_id IS NULL THEN NULL ELSE {new_span.format(k=k, column='parent_span_id')} END, "
                 f"name, kind, start_ns - {k * shift}, end_ns - {k * shift}, status_code, status_description, "
                 "attributes, events, links, resource_id, scope_id, model, provider, is_model_call, input_tokens, "
-                "output_tokens, error "
+                f"output_tokens, error, text_rowid + {k * base_rows} "
                 f"FROM spans WHERE rowid <= {base_rows}"
             )
             conn.execute(

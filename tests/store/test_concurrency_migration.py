@@ -93,9 +93,9 @@ def test_a_store_of_schema_version_1_is_migrated_forward_keeping_its_data(tmp_pa
     old.close()
 
     store = open_store(path)
-    assert store.info().schema_version == store_schema.SCHEMA_VERSION == 8
+    assert store.info().schema_version == store_schema.SCHEMA_VERSION == 9
     versions = store._read("SELECT version FROM schema_version ORDER BY version")
-    assert versions == [(1,), (2,), (3,), (4,), (5,), (6,), (7,), (8,)]
+    assert versions == [(1,), (2,), (3,), (4,), (5,), (6,), (7,), (8,), (9,)]
     [summary] = store.query_traces(TraceQuery(labels={"user_id": "u1"}))
     detail = store.get_trace("aaaa")
     assert [(span.name, span.attributes, span.scope["version"]) for span in detail.spans] == [

@@ -109,7 +109,7 @@ class TraceQuery:
     min_tokens: int | None = None  # input + output tokens of the trace
     since: datetime | None = None  # trace start >= since
     until: datetime | None = None  # trace start < until
-    search: str | None = None  # words that must all occur in a captured prompt or completion
+    search: str | None = None  # words that must all occur in the trace's captured prompts and completions
     annotations: Mapping[str, str] = field(default_factory=dict)  # annotation name -> value
     limit: int = 50
     offset: int = 0

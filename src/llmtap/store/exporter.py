@@ -265,7 +265,7 @@ class StoreSpanExporter(SpanExporter):
         return SpanExportResult.SUCCESS if written else SpanExportResult.FAILURE
 
     def _rows(self, spans: Sequence[Any]) -> list[Any]:
-        from llmtap.store.convert import SpanRow  # on the worker thread
+        from llmtap.store.convert import SpanRow, summarize  # on the worker thread
 
         rows: list[Any] = []
         writer = self.writer
@@ -283,6 +283,7 @@ class StoreSpanExporter(SpanExporter):
                         rows.append(SpanRow(span))
                     except Exception as exc:
                         writer.drop(1, f"a span ({getattr(span, 'name', '?')!r}) could not be converted ({exc!r})")
+        summarize(rows)  # the traces' summaries and facets: here rather than on the writer thread
         return rows
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:

@@ -188,8 +188,26 @@ CREATE INDEX queue_items_by_trace ON queue_items(trace_id);
 CREATE INDEX route_deliveries_by_trace ON route_deliveries(trace_id)
 """
 
+_TEXT_PER_TRACE = """
+-- The full text of the spans of a trace written in one transaction is one row of `span_text` (a third less work
+-- per span than a row each), keyed by the rowid of the first of those spans that has text: `text_rowid` says which
+-- row holds a span's text (NULL for a span written before version 9, whose text is the row keyed by its own rowid).
+ALTER TABLE spans ADD COLUMN text_rowid INTEGER
+"""
+
 # v1: spans, trace summaries, facets, full text; v2: annotations; v3: queue items and datasets;
 # v4: routing deliveries; v5: indexes for the error, latency and token filters; v6: queue reviews;
-# v7: no index of the facets by trace; v8: indexes for expired claims and for purge.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _REVIEWS, _FACETS_BY_KEY_ONLY, _LOOKUPS)
+# v7: no index of the facets by trace; v8: indexes for expired claims and for purge; v9: one full-text row per trace
+# and transaction.
+MIGRATIONS: tuple[str, ...] = (
+    _V1,
+    _V2,
+    _V3,
+    _V4,
+    _V5,
+    _REVIEWS,
+    _FACETS_BY_KEY_ONLY,
+    _LOOKUPS,
+    _TEXT_PER_TRACE,
+)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -36,7 +36,7 @@ from llmtap.store.routing_tables import RoutingTables
 if TYPE_CHECKING:
     from llmtap.store.annotation_record import StoredAnnotation
     from llmtap.store.checkpoint import Checkpointer
-    from llmtap.store.convert import Facet, SpanRow
+    from llmtap.store.convert import Facet, SpanRow, TracePart
     from llmtap.store.detail import StoredSpan, TraceDetail
     from llmtap.store.results import AnnotatedTrace, ModelCall, PurgeResult, StoreInfo
 
@@ -122,12 +122,13 @@ def _filter_values(raw: str) -> list[str]:
     return values
 
 
-def fts_query(text: str) -> str:
-    """User words as an FTS5 query: every whitespace-separated word must occur (each quoted as a phrase)."""
-    words = [word for word in text.split() if word]
+def fts_queries(text: str) -> list[str]:
+    """User words as FTS5 queries, one per whitespace-separated word (each quoted as a phrase: `gpt-4o` is the
+    tokens `gpt` `4o` one after the other), every one of which must match."""
+    words = list(dict.fromkeys(word for word in text.split() if word))
     if not words:
         raise StoreError(f"search={text!r}: expected one or more words to search for")
-    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
+    return ['"' + word.replace('"', '""') + '"' for word in words]
 
 
 def _digest(*parts: Any) -> str:
@@ -346,21 +347,25 @@ class SQLiteStore(RoutingTables, ReviewTables):
     def _insert_rows(self, conn: sqlite3.Connection, rows: list[SpanRow]) -> int:
         """Insert a batch of spans (one transaction, a few multi-row statements per table) and bring the summaries
         and facets of their traces up to date; spans already stored (an export retried) are skipped."""
-        from llmtap.store.convert import SPAN_COLUMNS
+        from llmtap.store.convert import NULL, SPAN_COLUMNS, summarize
 
         # id() keys are only valid while the objects live: they do for the batch; clear between batches.
         self._resource_ids.clear()
         self._scope_ids.clear()
         first = (conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'spans'").fetchone() or (0,))[0] + 1
-        values = []
+        values: list[Any] = []  # every row's columns, one after the other
+        add = values.extend
         resource = scope = resource_row = scope_row = None
+        text_rowids: dict[str, int] = {}  # trace id -> the rowid of its first span with text
         for rowid, row in enumerate(rows, first):  # a batch's spans mostly share one resource and one scope
             if row.resource is not resource or resource_row is None:
                 resource, resource_row = row.resource, self._resource_id(conn, row.resource)
             if row.scope is not scope or scope_row is None:
                 scope, scope_row = row.scope, self._scope_id(conn, row.scope)
-            values.append((*row.values, resource_row, scope_row, rowid))
-        inserted = self._insert_values(conn, f"INSERT OR IGNORE INTO spans ({SPAN_COLUMNS}) VALUES", values)
+            add(row.values)
+            add((resource_row, scope_row, rowid, text_rowids.setdefault(row.trace_id, rowid) if row.text else NULL))
+        width = len(rows[0].values) + 4
+        inserted = self._insert_flat(conn, f"INSERT OR IGNORE INTO spans ({SPAN_COLUMNS}) VALUES", width, values)
         if inserted != len(rows):  # some spans were stored before (an export retried): skip those
             present = {
                 rowid
@@ -371,16 +376,37 @@ class SQLiteStore(RoutingTables, ReviewTables):
             kept = [(first + index, row) for index, row in enumerate(rows) if first + index in present]
             if not kept:
                 return 0
+            given, text_rowids = text_rowids, {}  # a trace's text goes with its first span stored now
+            moved = []
+            for rowid, row in kept:
+                if row.text:
+                    text_rowid = text_rowids.setdefault(row.trace_id, rowid)
+                    if text_rowid != given[row.trace_id]:
+                        moved.append((text_rowid, rowid))
+            conn.executemany("UPDATE spans SET text_rowid = ? WHERE rowid = ?", moved)
+            parts = summarize([row for _, row in kept], keep=False)  # theirs also count the spans skipped
+        elif all(row.part is not None for row in rows):
+            parts = list({id(row.part): row.part for row in rows}.values())  # summarized on the converting thread
         else:
-            kept = list(enumerate(rows, first))
+            parts = summarize(rows, keep=False)
+        # The text of the spans of each trace is one full-text row, keyed by the rowid of the first. Purging a trace
+        # tells the index the same text again: it is computed again from the stored spans (`spans.text_rowid` says
+        # which row each span's text went into), one per line in rowid order.
+        texts: dict[str, str] = {}
+        for part in parts:  # a trace in two batches stored together: their texts, in order
+            if part.text:
+                before = texts.get(part.trace_id)
+                texts[part.trace_id] = part.text if before is None else f"{before}\n{part.text}"
         self._insert_values(
-            conn, "INSERT INTO span_text (rowid, text) VALUES", [(rowid, row.text) for rowid, row in kept if row.text]
+            conn,
+            "INSERT INTO span_text (rowid, text) VALUES",
+            [(text_rowids[trace_id], text) for trace_id, text in texts.items()],
         )
-        facets = self._update_summaries(conn, [row for _, row in kept])
+        facets = self._update_summaries(conn, parts)
         self._insert_values(conn, "INSERT OR IGNORE INTO trace_facets VALUES", facets)
         if facets and conn.execute("SELECT 1 FROM pending_annotations LIMIT 1").fetchone():
             self._resolve_pending(conn, facets)
-        return len(kept)
+        return inserted
 
     def _insert_values(self, conn: sqlite3.Connection, head: str, rows: Sequence[tuple[Any, ...]]) -> int:
         """`head VALUES (?, ...)` for every row, many rows per statement: SQLite inserts each chunk in one step,
@@ -388,104 +414,50 @@ class SQLiteStore(RoutingTables, ReviewTables):
         other thread converts the next batch). Returns the number of rows inserted."""
         if not rows:
             return 0
-        width = len(rows[0])
+        return self._insert_flat(conn, head, len(rows[0]), [value for row in rows for value in row])
+
+    def _insert_flat(self, conn: sqlite3.Connection, head: str, width: int, values: list[Any]) -> int:
+        """`_insert_values` for rows of `width` columns given one after the other in one list."""
         if self._max_params is None:
             self._max_params = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         done = inserted = 0
-        total = len(rows)
+        total = len(values) // width
         for size in _VALUES_CHUNKS:
             if size * width > self._max_params:
                 continue
             while total - done >= size:
-                chunk = rows[done : done + size]
                 sql = self._values_sql.get((head, width, size))
                 if sql is None:
                     one = "(" + ", ".join("?" * width) + ")"
                     sql = self._values_sql[(head, width, size)] = f"{head} {', '.join([one] * size)}"
-                inserted += conn.execute(sql, [value for row in chunk for value in row]).rowcount
+                inserted += conn.execute(sql, values[done * width : (done + size) * width]).rowcount
                 done += size
         return inserted
 
-    def _update_summaries(self, conn: sqlite3.Connection, rows: list[SpanRow]) -> list[Facet]:
-        """Upsert the summary of every trace in `rows` (read once, computed here, written once); returns the
-        trace facets the rows carry (labels, models, providers), one of each per trace."""
-        from llmtap.store.convert import dumps, facets_of
+    def _update_summaries(self, conn: sqlite3.Connection, parts: list[TracePart]) -> list[Facet]:
+        """Upsert the summary of the trace of every part (what some of its spans add; read once, merged here,
+        written once); returns the trace facets the parts carry (labels, models, providers), one of each per trace."""
+        from llmtap.store.convert import TracePart
 
-        by_trace: dict[str, list[SpanRow]] = {}
-        for row in rows:
-            spans = by_trace.get(row.trace_id)
-            if spans is None:
-                by_trace[row.trace_id] = [row]
-            else:
-                spans.append(row)
         existing: dict[str, tuple[Any, ...]] = {}
-        trace_ids = list(by_trace)
+        trace_ids = list(dict.fromkeys(part.trace_id for part in parts))
         for start in range(0, len(trace_ids), _CHUNK):
             chunk = trace_ids[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
             for found in conn.execute(f"SELECT * FROM traces WHERE trace_id IN ({marks})", chunk):
                 existing[found[0]] = found
-        summaries = []
+        merged: dict[str, TracePart] = {}
         facets: list[Facet] = []
-        for trace_id, spans in by_trace.items():
-            old = existing.get(trace_id)
-            if old is not None:
-                root_id, root_name, root_final, start_ns, end_ns, count, calls, tokens_in, tokens_out, error = old[1:11]
-                labels = json.loads(old[11])
-                models = json.loads(old[12])
-                providers = json.loads(old[13])
-            else:
-                root_id, root_name, root_final, start_ns, end_ns = None, None, 0, None, None
-                count = calls = tokens_in = tokens_out = error = 0
-                labels, models, providers = {}, [], []
-            label_pairs: set[tuple[str, str]] = set()
-            facet_models: set[str] = set()
-            facet_providers: set[str] = set()
-            seen_labels: dict[str, str] | None = None
-            for span in spans:
-                is_root = span.parent_span_id is None
-                if (is_root and not root_final) or (not root_final and (start_ns is None or span.start_ns < start_ns)):
-                    root_id, root_name, root_final = span.span_id, span.name, int(is_root)
-                start_ns = span.start_ns if start_ns is None or span.start_ns < start_ns else start_ns
-                end_ns = span.end_ns if end_ns is None or span.end_ns > end_ns else end_ns
-                count += 1
-                calls += span.is_model_call
-                tokens_in += span.input_tokens or 0
-                tokens_out += span.output_tokens or 0
-                error = error or span.error
-                span_labels = span.labels
-                if span_labels and span_labels != seen_labels:  # the spans of a trace mostly carry the same labels
-                    seen_labels = span_labels
-                    labels.update(span_labels)
-                    label_pairs.update(span_labels.items())
-                if span.models:
-                    facet_models.update(span.models)
-                    if span.model not in models:
-                        models.append(span.model)
-                if span.provider:
-                    facet_providers.add(span.provider)
-                    if span.provider not in providers:
-                        providers.append(span.provider)
-            facets += facets_of(trace_id, label_pairs, facet_models, facet_providers)
-            summaries.append(
-                (
-                    trace_id,
-                    root_id,
-                    root_name,
-                    root_final,
-                    start_ns,
-                    end_ns,
-                    count,
-                    calls,
-                    tokens_in,
-                    tokens_out,
-                    error,
-                    dumps(labels),
-                    dumps(models),
-                    dumps(providers),
-                )
-            )
-        self._insert_values(conn, "INSERT OR REPLACE INTO traces VALUES", summaries)
+        for part in parts:
+            trace_id = part.trace_id
+            before = merged.get(trace_id)
+            if before is None:
+                old = existing.get(trace_id)
+                merged[trace_id] = part if old is None else TracePart.stored(old).merged(part)
+            else:  # batches queued together: the same trace in two of them
+                merged[trace_id] = before.merged(part)
+            facets += part.facets()
+        self._insert_values(conn, "INSERT OR REPLACE INTO traces VALUES", [part.summary() for part in merged.values()])
         return facets
 
     def write_annotations(self, annotations: Sequence[StoredAnnotation]) -> int:
@@ -629,8 +601,9 @@ class SQLiteStore(RoutingTables, ReviewTables):
         if query.until is not None:
             conditions.append("t.start_ns < ?")
             params.append(to_ns(query.until))
-        if query.search is not None:
-            match = fts_query(query.search)
+        # Each word anywhere in the trace's text: a full-text row holds the text of the spans of a trace written
+        # together, and a trace written in several transactions has several.
+        for match in fts_queries(query.search) if query.search is not None else ():
             if self._many("SELECT rowid FROM span_text WHERE span_text MATCH ?", (match,)):
                 conditions.append(_SEARCH_EACH_TRACE)
                 params += [_SEARCH_RANGE_MAX, match, match]
@@ -702,15 +675,16 @@ class SQLiteStore(RoutingTables, ReviewTables):
 
     def count_traces(self, query: TraceQuery | None = None, *, at_most: int | None = None) -> int:
         query = _checked(query or TraceQuery())
-        if at_most is not None and query.search is not None and _only_search(query):
-            # Traces holding the words, found from the full-text matches themselves (any order: only how many, up
+        matches = fts_queries(query.search) if query.search is not None else []
+        if at_most is not None and len(matches) == 1 and _only_search(query):
+            # Traces holding the word, found from the full-text matches themselves (any order: only how many, up
             # to `at_most`, is asked): a common word's first matches name enough traces at once, where checking
             # the newest traces one by one seeks every segment of the index for each (~100 µs a trace).
             return self._read(
                 "SELECT count(*) FROM (SELECT DISTINCT s.trace_id FROM span_text x "
                 "CROSS JOIN spans s ON s.rowid = x.rowid CROSS JOIN traces t ON t.trace_id = s.trace_id "
                 "WHERE span_text MATCH ? LIMIT ?)",
-                (fts_query(query.search), at_most),
+                (matches[0], at_most),
             )[0][0]
         where, params = self._where(query)
         if at_most is None:
@@ -892,16 +866,17 @@ class SQLiteStore(RoutingTables, ReviewTables):
         from llmtap.store.convert import facets_of, labels_of, models_and_provider, searchable_text
 
         marks = ",".join("?" * len(trace_ids))
-        texts = []
+        texts: dict[int, list[str]] = {}  # full-text rowid -> the text of its spans (see `_insert_rows`)
         # The facets have no index by trace: they are deleted by their full key, as the spans and summaries give it.
         facets: set[Facet] = set()
-        for rowid, trace_id, raw in conn.execute(
-            f"SELECT rowid, trace_id, attributes FROM spans WHERE trace_id IN ({marks})", trace_ids
+        for rowid, trace_id, raw, text_rowid in conn.execute(
+            f"SELECT rowid, trace_id, attributes, text_rowid FROM spans WHERE trace_id IN ({marks}) ORDER BY rowid",
+            trace_ids,
         ):
             attributes = json.loads(raw)
             text = searchable_text(attributes)
             if text:
-                texts.append((rowid, text))
+                texts.setdefault(rowid if text_rowid is None else text_rowid, []).append(text)
             models, provider = models_and_provider(attributes)
             facets.update(facets_of(trace_id, labels_of(attributes).items(), models, (provider,) if provider else ()))
         tagged = []  # labels added to a trace by `tag_trace`, maybe more than once: every value of the key goes
@@ -913,7 +888,10 @@ class SQLiteStore(RoutingTables, ReviewTables):
                     tagged.append((facet[0], trace_id))
         conn.executemany("DELETE FROM trace_facets WHERE facet = ? AND trace_id = ?", tagged)
         # A contentless full-text index forgets a row when told its exact text again.
-        conn.executemany("INSERT INTO span_text (span_text, rowid, text) VALUES ('delete', ?, ?)", texts)
+        conn.executemany(
+            "INSERT INTO span_text (span_text, rowid, text) VALUES ('delete', ?, ?)",
+            [(rowid, "\n".join(lines)) for rowid, lines in texts.items()],
+        )
         spans = conn.execute(f"DELETE FROM spans WHERE trace_id IN ({marks})", trace_ids).rowcount
         annotations = conn.execute(f"DELETE FROM annotations WHERE trace_id IN ({marks})", trace_ids).rowcount
         conn.executemany("DELETE FROM trace_facets WHERE facet = ? AND value = ? AND trace_id = ?", list(facets))
