@@ -34,6 +34,8 @@ def annotation(number: int, name: str, value, score, label) -> dict:
         "attributes": {},
         "time_ns": 1_764_234_005_000_000_000 + number,
         "time": "2025-11-27T09:00:05.000000Z",
+        "id": f"ann-{number}",  # the `llmtap.Annotation` names of annotation_id and time
+        "created_at": "2025-11-27T09:00:05.000000Z",
     }
 
 

@@ -374,6 +374,8 @@ def test_annotation_log_records_round_trip_through_the_log_exporter(tmp_path: Pa
         "attributes": stored.attributes,
         "time_ns": 1_764_201_600_000_000_000,
         "time": "2025-11-27T00:00:00.000000Z",
+        "id": "ann-9",
+        "created_at": "2025-11-27T00:00:00.000000Z",
     }
     assert stored.attributes["llmtap.annotation.annotator"] == "judge-1"
     [pending] = store.pending_annotations()

@@ -419,6 +419,8 @@ class Binder:
                 self.empty = True
             # else: a name a macro binds
         self._scalars = [(test.name, test.decided if test.fallible else None, test.compiled) for test in self.scalars]
+        self._scalar_tests = [test.compiled for test in self.scalars]
+        self._predicate_values = [predicate.value for predicate, _ in self.predicates]
         owners = sorted({owner for _, owner, _, _ in self.keys})
         self._keyed = [
             (owner, [(name, key, presence) for name, of, key, presence in self.keys if of == owner]) for owner in owners
@@ -496,19 +498,12 @@ class Binder:
         undecided = False
         if self.scalars:
             figures = view.figures()
-            for name, decided_name, test in self._scalars:
-                value = test(figures, view)
-                if decided_name is not None:
-                    decided = value is not None
-                    if before.get(decided_name) is not decided:
-                        add(decided_name, decided)
-                        before[decided_name] = decided
-                    if value is None:
-                        undecided = True
-                        continue
-                if before.get(name) is not value:  # a bool
-                    add(name, value)
-                    before[name] = value
+            values = [test(figures, view) for test in self._scalar_tests]  # bools, or None: undecided
+            if values == before.get(" scalars"):  # the same (each a bool or None): nothing to hand over
+                undecided = None in values
+            else:
+                undecided = self._hand_scalars(values, before, add)
+                before[" scalars"] = values
         if undecided:
             for name, owner, field in self.lazy:
                 value = view.field(owner, field)
@@ -528,8 +523,38 @@ class Binder:
         if self.empty and EMPTY not in before:
             add(EMPTY, {})
             before[EMPTY] = {}
-        for predicate, fallback in self.predicates:
-            value = predicate(view)
+        if self.predicates:
+            values = [value(view) for value in self._predicate_values]  # one type per macro; None: undecided
+            if values != before.get(" predicates") or None in values:
+                self._hand_predicates(view, values, before, add)
+                before[" predicates"] = values
+        for name, sized in self.sizes:
+            value = len(view.ordered) if sized == "spans" else len(view.variable(sized, needs))
+            if before.get(name) != value:
+                add(name, value)
+                before[name] = value
+        return self._context
+
+    def _hand_scalars(self, values: list[bool | None], before: dict[str, Any], add: Any) -> bool:
+        """Hand over the `Scalar` values that changed; whether any is undecided."""
+        undecided = False
+        for (name, decided_name, _), value in zip(self._scalars, values, strict=True):
+            if decided_name is not None:
+                decided = value is not None
+                if before.get(decided_name) is not decided:
+                    add(decided_name, decided)
+                    before[decided_name] = decided
+                if value is None:
+                    undecided = True
+                    continue
+            if before.get(name) is not value:  # a bool
+                add(name, value)
+                before[name] = value
+        return undecided
+
+    def _hand_predicates(self, view: TraceView, values: list[Any], before: dict[str, Any], add: Any) -> None:
+        """Hand over the predicate values that changed, and the spans of those undecided."""
+        for (predicate, fallback), value in zip(self.predicates, values, strict=True):
             if fallback is not None:
                 decided = value is not None
                 name = predicate.decided
@@ -547,12 +572,6 @@ class Binder:
             if name not in before or before[name] != value:  # a bool, or an int count: one type per name
                 add(name, value)
                 before[name] = value
-        for name, sized in self.sizes:
-            value = len(view.ordered) if sized == "spans" else len(view.variable(sized, needs))
-            if before.get(name) != value:
-                add(name, value)
-                before[name] = value
-        return self._context
 
     @property
     def names(self) -> list[str]:

@@ -256,10 +256,15 @@ class Predicate:
         return f"__spans_decided_{self.digest}"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_value", self._fast() or (self._decide if self.fallible else self._exact))
+        object.__setattr__(self, "_value", self._fast() or (self._decide if self.fallible else self._compiled()))
 
     def __call__(self, view: Any) -> bool | int | None:
         return self._value(view)  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def value(self) -> Callable[[Any], bool | int | None]:
+        """The function computing the predicate's value on a trace (a `TraceView`)."""
+        return self._value  # type: ignore[attr-defined, no-any-return]
 
     def _decide(self, view: Any) -> bool | int | None:
         """In the order CEL takes the spans, stopping where it stops; None where Python cannot decide."""
@@ -290,6 +295,17 @@ class Predicate:
             return False not in results
         count = results.count(True)
         return count == 1 if macro == "exists_one" else count
+
+    def _compiled(self) -> Callable[[Any], bool | int]:
+        """`_exact` with the test made into closures (fewer lookups per trace)."""
+        results = _exact_function(self.test)
+        if self.macro == "exists":
+            return lambda view: True in results(view)
+        if self.macro == "all":
+            return lambda view: False not in results(view)
+        if self.macro == "exists_one":
+            return lambda view: results(view).count(True) == 1
+        return lambda view: results(view).count(True)
 
     def _fast(self) -> Callable[[Any], bool | int] | None:
         """Common tests as one C-level scan of a column: a field equal (or not) to a literal, or several fields
@@ -329,6 +345,44 @@ class Predicate:
 
                 return exists
         return None
+
+
+_FLIPPED = {  # `op(value, literal)` as `flipped(literal, value)`, for `functools.partial(flipped, literal)`
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.gt,
+    "<=": operator.ge,
+    ">": operator.lt,
+    ">=": operator.le,
+}
+
+
+def _exact_function(test: Any) -> Callable[[Any], Results]:
+    """`test.exact` as a closure over what it reads (the test reads no attribute)."""
+    if isinstance(test, Relation) and test.operand.field is not None:
+        field = test.operand.field
+        if test.relation == "in" or (field in _MAYBE_NAN and test.relation in _ORDERING):
+            return test.exact
+        compare = functools.partial(_FLIPPED[test.relation], test.literal)
+        return lambda view: list(map(compare, view.column(field)))
+    if isinstance(test, Method) and test.operand.field is not None:
+        field, method, literal = test.operand.field, _METHODS[test.method], test.literal
+        return lambda view: [method(value, literal) for value in view.column(field)]
+    if isinstance(test, And | Or):
+        left, right = _exact_function(test.left), _exact_function(test.right)
+        decides, combine = (True, operator.and_) if isinstance(test, And) else (False, operator.or_)
+
+        def combined(view: Any) -> Results:
+            lefts = left(view)
+            if decides not in lefts:  # every span decided by its left side
+                return lefts
+            return list(map(combine, lefts, right(view)))
+
+        return combined
+    if isinstance(test, Not):
+        inner = _exact_function(test.test)
+        return lambda view: list(map(operator.not_, inner(view)))
+    return test.exact  # type: ignore[no-any-return]
 
 
 def _equalities(test: Any) -> list[tuple[str, Any]] | None:
@@ -630,6 +684,14 @@ class Scalar:
         operands = self.operands
         low, high = _INT64
         ordering = self.relation in _ORDERING
+        if all(owner == "trace" for owner, _ in operands):  # a sum of int `trace` fields
+            indexes = [TRACE_ORDER.index(field) for _, field in operands]
+
+            def total(figures: tuple[Any, ...], view: Any) -> bool | None:
+                value = sum([figures[index] for index in indexes])
+                return test(value, literal) if low <= value <= high else None  # CEL: overflow
+
+            return total
 
         def value(figures: tuple[Any, ...], view: Any) -> bool | None:
             found = [view.field(owner, field) for owner, field in operands]

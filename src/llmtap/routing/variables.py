@@ -278,6 +278,7 @@ class TraceView:
         self._variables: dict[str, Any] = {}
         self._latest: tuple[dict[str, Any], dict[str, list[Any]]] | None = None
         self._figures: tuple[Any, ...] | None = None
+        self._root_fields: dict[str, Any] = {}
 
     @property
     def ordered(self) -> list[SpanFacts]:
@@ -327,7 +328,12 @@ class TraceView:
 
     def field(self, owner: str, name: str) -> Any:
         """`trace.name` or `root.name` (not `attributes`)."""
-        return self.figures()[_TRACE_INDEX[name]] if owner == "trace" else self.root_field(name, ALL)
+        if owner == "trace":
+            return self.figures()[_TRACE_INDEX[name]]
+        found = self._root_fields.get(name, _UNSET)
+        if found is _UNSET:
+            found = self._root_fields[name] = self.root_field(name, ALL)
+        return found
 
     def root_field(self, name: str, needs: Needs) -> Any:
         """The field `name` of `root`."""

@@ -40,7 +40,9 @@ class StoredAnnotation:
         return self.annotation_id
 
     def as_dict(self) -> dict[str, Any]:
-        """Every field, and `time` in ISO 8601 UTC (the `llmtap show --json` annotation shape)."""
+        """Every field, and `time` in ISO 8601 UTC (the `llmtap show --json` annotation shape); also under the
+        names `llmtap.Annotation` gives them (`id`, `created_at`)."""
         data = asdict(self)
-        data["time"] = iso_time(self.time_ns)
+        data["time"] = data["created_at"] = iso_time(self.time_ns)
+        data["id"] = self.annotation_id
         return data
