@@ -270,10 +270,16 @@ def _apply_file(collector: _Collector, table: Mapping[str, Any], source: str, or
     tables: dict[str, Any] = {}
     for key, raw in table.items():
         if key not in _KNOWN_KEYS:
+            nested = isinstance(raw, Mapping) and isinstance(raw.get("llmtap"), Mapping)
+            hint = (
+                " (this file holds the [tool.llmtap] tables at its top level: [labels.x], not [tool.llmtap.labels.x])"
+                if key == "tool" and nested
+                else ""
+            )
             collector.fail(
                 ConfigError(
                     f"{source}: unknown setting {key!r}{did_you_mean(key, _KNOWN_KEYS)}; "
-                    f"expected one of {', '.join(sorted(_KNOWN_KEYS))}"
+                    f"expected one of {', '.join(sorted(_KNOWN_KEYS))}{hint}"
                 )
             )
             continue

@@ -134,6 +134,22 @@ def test_a_bad_review_queue_in_a_file_turns_llmtap_off(
     ]
 
 
+def test_pyproject_tables_pasted_into_the_llmtap_config_file_are_explained(
+    clean_env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path
+) -> None:
+    (tmp_path / "llmtap.toml").write_text('[tool.llmtap.labels.user_id]\ntype = "string"\n')
+    clean_env.setenv("LLMTAP_CONFIG", "llmtap.toml")
+    with caplog.at_level(logging.INFO, logger="llmtap"):
+        llmtap.instrument(tracer_provider=Telemetry().tracer_provider)
+    [(level, message)] = _llmtap_records(caplog)
+    assert level == logging.ERROR
+    assert message.startswith("llmtap: llmtap.toml: unknown setting 'tool'; expected one of annotations, ")
+    assert message.endswith(
+        ", tags (this file holds the [tool.llmtap] tables at its top level: [labels.x], not [tool.llmtap.labels.x]); "
+        "llmtap is off"
+    )
+
+
 def test_bad_arguments_in_code_raise_at_the_call(clean_env: pytest.MonkeyPatch) -> None:
     with pytest.raises(llmtap.ConfigError) as caught:
         llmtap.instrument(providers=["opneai"])

@@ -161,3 +161,16 @@ def test_a_review_from_the_command_line(project, tmp_path: Path) -> None:
     assert llmtap("queue", "remove", "review", second) == f"removed {second} from review\n"
     assert "not in queue 'review'" in llmtap("queue", "remove", "review", second, code=1)
     assert "queue 'nope': not declared" in llmtap("queue", "show", "nope", code=1)
+
+
+def test_skip_without_as_passes_for_the_one_reviewer_holding_the_claim(project) -> None:
+    run, llmtap = project
+    first, _second = run.trace_ids
+    llmtap("queue", "add", "review", first)
+    item = json.loads(llmtap("queue", "show", "review", "--json"))["items"][0]["item"]
+    assert "is claimed by nobody; expected --as REVIEWER" in llmtap("queue", "skip", str(item), code=2)
+    llmtap("queue", "next", "review", "--as", "ana")
+    assert llmtap("queue", "skip", str(item)) == f"item {item}: skipped by ana; the item is pending\n"
+    llmtap("queue", "next", "review", "--as", "bo")
+    llmtap("queue", "next", "review", "--as", "cy")
+    assert "is claimed by bo, cy; expected --as REVIEWER" in llmtap("queue", "skip", str(item), code=2)

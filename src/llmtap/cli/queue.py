@@ -176,11 +176,18 @@ def submit(
 
 @queue.command()
 @click.argument("item", type=int)
-@_as_option
+@click.option("--as", "reviewer", help="Who passes (default: the one reviewer holding a claim on ITEM).")
 @store_option
-def skip(item: int, reviewer: str, store_file: Path | None) -> None:
+def skip(item: int, reviewer: str | None, store_file: Path | None) -> None:
     """REVIEWER passes on ITEM: the slot goes back to the others."""
     with _queues(store_file) as queues:
+        if reviewer is None:
+            now = queues.clock()
+            holders = [review.reviewer for review in queues.item(item).reviews if review.active(now)]
+            if len(holders) != 1:
+                held = f"claimed by {', '.join(holders)}" if holders else "claimed by nobody"
+                raise click.UsageError(f"item {item} is {held}; expected --as REVIEWER")
+            reviewer = holders[0]
         found = queues.skip(item, reviewer)
     click.echo(f"item {item}: skipped by {reviewer}; the item is {found.state}")
 

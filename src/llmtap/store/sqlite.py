@@ -63,6 +63,7 @@ _SPAN_COLUMNS = (
 # span (each lookup seeks every segment of the index: ~25 µs); a trace whose spans lie far apart in the table (a
 # long trace in a busy process) is looked up span by span, so that the range never walks many other traces' rows.
 _SEARCH_RANGE_MAX = 1000
+_SEARCH_COUNT_ROWS = 20  # full-text rows read per trace counted, at most, when a search alone is counted (see there)
 _SEARCH_EACH_TRACE = (
     "CASE WHEN (SELECT max(rowid) - min(rowid) FROM spans WHERE trace_id = t.trace_id) < ? "
     "THEN EXISTS (SELECT 1 FROM span_text x WHERE span_text MATCH ? "
@@ -622,11 +623,12 @@ class SQLiteStore(RoutingTables, ReviewTables):
             params += [name, *values]
         return (" WHERE " + " AND ".join(conditions)) if conditions else "", params
 
-    def _many(self, sql: str, params: Sequence[Any]) -> bool:
-        """Whether `sql` matches more than `_FEW` rows. A filter matching few rows is applied as a list of trace
-        ids (found through its index); one matching many is checked trace by trace, newest first, which stops as
-        soon as a page is full: both stay fast on a large store."""
-        return len(self._read(f"SELECT 1 FROM ({sql} LIMIT {_FEW + 1})", params)) > _FEW
+    def _many(self, sql: str, params: Sequence[Any], few: int | None = None) -> bool:
+        """Whether `sql` matches more than `few` (default `_FEW`) rows. A filter matching few rows is applied as a
+        list of trace ids (found through its index); one matching many is checked trace by trace, newest first,
+        which stops as soon as a page is full: both stay fast on a large store."""
+        few = _FEW if few is None else few
+        return self._read(f"SELECT count(*) FROM ({sql} LIMIT {few + 1})", params)[0][0] > few
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
@@ -679,13 +681,20 @@ class SQLiteStore(RoutingTables, ReviewTables):
         if at_most is not None and len(matches) == 1 and _only_search(query):
             # Traces holding the word, found from the full-text matches themselves (any order: only how many, up
             # to `at_most`, is asked): a common word's first matches name enough traces at once, where checking
-            # the newest traces one by one seeks every segment of the index for each (~100 µs a trace).
-            return self._read(
-                "SELECT count(*) FROM (SELECT DISTINCT s.trace_id FROM span_text x "
-                "CROSS JOIN spans s ON s.rowid = x.rowid CROSS JOIN traces t ON t.trace_id = s.trace_id "
-                "WHERE span_text MATCH ? LIMIT ?)",
-                (matches[0], at_most),
+            # the newest traces one by one seeks every segment of the index for each (~100 µs a trace). At most
+            # `_SEARCH_COUNT_ROWS` matching full-text rows a trace are read so: when they name fewer traces and are
+            # not all the matches (long traces written in many transactions), the traces are counted one by one below.
+            rows = at_most * _SEARCH_COUNT_ROWS
+            found = self._read(
+                "SELECT count(*) FROM (SELECT DISTINCT s.trace_id FROM "
+                "(SELECT rowid FROM span_text WHERE span_text MATCH ? LIMIT ?) x "
+                "CROSS JOIN spans s ON s.rowid = x.rowid CROSS JOIN traces t ON t.trace_id = s.trace_id LIMIT ?)",
+                (matches[0], rows, at_most),
             )[0][0]
+            if found == at_most or not self._many(
+                "SELECT rowid FROM span_text WHERE span_text MATCH ?", (matches[0],), rows - 1
+            ):
+                return found
         where, params = self._where(query)
         if at_most is None:
             return self._read(f"SELECT count(*) FROM traces t{where}", params)[0][0]
