@@ -12,6 +12,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from llmtap.cli import main
 from llmtap.store import TraceQuery, open_store
+from llmtap.store import sqlite as store_sqlite
 from llmtap.store.exporter import StoreSpanExporter
 from tests.cli.conftest import TRACE_A, TRACE_B, TRACE_C
 
@@ -133,9 +134,13 @@ def test_the_total_is_counted_up_to_ten_pages_ahead(tmp_path: Path) -> None:
     store.close()
 
 
-def test_a_search_alone_is_counted_from_its_matches(tmp_path: Path) -> None:
+@pytest.mark.parametrize("rows_read", [20, 1], ids=["from-the-matches", "long-traces-one-by-one"])
+def test_a_search_alone_is_counted_from_its_matches(
+    tmp_path: Path, rows_read: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # `--search` alone is counted from the full-text matches (each trace once, however many of its spans match);
-    # with another filter, trace by trace as before: the same totals.
+    # with another filter, or when the matches read name too few traces, trace by trace: the same totals.
+    monkeypatch.setattr(store_sqlite, "_SEARCH_COUNT_ROWS", rows_read)
     path = tmp_path / "llmtap.db"
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(StoreSpanExporter(path)))

@@ -148,7 +148,14 @@ class Batch:
                     known[index] = (None, f"{type(exc).__name__}: {exc}")
         previous = self._found if changed is not None else None
         if previous is None:
-            found = [self._outcome(index, trace_id) for index in range(len(self.rules))]
+            found = []
+            fixed = self._fixed
+            for index, value in enumerate(known):
+                outcomes = fixed[index]
+                if value is None or value[1] is not None or outcomes is None:
+                    found.append(self._outcome(index, trace_id))
+                else:
+                    found.append(outcomes[0] if value[0] is True else outcomes[1])
         else:  # a rule taking every trace (`sample` 1) has the outcome it had, unless its value changed
             found = list(previous)
             for index in stale:

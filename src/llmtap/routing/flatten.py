@@ -608,13 +608,17 @@ class Binder:
             values[EMPTY] = {}
         for name, sized in self.sizes:
             values[name] = len(view.ordered) if sized == "spans" else len(view.variable(sized, needs))
-        for test in self.scalars:
-            value = test(view)
-            if test.fallible:
-                values[test.decided] = value is not None
-            values[test.name] = bool(value)  # not read where undecided
-        for name, owner, field in self.lazy:
-            values[name] = view.field(owner, field)
+        undecided = False
+        figures = view.figures() if self.scalars else ()
+        for name, decided_name, test in self._scalars:
+            value = test(figures, view)
+            if decided_name is not None:
+                values[decided_name] = value is not None
+                undecided = undecided or value is None
+            values[name] = bool(value)  # not read where undecided
+        if undecided:  # what CEL reads where a scalar is undecided
+            for name, owner, field in self.lazy:
+                values[name] = view.field(owner, field)
         for predicate, fallback in self.predicates:
             value = predicate(view)
             if fallback is not None:

@@ -256,7 +256,7 @@ class Predicate:
         return f"__spans_decided_{self.digest}"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_value", self._fast() or (self._decide if self.fallible else self._compiled()))
+        object.__setattr__(self, "_value", self._fast() or (self._undecided() if self.fallible else self._compiled()))
 
     def __call__(self, view: Any) -> bool | int | None:
         return self._value(view)  # type: ignore[attr-defined, no-any-return]
@@ -295,6 +295,31 @@ class Predicate:
             return False not in results
         count = results.count(True)
         return count == 1 if macro == "exists_one" else count
+
+    def _undecided(self) -> Callable[[Any], bool | int | None]:
+        """`_decide` with the test made into closures and the spans scanned by C-level list searches."""
+        results = _decide_function(self.test)
+        macro = self.macro
+        if macro in ("exists", "all"):
+            deciding = macro == "exists"  # the value that stops the scan (and is the macro's value)
+
+            def scan(view: Any) -> bool | None:
+                found = results(view)
+                if None not in found:
+                    return deciding if deciding in found else not deciding
+                before = found[: found.index(None)]  # CEL stops at the first deciding span, or fails here
+                return deciding if deciding in before else None
+
+            return scan
+
+        def count(view: Any) -> bool | int | None:
+            found = results(view)
+            if None in found:
+                return None
+            total = found.count(True)
+            return total == 1 if macro == "exists_one" else total
+
+        return count
 
     def _compiled(self) -> Callable[[Any], bool | int]:
         """`_exact` with the test made into closures (fewer lookups per trace)."""
@@ -383,6 +408,41 @@ def _exact_function(test: Any) -> Callable[[Any], Results]:
         inner = _exact_function(test.test)
         return lambda view: list(map(operator.not_, inner(view)))
     return test.exact  # type: ignore[no-any-return]
+
+
+def _decide_function(test: Any) -> Callable[[Any], Results]:
+    """`test(view)` as a closure over what it reads: per span True, False or None (undecided)."""
+    if isinstance(test, Relation | Method | Truth | Has) and test.operand.field is None:
+        key = test.operand.key
+        if isinstance(test, Has):
+            return lambda view: [value is not ABSENT for value in view.attribute_column(key)]
+        if isinstance(test, Truth):
+            return lambda view: [value if type(value) is bool else None for value in view.attribute_column(key)]
+        if isinstance(test, Method):
+            method, literal = _METHODS[test.method], test.literal
+            return lambda view: [
+                method(value, literal) if type(value) is str else None for value in view.attribute_column(key)
+            ]
+        if test.relation != "in" and type(test.literal) is str:
+            compare = functools.partial(_FLIPPED[test.relation], test.literal)
+            return lambda view: [compare(value) if type(value) is str else None for value in view.attribute_column(key)]
+        return test  # type: ignore[no-any-return]
+    if isinstance(test, And | Or):
+        left, right = _decide_function(test.left), _decide_function(test.right)
+        decides = not isinstance(test, And)  # the left value that decides a span whatever the right side is
+
+        def combined(view: Any) -> Results:
+            lefts = left(view)
+            if (not decides) not in lefts and None not in lefts:
+                return lefts  # every span decided by its left side
+            rights = right(view)
+            return [value if value is None or value is decides else right for value, right in zip(lefts, rights)]  # noqa: B905
+
+        return combined
+    if isinstance(test, Not):
+        inner = _decide_function(test.test)
+        return lambda view: [None if value is None else not value for value in inner(view)]
+    return test  # type: ignore[no-any-return]
 
 
 def _equalities(test: Any) -> list[tuple[str, Any]] | None:

@@ -63,6 +63,7 @@ _SPAN_COLUMNS = (
 # span (each lookup seeks every segment of the index: ~25 µs); a trace whose spans lie far apart in the table (a
 # long trace in a busy process) is looked up span by span, so that the range never walks many other traces' rows.
 _SEARCH_RANGE_MAX = 1000
+_SEARCH_COUNT_ROWS = 20  # full-text rows read per trace counted, at most, when a search alone is counted (see there)
 _SEARCH_EACH_TRACE = (
     "CASE WHEN (SELECT max(rowid) - min(rowid) FROM spans WHERE trace_id = t.trace_id) < ? "
     "THEN EXISTS (SELECT 1 FROM span_text x WHERE span_text MATCH ? "
@@ -122,13 +123,13 @@ def _filter_values(raw: str) -> list[str]:
     return values
 
 
-def fts_queries(text: str) -> list[str]:
-    """User words as FTS5 queries, one per whitespace-separated word (each quoted as a phrase: `gpt-4o` is the
-    tokens `gpt` `4o` one after the other), every one of which must match."""
-    words = list(dict.fromkeys(word for word in text.split() if word))
+def fts_query(text: str) -> str:
+    """User words as an FTS5 query: every whitespace-separated word must occur (each quoted as a phrase: `gpt-4o` is
+    the tokens `gpt` `4o` one after the other)."""
+    words = [word for word in text.split() if word]
     if not words:
         raise StoreError(f"search={text!r}: expected one or more words to search for")
-    return ['"' + word.replace('"', '""') + '"' for word in words]
+    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
 
 
 def _digest(*parts: Any) -> str:
@@ -601,9 +602,10 @@ class SQLiteStore(RoutingTables, ReviewTables):
         if query.until is not None:
             conditions.append("t.start_ns < ?")
             params.append(to_ns(query.until))
-        # Each word anywhere in the trace's text: a full-text row holds the text of the spans of a trace written
-        # together, and a trace written in several transactions has several.
-        for match in fts_queries(query.search) if query.search is not None else ():
+        # Every word in one full-text row: the text of the spans of a trace stored in one transaction (before schema
+        # version 9: of one span).
+        if query.search is not None:
+            match = fts_query(query.search)
             if self._many("SELECT rowid FROM span_text WHERE span_text MATCH ?", (match,)):
                 conditions.append(_SEARCH_EACH_TRACE)
                 params += [_SEARCH_RANGE_MAX, match, match]
@@ -622,11 +624,12 @@ class SQLiteStore(RoutingTables, ReviewTables):
             params += [name, *values]
         return (" WHERE " + " AND ".join(conditions)) if conditions else "", params
 
-    def _many(self, sql: str, params: Sequence[Any]) -> bool:
-        """Whether `sql` matches more than `_FEW` rows. A filter matching few rows is applied as a list of trace
-        ids (found through its index); one matching many is checked trace by trace, newest first, which stops as
-        soon as a page is full: both stay fast on a large store."""
-        return len(self._read(f"SELECT 1 FROM ({sql} LIMIT {_FEW + 1})", params)) > _FEW
+    def _many(self, sql: str, params: Sequence[Any], few: int | None = None) -> bool:
+        """Whether `sql` matches more than `few` (default `_FEW`) rows. A filter matching few rows is applied as a
+        list of trace ids (found through its index); one matching many is checked trace by trace, newest first,
+        which stops as soon as a page is full: both stay fast on a large store."""
+        few = _FEW if few is None else few
+        return self._read(f"SELECT count(*) FROM ({sql} LIMIT {few + 1})", params)[0][0] > few
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
@@ -675,17 +678,24 @@ class SQLiteStore(RoutingTables, ReviewTables):
 
     def count_traces(self, query: TraceQuery | None = None, *, at_most: int | None = None) -> int:
         query = _checked(query or TraceQuery())
-        matches = fts_queries(query.search) if query.search is not None else []
-        if at_most is not None and len(matches) == 1 and _only_search(query):
-            # Traces holding the word, found from the full-text matches themselves (any order: only how many, up
+        match = fts_query(query.search) if query.search is not None else None
+        if at_most is not None and match is not None and _only_search(query):
+            # Traces holding the words, found from the full-text matches themselves (any order: only how many, up
             # to `at_most`, is asked): a common word's first matches name enough traces at once, where checking
-            # the newest traces one by one seeks every segment of the index for each (~100 µs a trace).
-            return self._read(
-                "SELECT count(*) FROM (SELECT DISTINCT s.trace_id FROM span_text x "
-                "CROSS JOIN spans s ON s.rowid = x.rowid CROSS JOIN traces t ON t.trace_id = s.trace_id "
-                "WHERE span_text MATCH ? LIMIT ?)",
-                (matches[0], at_most),
+            # the newest traces one by one seeks every segment of the index for each (~100 µs a trace). At most
+            # `_SEARCH_COUNT_ROWS` matching full-text rows a trace are read so: when they name fewer traces and are
+            # not all the matches (long traces written in many transactions), the traces are counted one by one below.
+            rows = at_most * _SEARCH_COUNT_ROWS
+            found = self._read(
+                "SELECT count(*) FROM (SELECT DISTINCT s.trace_id FROM "
+                "(SELECT rowid FROM span_text WHERE span_text MATCH ? LIMIT ?) x "
+                "CROSS JOIN spans s ON s.rowid = x.rowid CROSS JOIN traces t ON t.trace_id = s.trace_id LIMIT ?)",
+                (match, rows, at_most),
             )[0][0]
+            if found == at_most or not self._many(
+                "SELECT rowid FROM span_text WHERE span_text MATCH ?", (match,), rows - 1
+            ):
+                return found
         where, params = self._where(query)
         if at_most is None:
             return self._read(f"SELECT count(*) FROM traces t{where}", params)[0][0]
