@@ -911,6 +911,7 @@ class SQLiteStore(RoutingTables, ReviewTables):
         )
         conn.execute(f"DELETE FROM queue_items WHERE trace_id IN ({marks})", trace_ids)
         conn.execute(f"DELETE FROM route_deliveries WHERE trace_id IN ({marks})", trace_ids)
+        conn.execute(f"DELETE FROM dataset_items WHERE trace_id IN ({marks})", trace_ids)
         conn.execute(f"DELETE FROM traces WHERE trace_id IN ({marks})", trace_ids)
         return spans, annotations
 
