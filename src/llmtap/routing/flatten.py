@@ -516,9 +516,16 @@ class Binder:
             old = before.get(group)
             if old is None or not same(old, mapping):
                 for name, key, presence in keyed:
-                    value = key in mapping if presence else mapping.get(key, None)
-                    if old is None or not same(key in old if presence else old.get(key, None), value):
-                        add(name, value)
+                    if presence:
+                        value = key in mapping
+                        if before.get(name) is not value:
+                            add(name, value)
+                            before[name] = value
+                    elif key in mapping:  # a missing key's value is never read (`__has__...` guards it)
+                        value = mapping[key]
+                        if name not in before or not same(before[name], value):
+                            add(name, value)
+                            before[name] = value
                 before[group] = mapping
         if self.empty and EMPTY not in before:
             add(EMPTY, {})

@@ -392,7 +392,7 @@ def _exact_function(test: Any) -> Callable[[Any], Results]:
         return lambda view: list(map(compare, view.column(field)))
     if isinstance(test, Method) and test.operand.field is not None:
         field, method, literal = test.operand.field, _METHODS[test.method], test.literal
-        return lambda view: [method(value, literal) for value in view.column(field)]
+        return lambda view: list(map(method, view.column(field), itertools.repeat(literal)))
     if isinstance(test, And | Or):
         left, right = _exact_function(test.left), _exact_function(test.right)
         decides, combine = (True, operator.and_) if isinstance(test, And) else (False, operator.or_)
