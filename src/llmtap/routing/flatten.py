@@ -6,7 +6,8 @@ copies each element. So the routing thread (`Runner`) hands CEL as few and as sm
 with conditions rewritten, by token, so that each computes exactly what it computed before:
 
 - `trace.f`, `root.f` (a documented field: always there) read the variable `__trace_f` / `__root_f`, not a
-  map (`has(trace.f)` keeps reading the map);
+  map (`has(trace.f)` keeps reading the map); compared with a literal of their type (`trace.cost > 0.5`), they
+  read one bool computed in Python (`predicates.Scalar`), which changes only when the comparison's outcome does;
 - `size(x)` and `x.size()` of `spans`, `labels`, `annotations`, `annotation_history` read the int `__x_size`;
 - `spans.exists(s, t)`, `spans.all(s, t)`, `spans.exists_one(s, t)` and `spans.filter(s, t).size()` with a
   simple test `t` (span fields and attributes compared with literals: `predicates`) read one bool or int
