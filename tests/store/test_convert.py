@@ -95,3 +95,13 @@ def test_model_calls_stream_past_a_chunk_in_start_order_and_nan_stored_by_older_
     assert next(store.model_calls()).labels == {"n": "0"}
     assert loads('{"x": NaN}')["x"] != loads('{"x": NaN}')["x"]  # NaN
     store.close()
+
+
+def test_system_instructions_found_once_give_the_same_text_every_time() -> None:
+    instructions = json.dumps([{"type": "text", "content": "Be brief.\nCite sources."}])
+    first = {"gen_ai.system_instructions": instructions, "gen_ai.input.messages": "[]"}
+    second = {"gen_ai.system_instructions": instructions, "gen_ai.retrieval.query.text": "refunds"}
+    assert searchable_text(first) == "Be brief.\nCite sources."
+    assert searchable_text(second) == "Be brief.\nCite sources.\nrefunds"
+    assert searchable_text(first) == "Be brief.\nCite sources."
+    assert searchable_text({"gen_ai.system_instructions": "[]"}) == ""

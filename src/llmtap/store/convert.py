@@ -15,7 +15,6 @@ import orjson
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace import Span as SdkSpan
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
-from opentelemetry.trace import SpanKind, StatusCode
 
 from llmtap.labels.policy import ATTRIBUTE_PREFIX as LABEL_PREFIX
 
@@ -41,9 +40,6 @@ _INPUT_TOKENS = gen_ai.GEN_AI_USAGE_INPUT_TOKENS
 _OUTPUT_TOKENS = gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS
 _LABEL_CUT = len(LABEL_PREFIX)
 Facet = tuple[str, str, str]  # (facet, value, trace id): `label:<key>` / `model` / `provider`
-# Enum names, looked up rather than read (`Enum.name` is a descriptor call).
-_KIND_NAMES = {kind: kind.name for kind in SpanKind}
-_STATUS_NAMES = {code: code.name for code in StatusCode}
 
 
 def _jsonable(value: Any) -> Any:
@@ -185,10 +181,27 @@ def searchable_text(attributes: Mapping[str, Any]) -> str:
         if value is None:
             continue
         if isinstance(value, str) and value[:1] in ("[", "{"):
-            _json_strings(value, out)
+            if name is _INSTRUCTIONS and len(value) <= _INSTRUCTIONS_KEPT_CHARS:
+                found = _INSTRUCTION_STRINGS.get(value)
+                if found is None:
+                    found = []
+                    _json_strings(value, found)
+                    if len(_INSTRUCTION_STRINGS) >= _INSTRUCTIONS_KEPT:
+                        _INSTRUCTION_STRINGS.clear()
+                    _INSTRUCTION_STRINGS[value] = found
+                out += found
+            else:
+                _json_strings(value, out)
         else:
             _strings(value, out)
     return "\n".join(out)
+
+
+# An application sends the same system instructions with call after call: their strings are found once.
+_INSTRUCTIONS = gen_ai.GEN_AI_SYSTEM_INSTRUCTIONS
+_INSTRUCTION_STRINGS: dict[str, list[str]] = {}
+_INSTRUCTIONS_KEPT = 256
+_INSTRUCTIONS_KEPT_CHARS = 16_384
 
 
 def models_and_provider(attributes: Mapping[str, Any]) -> tuple[list[str], str | None]:
@@ -275,6 +288,10 @@ class SpanRow:
             )
             status, attributes, events, links = span._status, span._attributes, span._events, span._links
             self.resource, self.scope = span._resource, span._instrumentation_scope
+            # An ended span's events and links no longer change: their `BoundedList`'s deque, without a Python call
+            # (its `__len__`) to test whether there are any.
+            events = getattr(events, "_dq", events)
+            links = getattr(links, "_dq", links)
         else:
             context, parent, name, kind, start, end = (
                 span.context,
@@ -290,11 +307,11 @@ class SpanRow:
         self.span_id = span_id = "%016x" % context.span_id  # noqa: UP031
         self.parent_span_id = parent_id = "%016x" % parent.span_id if parent is not None else None  # noqa: UP031
         self.name = name
-        self.kind = kind = _KIND_NAMES.get(kind) or kind.name
+        self.kind = kind = kind._name_  # the enum member's name, without `Enum.__hash__` (Python) or `.name`
         self.start_ns = start = start or 0
         self.end_ns = end = end or start
         code = status.status_code
-        self.status_code = code = _STATUS_NAMES.get(code) or code.name
+        self.status_code = code = code._name_
         self.status_description = description = status.description
         self.error = error = int(code == "ERROR")
         attributes = plain(attributes)
