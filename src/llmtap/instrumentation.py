@@ -175,6 +175,12 @@ def instrument(
         except LlmtapError as exc:  # the exporter settings (`OTEL_*` environment)
             turned_off(exc)
             return
+        for name in sorted(_instrumented):  # `providers=[...]` given anew: the plugins no longer named are undone
+            if wanted is not None and name not in wanted:
+                try:
+                    _instrumented.pop(name).uninstrument()
+                except Exception as exc:
+                    report_internal_error(f"uninstrumenting the llmtap plugin {name!r}", exc)
         for name, entry in sorted(available.items()):
             if wanted is not None and name not in wanted:
                 continue

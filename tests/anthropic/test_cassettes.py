@@ -438,9 +438,15 @@ def test_overloaded_and_bad_request_errors(instrumented: Telemetry) -> None:
     assert second.attributes["anthropic.request.id"] == bad.value.request_id
 
 
-def test_count_tokens_has_the_count_and_no_content(instrumented: Telemetry) -> None:
-    with cassettes.use_cassette("count_tokens.yaml"):
+def test_count_tokens_has_the_count_and_no_content(
+    instrumented: Telemetry, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llmtap.cost import pricer
+
+    monkeypatch.setattr(pricer, "_warned", set())  # the cost warnings of earlier tests forgotten
+    with cassettes.use_cassette("count_tokens.yaml"), caplog.at_level(logging.WARNING, logger="llmtap"):
         count = client().messages.count_tokens(messages=[{"role": "user", "content": "Secret prompt"}], model=MODEL)
+    assert [record.getMessage() for record in caplog.records] == []  # counting tokens is not billed: no cost warning
     assert count.input_tokens == 14
     span = instrumented.only_span()
     assert span.name == f"count_tokens {MODEL}"

@@ -99,3 +99,58 @@ def test_malformed_schema_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.M
     result = CliRunner().invoke(main, ["labels", "check", "--config", str(path)])
     assert result.exit_code == 1
     assert result.output == (f"Error: {path}: labels.n.type='number': expected one of string, enum, int, float, bool\n")
+
+
+def test_checks_the_labels_of_the_newest_stored_llm_spans(
+    config: Path, tmp_path: Path, telemetry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    import llmtap
+    import openai
+    from llmtap.store import TraceQuery, open_store
+    from llmtap.store.exporter import StoreSpanExporter
+    from tests.support import openai_wire
+    from tests.support.loopback import LoopbackAPI, Reply
+
+    for name in ("LLMTAP_CAPTURE_CONTENT", "LLMTAP_ENABLED", "OTEL_SDK_DISABLED"):
+        monkeypatch.delenv(name, raising=False)
+    path = tmp_path / "llmtap.db"
+    telemetry.tracer_provider.add_span_processor(SimpleSpanProcessor(StoreSpanExporter(path)))
+    llmtap.instrument(tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider, config={})
+    try:
+        with LoopbackAPI() as api:
+            api.route("POST", "/v1/chat/completions", Reply(body=openai_wire.chat_completion("Hi.")))
+            client = openai.OpenAI(api_key="sk-test-labels", base_url=f"{api.base_url}/v1", max_retries=0)
+            for labels in ({"user_id": "u1", "feature_flag": "new-rag"}, {"feature_flag": "beta"}):
+                with llmtap.tags(**labels):
+
+                    @llmtap.workflow(name="answer")  # a workflow span need not carry the required label
+                    def answer() -> None:
+                        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}])
+
+                    answer()
+    finally:
+        llmtap.uninstrument()
+    store = open_store(path, create=False)
+    older, newer = reversed(store.trace_ids(TraceQuery(limit=2)))
+    spans = {
+        trace_id: next(s for s in store.get_trace(trace_id).spans if s.kind == "CLIENT") for trace_id in (older, newer)
+    }
+    store.close()
+
+    def where(trace_id: str) -> str:
+        return f"trace {trace_id[:8]} span {spans[trace_id].span_id} (chat gpt-4o-mini)"
+
+    result = CliRunner().invoke(main, ["labels", "check", "--config", str(config), "--store", str(path)])
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines()[3:] == [
+        f"FAIL {where(newer)}: label feature_flag='beta': expected one of new-rag, old-rag",
+        f"FAIL {where(newer)}: required label 'user_id' is missing",
+        f"ok   {where(older)}",
+        "2 sample(s) checked, 1 with problems",
+    ]
+    result = CliRunner().invoke(
+        main, ["labels", "check", "--config", str(config), "--store", str(path), "--sample", "1"]
+    )
+    assert result.output.splitlines()[-1] == "1 sample(s) checked, 1 with problems"

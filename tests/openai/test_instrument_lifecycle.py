@@ -115,6 +115,21 @@ def test_a_later_instrument_without_providers_keeps_the_given_ones(clean: Teleme
     assert sum(point.count for point in clean.metric_points("gen_ai.client.operation.duration")) == 1
 
 
+def test_providers_given_anew_replace_the_ones_before(clean: Telemetry, api: LoopbackAPI) -> None:
+    originals = _originals()
+    _instrument(clean, providers=["openai"])
+    assert _chat(api) == "Hi."
+    llmtap.instrument(providers=["anthropic"])  # openai is no longer named: its patches are undone
+    assert all(now is before for now, before in zip(_originals(), originals, strict=True))
+    assert _chat(api) == "Hi."
+    llmtap.instrument()  # a bare call keeps providers=["anthropic"]
+    assert _chat(api) == "Hi."
+    assert [span.name for span in clean.spans()] == ["chat gpt-4o-mini"]
+    llmtap.instrument(providers=["openai", "anthropic"])
+    assert _chat(api) == "Hi."
+    assert [span.name for span in clean.spans()] == ["chat gpt-4o-mini", "chat gpt-4o-mini"]
+
+
 def test_uninstrument_restores_the_originals(clean: Telemetry, api: LoopbackAPI) -> None:
     originals = _originals()
     _instrument(clean)

@@ -1,6 +1,6 @@
-"""Full-text search (schema version 9): one index row per trace and transaction, each searched word anywhere in the
-trace's captured content, words that split into several tokens kept as phrases, and purge leaving nothing behind,
-for traces written before version 9 (a row per span) as well."""
+"""Full-text search (schema version 9): one index row per trace and transaction, holding the text of the trace's
+spans stored together, searched words all in one row, words that split into several tokens kept as phrases, and
+purge leaving nothing behind, for traces written before version 9 (a row per span) as well."""
 
 from __future__ import annotations
 
@@ -74,23 +74,25 @@ def _v8_store(path: Path, spans: list) -> None:
     conn.close()
 
 
-def test_each_word_is_searched_in_the_whole_trace_and_split_words_stay_phrases(tmp_path: Path) -> None:
-    spans = _traces(4)
+def test_the_words_are_searched_in_the_text_of_a_traces_spans_stored_together(tmp_path: Path) -> None:
+    spans = _traces(4)  # per trace: the question's span, the answer's span, the workflow span
     store = open_store(tmp_path / "llmtap.db")
     try:
-        assert store.write_spans(spans[:5]) == 5  # the first trace's second model call comes in the next batch
-        assert store.write_spans(spans[5:]) == 7
-        assert len(_index_rows(store, "alpha")) == 4  # one row per trace written in one transaction
+        assert store.write_spans(spans[:4]) == 4  # trace 1's answer comes in the next transaction
+        assert store.write_spans(spans[4:]) == 8
+        assert len(_index_rows(store, "alpha")) == 4  # one row per trace and transaction
         assert len(_index_rows(store, "charlie")) == 4
-        assert _found(store, "alpha charlie") == [0, 1, 2, 3]  # question in one span, answer in the other
-        for words, at_most, up_to, every in (("alpha charlie", 10, 4, 4), ("alpha", 3, 3, 4), ("t1 n1", 10, 1, 1)):
-            assert store.count_traces(TraceQuery(search=words), at_most=at_most) == up_to
-            assert store.count_traces(TraceQuery(search=words)) == every
+        assert _found(store, "alpha charlie") == [0, 2, 3]  # question in one span, answer in the other
+        assert _found(store, "alpha") == _found(store, "charlie") == [0, 1, 2, 3]
+        assert _found(store, "t1 bravo") == _found(store, "n1 charlie") == [1]
         assert _found(store, "t2 n2") == [2]
         assert _found(store, "t2 n3") == []
-        assert _found(store, "GPT-4o don't") == [0, 1, 2, 3]  # tokens `gpt` `4o`, `don` `t`, one after the other
+        assert _found(store, "GPT-4o don't") == [0, 2, 3]  # tokens `gpt` `4o`, `don` `t`, one after the other
         assert _found(store, "4o-gpt") == []
         assert _found(store, "bravo-alpha") == []
+        for words, at_most, up_to, every in (("alpha charlie", 10, 3, 3), ("alpha", 3, 3, 4), ("t1 n1", 10, 0, 0)):
+            assert store.count_traces(TraceQuery(search=words), at_most=at_most) == up_to
+            assert store.count_traces(TraceQuery(search=words)) == every
     finally:
         store.close()
 
@@ -105,8 +107,9 @@ def test_a_store_of_version_8_is_searched_alike_and_purged_without_leftovers(tmp
         assert store.write_spans(_traces(3, first=3)) == 9
         assert len(_index_rows(store, "alpha")) == 3 + 3
         assert len(_index_rows(store, "charlie")) == 3 + 3
-        assert _found(store, "alpha charlie") == [0, 1, 2, 3, 4, 5]
-        assert _found(store, "gpt-4o n1") == [1]
+        assert _found(store, "alpha charlie") == [3, 4, 5]  # the older traces: the words of one span
+        assert _found(store, "gpt-4o t1") == [1]
+        assert _found(store, "charlie") == [0, 1, 2, 3, 4, 5]
         assert _found(store, "gpt-4o n4") == [4]
         assert store.purge_before_ns(2**62).spans == 18
         for word in (*WORDS, "t1", "n4", "on"):
@@ -123,8 +126,8 @@ def test_a_retried_batch_puts_its_text_with_a_span_it_stores(tmp_path: Path) -> 
         assert store.write_spans([spans[0], spans[4]]) == 2  # the first span of traces 0 and 1: stored before
         rows = [SpanRow(span) for span in spans]
         assert store.write_rows(rows) == 7
-        assert _found(store, "alpha charlie") == [0, 1, 2]
-        assert _found(store, "t0 n0") == [0]
+        assert _found(store, "alpha charlie") == [2]  # traces 0 and 1: their spans now stored apart from the others
+        assert _found(store, "t0") == _found(store, "n0") == [0]
         text_rows = store._conn.execute(
             "SELECT s.trace_id, count(*) FROM spans s JOIN span_text x ON x.rowid = s.rowid "
             "WHERE span_text MATCH 'charlie' GROUP BY s.trace_id"

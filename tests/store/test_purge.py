@@ -162,7 +162,7 @@ def test_purge_deletes_every_facet_of_its_traces_and_reports_progress(tmp_path: 
     store.close()
 
 
-def test_purge_takes_its_traces_out_of_queues_with_their_reviews_and_deliveries(
+def test_purge_takes_its_traces_out_of_queues_and_datasets_with_their_reviews_and_deliveries(
     store_file: tuple[Path, dict[int, str]],
 ) -> None:
     path, ids = store_file
@@ -170,10 +170,12 @@ def test_purge_takes_its_traces_out_of_queues_with_their_reviews_and_deliveries(
     for day in (1, 3):
         assert store.enqueue("review", ids[day], rule="errors")
         assert store.record_delivery("exporter:paid", ids[day], "errors")
+        assert store.add_to_dataset("golden", ids[day], data={"rule": "errors"})
     claimed = store.claim_queue_item("review", "maya", reviewers=1, lease_ns=60 * 10**9, now_ns=5)
     assert claimed is not None and claimed.trace_id == ids[1]
     store.purge(datetime(2025, 11, 2, tzinfo=UTC))
     assert store._read("SELECT trace_id FROM queue_items") == [(ids[3],)]
     assert store._read("SELECT count(*) FROM queue_reviews") == [(0,)]
     assert store._read("SELECT target, trace_id FROM route_deliveries") == [("exporter:paid", ids[3])]
+    assert [trace_id for trace_id, _span, _data in store.dataset_items("golden")] == [ids[3]]
     store.close()

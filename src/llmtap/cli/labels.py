@@ -43,6 +43,21 @@ def _samples_from_file(path: Path) -> Iterable[Sample]:
             yield Sample(where, item)
 
 
+def _samples_from_store(store_file: str, count: int) -> Iterable[Sample]:
+    """The labels of the LLM spans of the `count` newest stored traces."""
+    from llmtap.cli.common import opened_store
+    from llmtap.store import TraceQuery
+
+    with opened_store(store_file) as store:
+        for summary in store.query_traces(TraceQuery(limit=count)):
+            trace_id = summary.trace_id
+            for span in store.get_trace(trace_id).spans:
+                if is_llm_span(span.attributes):
+                    prefix = len(ATTRIBUTE_PREFIX)
+                    labels = {k[prefix:]: v for k, v in span.attributes.items() if k.startswith(ATTRIBUTE_PREFIX)}
+                    yield Sample(f"trace {trace_id[:8]} span {span.span_id} ({span.name})", labels)
+
+
 def _print_schema(policy: LabelPolicy, source: str) -> None:
     click.echo(f"label schema from {source} (mode: {policy.mode})")
     if not policy.specs:
@@ -87,7 +102,27 @@ def _check_sample(policy: LabelPolicy, sample: Sample) -> list[str]:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="JSON lines of label objects or exported spans to validate.",
 )
-def check(config_path: Path | None, given: tuple[str, ...], sample_file: Path | None) -> None:
+@click.option(
+    "--store",
+    "store_file",
+    type=click.Path(dir_okay=False),
+    help="Also validate the labels of the LLM spans of the newest traces of this store.",
+)
+@click.option(
+    "--sample",
+    "sample_size",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="How many of the newest stored traces --store validates.",
+)
+def check(
+    config_path: Path | None,
+    given: tuple[str, ...],
+    sample_file: Path | None,
+    store_file: str | None,
+    sample_size: int,
+) -> None:
     """Print the label schema and validate LLMTAP_TAGS and a sample of labels. Exit 1 on any problem."""
     try:
         settings = load_settings(config=config_path, strict=True)
@@ -101,6 +136,8 @@ def check(config_path: Path | None, given: tuple[str, ...], sample_file: Path | 
         raise click.ClickException(str(exc)) from None
     if sample_file is not None:
         samples.extend(_samples_from_file(sample_file))
+    if store_file is not None:
+        samples.extend(_samples_from_store(store_file, sample_size))
     _print_schema(policy, settings.source)
     failures = 0
     for sample in samples:

@@ -29,6 +29,10 @@ _warned_lock = threading.Lock()
 _INPUT_ONLY = frozenset({"embeddings"})
 
 
+# Operations that are not billed by the token (counting tokens is free): no cost, and no warning about usage.
+_UNBILLED = frozenset({"count_tokens"})
+
+
 class Cost(NamedTuple):  # (a NamedTuple: defined at start-up, where a dataclass costs ~1 ms)
     usd: float
     source: str  # "genai-prices@<version>" or "config"
@@ -75,7 +79,7 @@ class Pricer:
     def price(self, call: LLMCall) -> Cost | None:
         """The cost of `call`, or None (unknown model, no usage, failed call). Never raises."""
         model = call.response_model or call.request_model
-        if not model or call.error is not None or call.failure is not None:
+        if not model or call.error is not None or call.failure is not None or call.operation in _UNBILLED:
             return None
         try:
             counts = usage_counts(call)

@@ -6,7 +6,8 @@ copies each element. So the routing thread (`Runner`) hands CEL as few and as sm
 with conditions rewritten, by token, so that each computes exactly what it computed before:
 
 - `trace.f`, `root.f` (a documented field: always there) read the variable `__trace_f` / `__root_f`, not a
-  map (`has(trace.f)` keeps reading the map);
+  map (`has(trace.f)` keeps reading the map); compared with a literal of their type (`trace.cost > 0.5`), they
+  read one bool computed in Python (`predicates.Scalar`), which changes only when the comparison's outcome does;
 - `size(x)` and `x.size()` of `spans`, `labels`, `annotations`, `annotation_history` read the int `__x_size`;
 - `spans.exists(s, t)`, `spans.all(s, t)`, `spans.exists_one(s, t)` and `spans.filter(s, t).size()` with a
   simple test `t` (span fields and attributes compared with literals: `predicates`) read one bool or int
@@ -516,9 +517,16 @@ class Binder:
             old = before.get(group)
             if old is None or not same(old, mapping):
                 for name, key, presence in keyed:
-                    value = key in mapping if presence else mapping.get(key, None)
-                    if old is None or not same(key in old if presence else old.get(key, None), value):
-                        add(name, value)
+                    if presence:
+                        value = key in mapping
+                        if before.get(name) is not value:
+                            add(name, value)
+                            before[name] = value
+                    elif key in mapping:  # a missing key's value is never read (`__has__...` guards it)
+                        value = mapping[key]
+                        if name not in before or not same(before[name], value):
+                            add(name, value)
+                            before[name] = value
                 before[group] = mapping
         if self.empty and EMPTY not in before:
             add(EMPTY, {})

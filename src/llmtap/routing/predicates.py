@@ -392,7 +392,7 @@ def _exact_function(test: Any) -> Callable[[Any], Results]:
         return lambda view: list(map(compare, view.column(field)))
     if isinstance(test, Method) and test.operand.field is not None:
         field, method, literal = test.operand.field, _METHODS[test.method], test.literal
-        return lambda view: [method(value, literal) for value in view.column(field)]
+        return lambda view: list(map(method, view.column(field), itertools.repeat(literal)))
     if isinstance(test, And | Or):
         left, right = _exact_function(test.left), _exact_function(test.right)
         decides, combine = (True, operator.and_) if isinstance(test, And) else (False, operator.or_)
@@ -691,6 +691,7 @@ TRACE_TYPES: dict[str, type] = {
     "cost": float,
 }
 TRACE_ORDER = tuple(TRACE_TYPES)
+_SPAN_ATTRIBUTES = frozenset({"span_id", "name", "kind", "status"})  # span fields that are a `SpanFacts` string
 _OWNERS: dict[str, dict[str, type]] = {"trace": TRACE_TYPES, "root": FIELD_TYPES}
 # Tokens around `x < literal` that bind no tighter than a relation: the relation is exactly that.
 _BEFORE_RELATION = frozenset({"", "(", "[", ",", "&&", "||", "?", ":"})
@@ -741,6 +742,14 @@ class Scalar:
             if not self.fallible:
                 return lambda figures, view: test(figures[index], literal)
             return lambda figures, view: None if figures[index] != figures[index] else test(figures[index], literal)
+        if not more and owner == "root" and field in _SPAN_ATTRIBUTES:  # as `SpanFacts` has it ("" without a root)
+            get = operator.attrgetter(field)
+
+            def of_root(figures: tuple[Any, ...], view: Any) -> bool | None:
+                root = view.root
+                return test("" if root is None else get(root), literal)
+
+            return of_root
         operands = self.operands
         low, high = _INT64
         ordering = self.relation in _ORDERING

@@ -145,6 +145,8 @@ _COLUMNS: dict[str, Callable[[Sequence[SpanFacts]], list[Any]]] = {
     "cost": lambda spans: [_cost(span.attributes) for span in spans],
 }
 _ATTRIBUTES = operator.attrgetter("attributes")
+# Span fields that are the `SpanFacts` attribute as it is (as in `_COLUMNS`).
+_PLAIN_FIELDS = {name: operator.attrgetter(name) for name in ("span_id", "name", "kind", "status")}
 
 
 def _span_fields(needs: Needs) -> list[str]:
@@ -340,7 +342,10 @@ class TraceView:
         root = self.root
         if root is None:
             return {} if name == "attributes" else _EMPTY_SPAN[name]
-        return _attributes(root, needs.attribute_keys) if name == "attributes" else _COLUMNS[name]([root])[0]
+        if name == "attributes":
+            return _attributes(root, needs.attribute_keys)
+        plain = _PLAIN_FIELDS.get(name)
+        return plain(root) if plain is not None else _COLUMNS[name]([root])[0]
 
     def _annotated(self) -> tuple[dict[str, Any], dict[str, list[Any]]]:
         if self._latest is None:

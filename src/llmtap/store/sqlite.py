@@ -123,13 +123,13 @@ def _filter_values(raw: str) -> list[str]:
     return values
 
 
-def fts_queries(text: str) -> list[str]:
-    """User words as FTS5 queries, one per whitespace-separated word (each quoted as a phrase: `gpt-4o` is the
-    tokens `gpt` `4o` one after the other), every one of which must match."""
-    words = list(dict.fromkeys(word for word in text.split() if word))
+def fts_query(text: str) -> str:
+    """User words as an FTS5 query: every whitespace-separated word must occur (each quoted as a phrase: `gpt-4o` is
+    the tokens `gpt` `4o` one after the other)."""
+    words = [word for word in text.split() if word]
     if not words:
         raise StoreError(f"search={text!r}: expected one or more words to search for")
-    return ['"' + word.replace('"', '""') + '"' for word in words]
+    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
 
 
 def _digest(*parts: Any) -> str:
@@ -602,9 +602,10 @@ class SQLiteStore(RoutingTables, ReviewTables):
         if query.until is not None:
             conditions.append("t.start_ns < ?")
             params.append(to_ns(query.until))
-        # Each word anywhere in the trace's text: a full-text row holds the text of the spans of a trace written
-        # together, and a trace written in several transactions has several.
-        for match in fts_queries(query.search) if query.search is not None else ():
+        # Every word in one full-text row: the text of the spans of a trace stored in one transaction (before schema
+        # version 9: of one span).
+        if query.search is not None:
+            match = fts_query(query.search)
             if self._many("SELECT rowid FROM span_text WHERE span_text MATCH ?", (match,)):
                 conditions.append(_SEARCH_EACH_TRACE)
                 params += [_SEARCH_RANGE_MAX, match, match]
@@ -677,9 +678,9 @@ class SQLiteStore(RoutingTables, ReviewTables):
 
     def count_traces(self, query: TraceQuery | None = None, *, at_most: int | None = None) -> int:
         query = _checked(query or TraceQuery())
-        matches = fts_queries(query.search) if query.search is not None else []
-        if at_most is not None and len(matches) == 1 and _only_search(query):
-            # Traces holding the word, found from the full-text matches themselves (any order: only how many, up
+        match = fts_query(query.search) if query.search is not None else None
+        if at_most is not None and match is not None and _only_search(query):
+            # Traces holding the words, found from the full-text matches themselves (any order: only how many, up
             # to `at_most`, is asked): a common word's first matches name enough traces at once, where checking
             # the newest traces one by one seeks every segment of the index for each (~100 µs a trace). At most
             # `_SEARCH_COUNT_ROWS` matching full-text rows a trace are read so: when they name fewer traces and are
@@ -689,10 +690,10 @@ class SQLiteStore(RoutingTables, ReviewTables):
                 "SELECT count(*) FROM (SELECT DISTINCT s.trace_id FROM "
                 "(SELECT rowid FROM span_text WHERE span_text MATCH ? LIMIT ?) x "
                 "CROSS JOIN spans s ON s.rowid = x.rowid CROSS JOIN traces t ON t.trace_id = s.trace_id LIMIT ?)",
-                (matches[0], rows, at_most),
+                (match, rows, at_most),
             )[0][0]
             if found == at_most or not self._many(
-                "SELECT rowid FROM span_text WHERE span_text MATCH ?", (matches[0],), rows - 1
+                "SELECT rowid FROM span_text WHERE span_text MATCH ?", (match,), rows - 1
             ):
                 return found
         where, params = self._where(query)
@@ -910,6 +911,7 @@ class SQLiteStore(RoutingTables, ReviewTables):
         )
         conn.execute(f"DELETE FROM queue_items WHERE trace_id IN ({marks})", trace_ids)
         conn.execute(f"DELETE FROM route_deliveries WHERE trace_id IN ({marks})", trace_ids)
+        conn.execute(f"DELETE FROM dataset_items WHERE trace_id IN ({marks})", trace_ids)
         conn.execute(f"DELETE FROM traces WHERE trace_id IN ({marks})", trace_ids)
         return spans, annotations
 
