@@ -191,7 +191,7 @@ def test_parse_with_a_pydantic_model(instrumented: Telemetry, mode: str) -> None
         **BASE,
         "gen_ai.request.model": "gpt-4.1-mini",
         "gen_ai.output.type": "json",
-        "openai.request.response_format": "json_schema",
+        "llmtap.openai.response_format": "json_schema",
         "gen_ai.response.id": "resp_0d9c4b5a6f7e8d9c0bba0c9d8e7f6051423344556677889c",
         "gen_ai.response.model": "gpt-4.1-mini-2025-04-14",
         "gen_ai.response.finish_reasons": ("stop",),

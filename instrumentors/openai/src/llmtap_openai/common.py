@@ -30,7 +30,9 @@ def output_type(format_type: str | None, attributes: dict[str, Any]) -> None:
     """`response_format` / `text.format` type -> `gen_ai.output.type`."""
     if format_type:
         attributes[gen_ai.GEN_AI_OUTPUT_TYPE] = "text" if format_type == "text" else "json"
-        attributes["openai.request.response_format"] = format_type
+        # The exact format asked for (json_object, json_schema): ours, as the conventions name only the output type
+        # (their former `gen_ai.openai.request.response_format` is deprecated for `gen_ai.output.type`).
+        attributes["llmtap.openai.response_format"] = format_type
 
 
 def response_metadata(response: Any, attributes: dict[str, Any]) -> None:
