@@ -129,6 +129,7 @@ def test_show_defines_the_annotation_record_only_for_a_trace_with_annotations(st
     assert "rich.table" in annotated
     assert "\n      user " in out
     assert among(modules, ("rich.table", "fractions", "decimal")) == []
+    assert "llmtap.cli.traces" not in modules  # the listing's command is not built to show a trace
 
 
 def test_show_of_a_trace_recorded_without_content_imports_no_table(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.measure import Measurement
+from rich.cells import cell_len
 from rich.segment import Segment
 
 if TYPE_CHECKING:
@@ -51,9 +51,10 @@ class Turns:
             return
         if not self.rows:
             return
-        # The text column: its widest turn (as rich measures it), or what the role column leaves.
-        widest = max(Measurement.get(console, options, text).maximum for _, text in self.rows) or 1
-        text_width = min(widest, width - _SIDE)
+        # The text column: its widest line (the maximum of rich's measure of a `Text`, whose words only bound the
+        # minimum), or what the role column leaves.
+        widest = max(cell_len(line) for _, text in self.rows for line in text.plain.splitlines() or [""])
+        text_width = min(widest or 1, width - _SIDE)
         role_options = options.update(
             width=ROLE_WIDTH, justify="right", no_wrap=True, overflow="ellipsis", height=None, highlight=False
         )
