@@ -247,6 +247,7 @@ TRICKY = [
     'spans.exists(s, s.operation == "chat" && s.status == "ERROR" && s.kind == "CLIENT")',
     'spans.exists(s, s.name.startsWith("span 3") || s.name.endsWith("4") && !s.name.contains("pan 1"))',
     'spans.exists_one(s, s.kind in ["CLIENT", "SERVER"])',
+    'spans.exists(s, s.provider == "" && s.model.startsWith("") && s.error_type == "RateLimitError")',  # read together
     'spans.all(s, s.status in ["UNSET", "OK"] || s.error_type == "RateLimitError")',
     "size(spans.filter(s, s.input_tokens >= 10)) == 2",
     'spans.exists(s, -1 < s.input_tokens && 0x10 > s.output_tokens && s.status != "UNSET")',
@@ -350,3 +351,13 @@ def test_the_types_predicates_assume_are_those_of_the_variables() -> None:
     assert {(name, type(value)) for name in predicates.FIELD_TYPES for value in view.column(name)} == set(
         predicates.FIELD_TYPES.items()
     )
+
+
+def test_string_fields_read_together_are_those_read_one_by_one() -> None:
+    spans, _ = _traces()[4]
+    spans = [*spans, _span(spans[0].trace_id, 9, None, attributes={"gen_ai.request.model": 4, "error.type": True})]
+    for name in variables.ATTRIBUTE_STRINGS:
+        together = variables.TraceView(spans, together=True).column(name)
+        alone = variables.TraceView(spans).column(name)
+        assert together == alone and [type(value) for value in together] == [str] * len(spans)
+    assert variables.TraceView(spans, together=True).column("model")[-1] == "4"

@@ -90,3 +90,17 @@ def test_a_batch_partly_stored_before_is_summarized_from_the_spans_it_adds(tmp_p
         assert _stored(store) == _expected(spans[::2] + spans[1::2])
     finally:
         store.close()
+
+
+def test_rows_summarized_together_and_stored_apart_are_counted_once(tmp_path: Path) -> None:
+    spans = _spans()
+    store = open_store(tmp_path / "llmtap.db")
+    try:
+        rows = [SpanRow(span) for span in spans]
+        summarize(rows)  # every trace's part counts spans that the first write does not carry
+        assert store.write_rows(rows[:7]) == 7
+        assert store.write_rows(rows[7:]) == len(spans) - 7
+        assert _stored(store) == _expected(spans)
+        assert store.count_traces(TraceQuery()) == 6
+    finally:
+        store.close()

@@ -422,6 +422,9 @@ class Binder:
         self._scalars = [(test.name, test.decided if test.fallible else None, test.compiled) for test in self.scalars]
         self._scalar_tests = [test.compiled for test in self.scalars]
         self._predicate_values = [predicate.value for predicate, _ in self.predicates]
+        read = {field for predicate, _ in self.predicates for field in predicate.fields}
+        # Most of the span fields read from attributes are read: read them in one pass (`TraceView`).
+        self.together = len(read & set(variables.ATTRIBUTE_STRINGS)) >= 3
         owners = sorted({owner for _, owner, _, _ in self.keys})
         self._keyed = [
             (owner, [(name, key, presence) for name, of, key, presence in self.keys if of == owner]) for owner in owners

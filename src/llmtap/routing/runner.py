@@ -115,7 +115,7 @@ class Runner:
     def outcomes(self, spans: Sequence[SpanFacts], annotations: Sequence[AnnotationFacts] = ()) -> list[engine.Outcome]:
         """Each rule's outcome on the trace; disabled rules are not evaluated (never matched, never selected)."""
         trace_id = spans[0].trace_id if spans else ""
-        view = variables.TraceView(spans, annotations)
+        view = variables.TraceView(spans, annotations, self._binder.together)
         with self._evaluating:
             binder = self._binder
             return self._batch.run(binder.context(view), trace_id, binder.changed)

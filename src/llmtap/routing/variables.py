@@ -145,6 +145,21 @@ _COLUMNS: dict[str, Callable[[Sequence[SpanFacts]], list[Any]]] = {
     "cost": lambda spans: [_cost(span.attributes) for span in spans],
 }
 _ATTRIBUTES = operator.attrgetter("attributes")
+ATTRIBUTE_STRINGS = ("operation", "provider", "model", "error_type")  # string span fields read from attributes
+
+
+def _attribute_strings(spans: Sequence[SpanFacts]) -> tuple[list[str], ...]:
+    """The `ATTRIBUTE_STRINGS` columns, as `_COLUMNS` makes them, in one pass."""
+    operations: list[str] = []
+    providers: list[str] = []
+    models: list[str] = []
+    errors: list[str] = []
+    for attributes in map(_ATTRIBUTES, spans):
+        operations.append(str(attributes.get(_OPERATION, "")))
+        providers.append(str(attributes.get(_PROVIDER, "")))
+        models.append(str(attributes.get(_RESPONSE_MODEL) or attributes.get(_REQUEST_MODEL) or ""))
+        errors.append(str(attributes.get("error.type", "")))
+    return operations, providers, models, errors
 # Span fields that are the `SpanFacts` attribute as it is (as in `_COLUMNS`).
 _PLAIN_FIELDS = {name: operator.attrgetter(name) for name in ("span_id", "name", "kind", "status")}
 
@@ -271,7 +286,12 @@ class TraceView:
     """One trace's facts, and what its variables are made of, each computed when first asked for (the
     routing thread builds only what the enabled rules read: `flatten`)."""
 
-    def __init__(self, spans: Sequence[SpanFacts], annotations: Iterable[AnnotationFacts] = ()) -> None:
+    def __init__(
+        self, spans: Sequence[SpanFacts], annotations: Iterable[AnnotationFacts] = (), together: bool = False
+    ) -> None:
+        """`together`: read the string fields that come from span attributes (`ATTRIBUTE_STRINGS`) in one pass
+        over the spans, the first time one is asked for (cheaper when most of them will be)."""
+        self._together = together
         self._spans = spans
         self._annotations = annotations
         self._ordered: list[SpanFacts] | None = None
@@ -311,6 +331,9 @@ class TraceView:
         """The span field `name` (not `attributes`) of each span, in start order."""
         found = self._columns.get(name)
         if found is None:
+            if self._together and name in ATTRIBUTE_STRINGS:
+                self._columns.update(zip(ATTRIBUTE_STRINGS, _attribute_strings(self.ordered), strict=True))
+                return self._columns[name]
             found = self._columns[name] = _COLUMNS[name](self.ordered)
         return found
 

@@ -156,6 +156,24 @@ def _make_private(location: str) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
+def _whole_parts(rows: Sequence[SpanRow]) -> list[TracePart] | None:
+    """The parts (`convert.summarize`) of these rows, in order, if every row has one and every part's spans are all
+    among them (a batch as the exporter converted it); else None."""
+    found: dict[int, list[Any]] = {}
+    for row in rows:
+        part = row.part
+        if part is None:
+            return None
+        seen = found.get(id(part))
+        if seen is None:
+            found[id(part)] = [part, 1]
+        else:
+            seen[1] += 1
+    if any(part.count != spans for part, spans in found.values()):
+        return None
+    return [part for part, _ in found.values()]
+
+
 class SQLiteStore(RoutingTables, ReviewTables):
     """A store in one SQLite file. Thread-safe; several processes may write the same file at once."""
 
@@ -386,10 +404,10 @@ class SQLiteStore(RoutingTables, ReviewTables):
                         moved.append((text_rowid, rowid))
             conn.executemany("UPDATE spans SET text_rowid = ? WHERE rowid = ?", moved)
             parts = summarize([row for _, row in kept], keep=False)  # theirs also count the spans skipped
-        elif all(row.part is not None for row in rows):
-            parts = list({id(row.part): row.part for row in rows}.values())  # summarized on the converting thread
         else:
-            parts = summarize(rows, keep=False)
+            parts = _whole_parts(rows)  # summarized on the converting thread
+            if parts is None:
+                parts = summarize(rows, keep=False)
         # The text of the spans of each trace is one full-text row, keyed by the rowid of the first. Purging a trace
         # tells the index the same text again: it is computed again from the stored spans (`spans.text_rowid` says
         # which row each span's text went into), one per line in rowid order.
