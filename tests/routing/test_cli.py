@@ -164,6 +164,8 @@ def test_run_backfills_once_and_is_idempotent(routed: Start, tmp_path: Path) -> 
         "dataset:tool-failures": 1,
         "tag:size=big": 1,
     }
+    dry_again = CliRunner().invoke(main, [*base, "--dry-run", "--json"])  # a dry run tells what is done already
+    assert json.loads(dry_again.output) == {**json.loads(again.output), "dry_run": True}
     store = app.store()
     try:
         assert store.queue_item_traces("review") == [(checkout, "pending", "bad-checkout")]

@@ -80,6 +80,10 @@ def annotation_facts(annotations: Iterable[Any]) -> list[AnnotationFacts]:
     return facts
 
 
+class _Undo(Exception):
+    """Raised to roll back a dry run's transaction."""
+
+
 class Runner:
     """Rules plus what carries out their actions. Thread-safe."""
 
@@ -158,10 +162,26 @@ class Runner:
             for spans, annotations in traces
         ]
         batch = getattr(self.store, "batch", None)
-        if dry_run or batch is None or not any(result.selected for result in results):
+        if batch is None or not any(result.selected for result in results):
             for result in results:
                 self._carry_out(result, None, dry_run)
             return results
+        if dry_run:
+            # What a run would do, found by doing it in a transaction that is then undone, so that the actions
+            # done before show as such ("already done"), not as to do.
+            try:
+                with batch():
+                    for result in results:
+                        self._carry_out(result, None, False)
+                    raise _Undo
+            except _Undo:
+                return results
+            except Exception:  # e.g. a store this user cannot write: every selected action counted as to do
+                for result in results:
+                    result.done.clear()
+                    result.skipped.clear()
+                    self._carry_out(result, None, True)
+                return results
         with batch():
             for result in results:
                 self._carry_out(result, None, dry_run)
