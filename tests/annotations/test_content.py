@@ -24,7 +24,7 @@ def test_content_off_withholds_explanations_and_text(annotating: Setup) -> None:
     state = annotating(capture_content=False)
     with llmtap.LLMTracer().trace_llm_call(model_name="gpt-4", prompt="Hi") as span:
         text = span.annotate("correction", "My address is 1 Main St.", explanation="private detail")
-        score = span.annotate("human_feedback", "bad", explanation="my card number is 4111")
+        score = span.annotate("human_feedback", "bad", explanation="my card number is 4111 1111 1111 1111")
     correction, feedback = (dict(record.log_record.attributes) for record in state.records())
     assert correction == {
         "gen_ai.evaluation.name": "correction",
@@ -47,7 +47,7 @@ def test_content_off_withholds_explanations_and_text(annotating: Setup) -> None:
     assert "llmtap.annotation.correction" not in recorded.attributes
     assert recorded.attributes["llmtap.annotation.human_feedback"] == "bad"
     exported = state.telemetry.everything_exported() + "".join(record.to_json() for record in state.records())
-    for secret in ("1 Main St", "private detail", "4111"):
+    for secret in ("1 Main St", "private detail", "4111 1111"):  # spaced: ids and times are never
         assert secret not in exported
     assert (text.value, text.explanation) == ("My address is 1 Main St.", "private detail")  # the caller's own copy
 
