@@ -111,15 +111,18 @@ def _value_text(value: Any) -> str:
 
 
 def _filter_values(raw: str) -> list[str]:
-    """An annotation filter value and its numeric spelling: `4.0` also finds 4."""
+    """The values an annotation filter accepts: `a,b` is either value (and the text `a,b` itself, for a text value
+    holding a comma), each with its numeric spelling (`4.0` also finds 4)."""
     values = [raw]
-    try:
-        number = float(raw)
-    except ValueError:
-        return values
-    normalized = _value_text(number)
-    if normalized not in values:
-        values.append(normalized)
+    for text in (raw, *(part.strip() for part in raw.split(",") if "," in raw)):
+        spellings = [text]
+        try:
+            spellings.append(_value_text(float(text)))
+        except ValueError:
+            pass
+        for spelling in spellings:
+            if spelling and spelling not in values:
+                values.append(spelling)
     return values
 
 
