@@ -86,8 +86,9 @@ class RoutingSpanProcessor(SpanProcessor):
             report_internal_error("buffering a span for routing", exc)
 
     def annotation_added(self, annotation: Any) -> None:
-        """An annotation was made: re-route its trace with it (called from `llmtap.annotate`)."""
-        if getattr(annotation.target, "trace_id", None):
+        """An annotation was made: re-route its trace with it (called from `llmtap.annotate`). One by join key
+        that no span of this process resolved is routed with the stored trace that key names, if any."""
+        if getattr(annotation.target, "trace_id", None) or getattr(annotation.target, "join", None):
             self._submit(("annotation", annotation))
 
     def _submit(self, item: Any) -> None:
@@ -151,7 +152,9 @@ class RoutingSpanProcessor(SpanProcessor):
         runner = self._runner()
         if runner is None:
             return
-        trace_id = annotation.target.trace_id
+        trace_id = annotation.target.trace_id or self._joined_trace(runner, annotation.target.join)
+        if trace_id is None:
+            return  # a join key no stored span has yet: the store keeps it pending
         self._annotations.setdefault(trace_id, []).append(annotation)
         spans = self._routed.get(trace_id)
         known = self._known_annotations(runner, trace_id)
@@ -166,6 +169,18 @@ class RoutingSpanProcessor(SpanProcessor):
         except LookupError:
             return  # not stored (yet): routed with the annotation when its root ends, if it is open here
         runner.run([facts_of_stored(span) for span in detail.spans], known)
+
+    @staticmethod
+    def _joined_trace(runner: Runner, join: Any) -> str | None:
+        """The stored trace whose span carries the join key's label value."""
+        if join is None or runner.store is None:
+            return None
+        try:
+            found = runner.store.join_target(join.label, join.value)
+        except Exception as exc:
+            report_internal_error("finding the span of a join key for routing", exc)
+            return None
+        return found[0] if found is not None else None
 
     def _known_annotations(self, runner: Runner, trace_id: str) -> list[Any]:
         """The trace's annotations: those in the store, and those made in this process (not yet stored)."""

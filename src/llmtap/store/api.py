@@ -194,6 +194,10 @@ class Store(Protocol):
     def pending_annotations(self) -> list[StoredAnnotation]:
         """Annotations still waiting for a span with their join key."""
 
+    def join_target(self, label: str, value: str) -> tuple[str, str] | None:
+        """(trace id, span id) of the outermost stored span whose label `label` has the value `value` (a join
+        key), or None."""
+
     def purge(self, before: datetime, *, progress: Callable[[int, int], None] | None = None) -> PurgeResult:
         """Delete every trace that started before `before`, with its spans and annotations;
         `progress(traces deleted, traces to delete)` after each chunk."""

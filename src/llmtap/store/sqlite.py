@@ -549,6 +549,13 @@ class SQLiteStore(RoutingTables, ReviewTables):
             ),
         ).rowcount
 
+    def join_target(self, label: str, value: str) -> tuple[str, str] | None:
+        try:
+            with self._lock:
+                return self._join_target(self._conn, label, value)
+        except sqlite3.Error as exc:
+            raise describe_error(exc, self.path, self.busy_timeout_s) from exc
+
     def _join_target(self, conn: sqlite3.Connection, label: str, value: str) -> tuple[str, str] | None:
         """The trace and the outermost span carrying label `label` = `value`, if one is stored."""
         from llmtap.store.convert import label_text
