@@ -71,9 +71,19 @@ class StreamRecorder:
             if outcome == COMPLETED and call.failure is not None:
                 outcome = ERROR
             call.stream_outcome = outcome
+            if outcome == ERROR and call.output_messages:
+                _mark_interrupted(call.output_messages)
         except Exception as exc:
             report_internal_error("finishing a stream", exc)
         self._invocation.end(error)
+
+
+def _mark_interrupted(messages: list[Any]) -> None:
+    """The partial output of a stream that failed midway ends with the conventions' `error` finish reason
+    (no finish reason arrived from the API; an abandoned stream keeps the empty one)."""
+    for message in messages:
+        if isinstance(message, dict) and not message.get("finish_reason"):
+            message["finish_reason"] = "error"
 
 
 def watch(stream: Any, recorder: StreamRecorder) -> None:

@@ -96,6 +96,7 @@ def test_connection_dropped_mid_stream(instrumented: Telemetry, api: LoopbackAPI
     assert span.attributes["llmtap.stream.outcome"] == "error"
     assert span.attributes["error.type"] == "RemoteProtocolError"
     assert partial_text(span) == "abcd"  # the two deltas among the five events sent
+    assert attribute_json(span, "gen_ai.output.messages")[0]["finish_reason"] == "error"  # none arrived
 
 
 def test_garbage_collected_stream(instrumented: Telemetry, api: LoopbackAPI) -> None:

@@ -120,6 +120,38 @@ def test_named_langgraph_agent_with_tool_rounds(instrumented: Telemetry, api: Lo
     ]
 
 
+@pytest.mark.parametrize(
+    "question",
+    [("user", "Weather in Oslo?"), {"role": "user", "content": "Weather in Oslo?"}, "Weather in Oslo?"],
+    ids=["tuple", "dict", "text"],
+)
+def test_agent_input_in_langgraph_shorthand_is_a_user_message(
+    instrumented: Telemetry, api: LoopbackAPI, question: Any
+) -> None:
+    """LangGraph reads `("user", text)`, `{"role", "content"}` and bare text as messages: so does the agent span."""
+    import warnings
+
+    from langgraph.prebuilt import create_react_agent
+
+    agent_api(api)
+    model = ChatOpenAI(model="gpt-4o-mini", api_key=KEY, base_url=f"{api.base_url}/v1", max_retries=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        agent = create_react_agent(model, [forecast], name="weather_agent")
+
+    agent.invoke({"messages": [question]})
+
+    root = named(instrumented.genai_spans(), "invoke_agent weather_agent")
+    user = {"role": "user", "parts": [{"type": "text", "content": "Weather in Oslo?"}]}
+    assert json.loads(root.attributes["gen_ai.input.messages"]) == [user]
+    assert json.loads(root.attributes["input.value"]) == {"messages": [user]}
+    assert json.loads(root.attributes["gen_ai.output.messages"])[-1] == {
+        "role": "assistant",
+        "parts": [{"type": "text", "content": "Rain in Oslo."}],
+        "finish_reason": "stop",
+    }
+
+
 def test_an_unnamed_graph_stays_a_workflow(instrumented: Telemetry) -> None:
     import warnings
 

@@ -102,7 +102,7 @@ def test_an_error_event_mid_stream_is_an_error_and_keeps_the_partial_text(
     assert span.attributes["error.type"] == "server_error"
     assert span.status.description == "Stream interrupted."
     assert attribute_json(span, gen_ai.GEN_AI_OUTPUT_MESSAGES) == [
-        {"role": "assistant", "parts": [{"type": "text", "content": "Pa"}], "finish_reason": ""}
+        {"role": "assistant", "parts": [{"type": "text", "content": "Pa"}], "finish_reason": "error"}
     ]
 
 

@@ -127,13 +127,40 @@ def _message_list(value: Any) -> list[Any] | None:
     return None
 
 
+def _is_message_like(item: Any) -> bool:
+    """What LangGraph accepts in place of a message: `("user", "text")`, `{"role": ..., "content": ...}`, text."""
+    if isinstance(item, tuple):
+        return len(item) == 2 and isinstance(item[0], str)
+    if isinstance(item, dict):
+        return "role" in item and "content" in item
+    return isinstance(item, str) or _is_message(item)
+
+
+def _coerced(value: Any) -> Any:
+    """A state's `messages` entry given in LangGraph's shorthands (tuples, role/content dicts, text) as
+    LangChain messages, as the graph itself reads them; anything else as it is."""
+    if not isinstance(value, list | tuple) or not value or not all(_is_message_like(item) for item in value):
+        return value
+    if all(_is_message(item) for item in value):
+        return value
+    try:
+        from langchain_core.messages import convert_to_messages
+
+        return convert_to_messages(value)
+    except Exception:  # not messages after all: recorded as the value it is
+        return value
+
+
 def run_value(value: Any, top: bool = True) -> Any:
     """A chain's or agent's input or output for recording: its LangChain messages (at the top, in a list or
-    in a dict's values) in the semconv message shape, everything else as it is."""
+    in a dict's values; a `messages` entry also in LangGraph's shorthands) in the semconv message shape,
+    everything else as it is."""
     if _is_message(value):
         return message(value)
     if isinstance(value, dict) and top:
-        return {key: run_value(item, top=False) for key, item in value.items()}
+        return {
+            key: run_value(_coerced(item) if key == "messages" else item, top=False) for key, item in value.items()
+        }
     listed = _message_list(value)
     return input_messages(listed) if listed is not None else value
 
@@ -143,7 +170,7 @@ def run_messages(value: Any, output: bool = False) -> list[dict[str, Any]] | Non
     `messages` entry such as LangGraph's state) as semconv messages; None when there is none. Output
     messages carry the finish reason "stop"."""
     if isinstance(value, dict):
-        value = value.get("messages")
+        value = _coerced(value.get("messages"))
     if _is_message(value):
         value = [value]
     listed = _message_list(value)
