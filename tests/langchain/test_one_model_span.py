@@ -152,6 +152,34 @@ def test_agent_input_in_langgraph_shorthand_is_a_user_message(
     }
 
 
+def test_langgraph_thread_is_the_conversation_id(instrumented: Telemetry, api: LoopbackAPI) -> None:
+    """A LangGraph thread (`configurable.thread_id`) is the conventions' `gen_ai.conversation.id` on the
+    graph's spans and on the model span of the SDK call inside it."""
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.graph import END, START, MessagesState, StateGraph
+
+    api.route("POST", "/v1/chat/completions", Reply(body=wire.chat_completion("Hi!")))
+    model = ChatOpenAI(model="gpt-4o-mini", api_key=KEY, base_url=f"{api.base_url}/v1", max_retries=0)
+    builder = StateGraph(MessagesState)
+    builder.add_node("answer", lambda state: {"messages": [model.invoke(state["messages"])]})
+    builder.add_edge(START, "answer")
+    builder.add_edge("answer", END)
+    graph = builder.compile(checkpointer=InMemorySaver())
+
+    graph.invoke({"messages": [("user", "hello")]}, {"configurable": {"thread_id": "thread-7"}})
+    graph.invoke({"messages": [("user", "again")]}, {"configurable": {"thread_id": 8}})
+
+    spans = instrumented.genai_spans()
+    assert sorted((span.name, span.attributes.get("gen_ai.conversation.id")) for span in spans) == [
+        ("chat gpt-4o-mini", "8"),
+        ("chat gpt-4o-mini", "thread-7"),
+        ("invoke_workflow LangGraph", "8"),
+        ("invoke_workflow LangGraph", "thread-7"),
+        ("invoke_workflow answer", "8"),
+        ("invoke_workflow answer", "thread-7"),
+    ]
+
+
 def test_an_unnamed_graph_stays_a_workflow(instrumented: Telemetry) -> None:
     import warnings
 

@@ -69,6 +69,9 @@ def _labels(tags: list[str] | None, metadata: dict[str, Any] | None) -> dict[str
         if key.startswith(("ls_", "lc_", "langgraph_", "checkpoint_")) or value is None:
             continue
         attributes[METADATA_PREFIX + key] = REDACTED if credential_name(key) else _scalar(value)
+    thread = (metadata or {}).get("thread_id")  # LangGraph's conversation thread (`configurable.thread_id`)
+    if isinstance(thread, str | int) and not isinstance(thread, bool) and str(thread):
+        attributes[gen_ai.GEN_AI_CONVERSATION_ID] = scrub(str(thread))
     return attributes
 
 
