@@ -146,7 +146,7 @@ class RoutingSpanProcessor(SpanProcessor):
         while len(self._routed) > self._keep_routed:
             dropped, _ = self._routed.popitem(last=False)
             self._annotations.pop(dropped, None)
-        runner.run(facts, self._known_annotations(runner, trace_id), sdk_spans=spans)
+        runner.run(facts, self._known_annotations(runner, trace_id, spans), sdk_spans=spans)
 
     def _reroute(self, annotation: Any) -> None:
         runner = self._runner()
@@ -182,14 +182,19 @@ class RoutingSpanProcessor(SpanProcessor):
             return None
         return found[0] if found is not None else None
 
-    def _known_annotations(self, runner: Runner, trace_id: str) -> list[Any]:
-        """The trace's annotations: those in the store, and those made in this process (not yet stored)."""
+    def _known_annotations(self, runner: Runner, trace_id: str, spans: Sequence[ReadableSpan] = ()) -> list[Any]:
+        """The trace's annotations: those in the store, those made in this process (not yet stored), and those
+        the store keeps pending for a join key one of `spans` carries (the store links them once it has the
+        spans, which may be after this trace is routed)."""
         seen = {}
         store = runner.store
         if store is not None:
             try:
                 for item in store.annotations(trace_id):
                     seen[item.annotation_id] = item
+                if spans and runner.needs.names & {"annotations", "annotation_history"}:
+                    for item in store.pending_for(_join_keys(spans)):
+                        seen.setdefault(item.annotation_id, item)
             except Exception as exc:
                 report_internal_error("reading annotations for routing", exc)
         for item in self._annotations.get(trace_id, ()):
@@ -214,3 +219,16 @@ class RoutingSpanProcessor(SpanProcessor):
         self._work.put(_STOP)
         self._worker.join(timeout=10)
         RoutingSpanProcessor.instances.discard(self)
+
+
+def _join_keys(spans: Sequence[ReadableSpan]) -> list[tuple[str, str]]:
+    """The (label, value) pairs the spans carry, as join keys name them."""
+    from llmtap.store.convert import label_text
+
+    prefix = "llmtap.tag."
+    return [
+        (key[len(prefix) :], label_text(value))
+        for span in spans
+        for key, value in (span.attributes or {}).items()
+        if key.startswith(prefix)
+    ]

@@ -13,7 +13,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -849,6 +849,16 @@ class SQLiteStore(RoutingTables, ReviewTables):
     def pending_annotations(self) -> list[StoredAnnotation]:
         rows = self._read("SELECT record FROM pending_annotations ORDER BY time_ns")
         return [_annotation_from_record(json.loads(record)) for (record,) in rows]
+
+    def pending_for(self, keys: Iterable[tuple[str, str]]) -> list[StoredAnnotation]:
+        found = []
+        for label, value in dict.fromkeys(keys):
+            rows = self._read(
+                "SELECT record FROM pending_annotations WHERE join_label = ? AND join_value = ? ORDER BY time_ns",
+                (label, value),
+            )
+            found += [_annotation_from_record(json.loads(record)) for (record,) in rows]
+        return found
 
     # -- maintenance ------------------------------------------------------------------------------
 
