@@ -201,7 +201,11 @@ class InMemoryTelemetry:
         data = self.metric_reader.get_metrics_data()
         if data is not None:
             parts.append(data.to_json())
-        parts += [record.log_record.to_json() for record in self.log_records()]
+        # SDK >= 1.39 exports `ReadableLogRecord`s (their own `to_json`); older ones `LogData` (its `log_record`'s).
+        parts += [
+            record.to_json() if hasattr(record, "to_json") else record.log_record.to_json()
+            for record in self.log_records()
+        ]
         return "\n".join(parts)
 
 
@@ -333,8 +337,11 @@ class Capture(InMemoryTelemetry):
         assert not found, "content was captured: " + "; ".join(found)
 
     def assert_not_exported(self, text: str) -> None:
-        """`text` (a prompt, a secret) appears nowhere in what was exported: spans, metrics or log records."""
-        assert text not in self.everything_exported(), f"{text!r} was exported"
+        """`text` (a prompt, a secret) appears nowhere in what was exported: spans, metrics or log records (as
+        written, nor as JSON escapes it: the SDK's JSON writes `é` as `\\u00e9`)."""
+        exported = self.everything_exported()
+        for form in {text, json.dumps(text)[1:-1], json.dumps(json.dumps(text)[1:-1])[1:-1]}:
+            assert form not in exported, f"{text!r} was exported"
 
     # --- metrics --------------------------------------------------------------------------------------
 

@@ -112,3 +112,28 @@ def test_bad_annotations_are_refused_as_the_api_does(
     result = invoke("annotate", *args, "--store", str(store_file))
     assert result.exit_code != 0
     assert message in result.output
+
+
+ROUTES = """
+[tool.llmtap.queues.review]
+annotations = ["user_feedback"]
+
+[[tool.llmtap.routes]]
+name = "thumbs-down"
+when = 'annotations.user_feedback == "thumbs_down"'
+actions = ["queue:review"]
+"""
+
+
+def test_a_join_key_the_store_resolves_routes_the_trace(project: Path, store_file: Path) -> None:
+    # The annotation reaches its trace only in the store (the command's process knows no span with that label):
+    # the rules run again on that trace, as for an annotation made with its trace id.
+    (project / "pyproject.toml").write_text(SCHEMAS + ROUTES)
+    result = invoke("annotate", "user_id=u-2", "user_feedback", "thumbs_down", "--store", str(store_file))
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"annotated {TRACE_B}: user_feedback = 'thumbs_down' (id ")
+    store = open_store(store_file, create=False)
+    try:
+        assert store.queue_item_traces("review") == [(TRACE_B, "pending", "thumbs-down")]
+    finally:
+        store.close()

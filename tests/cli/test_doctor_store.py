@@ -38,3 +38,20 @@ def test_doctor_reports_on_the_store_given(store_file: Path, tmp_path: Path, mon
         "problem": None,
     }
     assert info.trace_count > 0
+    # As text, one line per field (not the JSON object on one line).
+    text = CliRunner().invoke(main, ["doctor", "--store", str(store_file)], env={"COLUMNS": "300"})
+    assert text.exit_code == 0, text.output
+    section = text.output.split("\nstore\n", 1)[1].split("\nproblems", 1)[0].splitlines()
+    assert section == [
+        f"  path                      {store_file}",
+        "  records                   given with --store",
+        "  retention                 keeps everything (`llmtap purge` deletes old traces)",
+        "  status                    ok",
+        f"  size_bytes                {info.size_bytes}",
+        f"  trace_count               {info.trace_count}",
+        f"  span_count                {info.span_count}",
+        f"  annotation_count          {info.annotation_count}",
+        f"  pending_annotation_count  {info.pending_annotation_count}",
+        f"  schema_version            {info.schema_version}",
+        "  writable                  true",
+    ]

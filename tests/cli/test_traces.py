@@ -85,6 +85,8 @@ def test_json_is_the_documented_shape_newest_first(store_file: Path) -> None:
         (["--search", "frame size"], [TRACE_C]),
         (["--annotation", "user_feedback=thumbs_up"], [TRACE_C, TRACE_B]),
         (["--annotation", "user_feedback=thumbs_down", "--label", "prompt_version=v2"], []),
+        (["--annotation", "user_feedback=thumbs_down,thumbs_up"], [TRACE_C, TRACE_B, TRACE_A]),  # either value
+        (["--annotation", "helpfulness=2, 5.0"], [TRACE_C, TRACE_A]),
         (["--limit", "1", "--page", "2"], [TRACE_B]),
         (["--limit", "2", "--page", "2"], [TRACE_A]),
     ],

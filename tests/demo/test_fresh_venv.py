@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,10 @@ def wheelhouse(wheels: Path) -> Path:
         house.mkdir(parents=True, exist_ok=True)
         pip("download", "--quiet", "--dest", str(house), "--find-links", str(wheels), "llmtap[demo]")
         (house / ".complete").touch()
+    # Only the dependencies stay cached: a wheel of llmtap or a plugin kept here would be this tree as it was when
+    # the house was filled, and pip could install it instead of the one just built (same version).
+    for stale in house.glob("llmtap*.whl"):
+        stale.unlink(missing_ok=True)
     return house
 
 
@@ -69,6 +74,9 @@ def test_demo_runs_after_pip_install_offline(tmp_path: Path) -> None:
     assert "recorded 12 traces into .llmtap/demo.db" in result.stdout
     assert "✗ OverloadedError" in result.stdout
     assert (work / ".llmtap" / "demo.db").is_file()
+    # The store's directory and file are its owner's only, as for every store (they hold the conversations).
+    assert stat.S_IMODE((work / ".llmtap").stat().st_mode) == 0o700
+    assert stat.S_IMODE((work / ".llmtap" / "demo.db").stat().st_mode) == 0o600
     assert len((work / ".llmtap" / "demo-review.jsonl").read_text().splitlines()) == 3
     # The review commands it suggests work with what `llmtap[demo]` installs (agreement needs krippendorff).
     stats = subprocess.run(

@@ -157,8 +157,16 @@ def test_a_review_from_the_command_line(project, tmp_path: Path) -> None:
     (side,) = [json.loads(line) for line in Path(str(output) + ".provenance.jsonl").read_text().splitlines()]
     assert side["trace_id"] == first and side["annotators"] == ["bo"]
 
+    # `--output -` is stdout (the summary on stderr), not a file named "-".
+    result = CliRunner().invoke(
+        main, ["export", "--queue", "review", "--output", "-", "--provenance", "none", "--store", str(run.store_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line) for line in result.stdout.splitlines()] == [row]
+    assert result.stderr == "exported 1 chat row(s) from 1 trace(s) of the queue review to <stdout>\n"
+    assert not Path("-").exists()
     assert "expected one source" in llmtap("export", "--store", str(run.store_path), code=2)
-    assert llmtap("queue", "remove", "review", second) == f"removed {second} from review\n"
+    assert llmtap("queue", "remove", "review", second[:10]) == f"removed {second} from review\n"  # a unique prefix
     assert "not in queue 'review'" in llmtap("queue", "remove", "review", second, code=1)
     assert "queue 'nope': not declared" in llmtap("queue", "show", "nope", code=1)
 

@@ -25,6 +25,14 @@ WEATHER_CALL = {
     "type": "function",
     "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
 }
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "The weather in a city",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
 SYSTEM = {"role": "system", "content": "Answer briefly."}
 USER = {"role": "user", "content": "Weather in Paris?"}
 
@@ -43,13 +51,13 @@ def weather_trace(api: LoopbackAPI) -> str:
     def run() -> str:
         messages: list[Any] = [SYSTEM, USER]
         api.route("POST", "/v1/chat/completions", Reply(body=tool_call_completion()))
-        first = client.chat.completions.create(model="gpt-4o-mini", messages=messages)
+        first = client.chat.completions.create(model="gpt-4o-mini", messages=messages, tools=[WEATHER_TOOL])
         messages.append(
             first.choices[0].message.model_dump(exclude_none=True, include={"role", "content", "tool_calls"})
         )
         messages.append({"role": "tool", "tool_call_id": "call_w1", "content": '{"temp_c": 18}'})
         api.route("POST", "/v1/chat/completions", Reply(body=openai_wire.chat_completion("It is 18 C.")))
-        client.chat.completions.create(model="gpt-4o-mini", messages=messages)
+        client.chat.completions.create(model="gpt-4o-mini", messages=messages, tools=[WEATHER_TOOL])
         return llmtap.current_span_ref().trace_id
 
     return run()
@@ -114,6 +122,8 @@ def test_chat_eval_and_preference_rows(reviewed) -> None:
         {"role": "tool", "tool_call_id": "call_w1", "content": '{"temp_c": 18}'},
         {"role": "assistant", "content": "It is 18 C and sunny."},  # the correction replaces "It is 18 C."
     ]
+    assert "tools" not in plain_row  # no tool offered to that call
+    assert corrected_row["tools"] == [WEATHER_TOOL]  # the functions the model was offered, as the API took them
     provenance = corrected_row["llmtap"]
     assert provenance["trace_id"] == corrected and provenance["span_id"] == answer_span.span_id
     assert provenance["annotations"] == [
@@ -131,7 +141,7 @@ def test_chat_eval_and_preference_rows(reviewed) -> None:
     export(store, Source(queue="review"), "preference", out)
     (pair,) = read(out)  # only the corrected trace makes a pair
     check_preference_row(pair)
-    assert pair["input"] == {"messages": corrected_row["messages"][:-1]}
+    assert pair["input"] == {"messages": corrected_row["messages"][:-1], "tools": [WEATHER_TOOL]}
     assert pair["preferred_output"] == [{"role": "assistant", "content": "It is 18 C and sunny."}]
     assert pair["non_preferred_output"] == [{"role": "assistant", "content": "It is 18 C."}]
 

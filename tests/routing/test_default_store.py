@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from llmtap.store import open_store
 from tests.core.test_launcher import COMPLETION
 from tests.support.environment import child_env
 from tests.support.loopback import LoopbackAPI, Reply
@@ -85,3 +86,65 @@ def test_rules_route_live_traces_into_the_default_store(tmp_path: Path) -> None:
     assert len(found["errored"]) == 1
     assert found["queued"] == [[found["errored"][0], "pending", "errors"]]
     assert found["tagged"] == found["errored"]
+
+
+PENDING_PYPROJECT = """
+[tool.llmtap.annotations.verdict]
+type = "categorical"
+values = ["good", "bad"]
+
+[tool.llmtap.queues.review]
+annotations = ["verdict"]
+
+[[tool.llmtap.routes]]
+name = "bad"
+when = 'annotations.verdict == "bad"'
+actions = ["queue:review"]
+"""
+
+PENDING_APP = """
+import llmtap, openai
+
+llmtap.instrument()
+client = openai.OpenAI(max_retries=0)
+for message_id in ("m-1", "m-2"):
+    with llmtap.tags(message_id=message_id):
+        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+"""
+
+
+def test_feedback_kept_pending_routes_the_trace_that_arrives_with_its_key(tmp_path: Path) -> None:
+    # A front end's verdict by join key arrives (another process) before any span carries the key: the store keeps
+    # it pending. The application's trace with that key is routed with it as it ends, though the store links the
+    # two only when the trace's spans are written (its batch processor, after routing saw the trace end).
+    (tmp_path / "pyproject.toml").write_text(PENDING_PYPROJECT)
+    (tmp_path / "app.py").write_text(PENDING_APP)
+    env = {**child_env(), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    llmtap = str(Path(sys.executable).parent / "llmtap")
+    open_store(tmp_path / ".llmtap" / "llmtap.db").close()  # the store the application records into, empty yet
+    given = subprocess.run(
+        [llmtap, "annotate", "message_id=m-2", "verdict", "bad", "--store", ".llmtap/llmtap.db"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert given.returncode == 0, given.stderr
+    assert given.stdout == "kept pending (no stored span matches message_id=m-2 yet): verdict = 'bad'\n"
+    with LoopbackAPI() as api:
+        api.route("POST", "/v1/chat/completions", Reply(body=COMPLETION))
+        env |= {"OPENAI_API_KEY": "sk-routing-0123456789", "OPENAI_BASE_URL": f"{api.base_url}/v1"}
+        result = subprocess.run(
+            [sys.executable, "app.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
+    assert result.returncode == 0, result.stderr
+    listed = subprocess.run(
+        [llmtap, "traces", "--label", "message_id=m-2", "--json"], cwd=tmp_path, env=env, capture_output=True,
+        text=True, timeout=60,
+    )  # fmt: skip
+    (trace,) = json.loads(listed.stdout)
+    queue = subprocess.run(
+        [llmtap, "queue", "show", "review", "--json"], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert queue.returncode == 0, queue.stderr
+    assert [(item["trace_id"], item["state"], item["rule"]) for item in json.loads(queue.stdout)["items"]] == [
+        (trace["trace_id"], "pending", "bad")
+    ]

@@ -77,6 +77,22 @@ def test_an_annotation_arriving_later_routes_the_trace_again(routed: Start) -> N
     assert _wait_routed(app, "review", 1) == [(bad.trace_id, "pending", "thumbs-down")]
 
 
+def test_an_annotation_by_join_key_routes_the_stored_trace_it_names(routed: Start) -> None:
+    # Feedback from a front end that knows only its own key, after the trace ended (as from another process):
+    # the key matches no open span here; the store names the trace, which is routed again with the annotation.
+    app = routed([BAD_TO_REVIEW])
+    app.answer("search")
+    checkout = app.answer("checkout")
+    _flush_routing()
+    assert _wait_routed(app, "review", 0) == []
+    annotation = llmtap.annotate(
+        {"join": {"label": "feature", "value": "checkout"}}, "human_feedback", "bad", annotator_kind="end_user"
+    )
+    assert annotation.target.trace_id is None  # not resolved in the process
+    _flush_routing()
+    assert _wait_routed(app, "review", 1) == [(checkout.trace_id, "pending", "thumbs-down")]
+
+
 def _received_trace_ids(api: LoopbackAPI) -> dict[str, set[str]]:
     """Span names by trace id, of every OTLP/HTTP export request the receiver got."""
     traces: dict[str, set[str]] = {}

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from openai.types.chat import ChatCompletionMessageParam
+from openai.types.chat import ChatCompletionFunctionToolParam, ChatCompletionMessageParam
 from pydantic import TypeAdapter
 
 MESSAGE = TypeAdapter(ChatCompletionMessageParam)
+TOOL = TypeAdapter(ChatCompletionFunctionToolParam)
 
 
 def check_chat_row(line: dict[str, Any]) -> None:
@@ -22,6 +23,14 @@ def check_chat_row(line: dict[str, Any]) -> None:
             assert set(call) == {"id", "type", "function"} and call["type"] == "function"
             json.loads(call["function"]["arguments"])
     assert line["messages"][-1]["role"] == "assistant"
+    check_tools(line.get("tools", []))
+
+
+def check_tools(tools: list[dict[str, Any]]) -> None:
+    """A row's `tools`: function tools as the chat API takes them."""
+    for tool in tools:
+        TOOL.validate_python(tool)
+        assert set(tool) == {"type", "function"} and set(tool["function"]) <= {"name", "description", "parameters"}
 
 
 def check_preference_row(line: dict[str, Any]) -> None:
@@ -29,6 +38,7 @@ def check_preference_row(line: dict[str, Any]) -> None:
     `preferred_output` and `non_preferred_output`."""
     assert set(line) <= {"input", "preferred_output", "non_preferred_output", "llmtap"}
     assert set(line["input"]) <= {"messages", "tools", "parallel_tool_calls"}
+    check_tools(line["input"].get("tools", []))
     for message in line["input"]["messages"]:
         MESSAGE.validate_python(message)
     for key in ("preferred_output", "non_preferred_output"):

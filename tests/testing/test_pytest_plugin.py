@@ -106,6 +106,21 @@ def test_no_such_model_fails_clearly(client, llmtap_capture):
 @pytest.mark.llmtap(capture_contents=False)
 def test_misspelled_marker_option(llmtap_capture):
     pass
+
+
+@pytest.mark.llmtap(capture_content=False, config={"annotations_mode": "open"})
+def test_annotations_are_searched_for_leaks_too(client, llmtap_capture):
+    answer(client, QUESTION, "u9")
+    trace_id = format(llmtap_capture.model_call().span.context.trace_id, "032x")
+    llmtap.annotate(trace_id, "verdict", "ok", explanation="the customer wrote Où est ma carte")
+    assert len(llmtap_capture.log_records()) == 1
+    llmtap_capture.assert_not_exported("Où est ma carte")  # an explanation is content: not exported
+
+
+def test_non_ascii_content_is_found(client, llmtap_capture):
+    answer(client, "Où est la gare ?", "u10")
+    with pytest.raises(AssertionError, match="'Où est la gare' was exported"):
+        llmtap_capture.assert_not_exported("Où est la gare")
 """
 
 
@@ -116,7 +131,7 @@ def test_llmtap_capture_in_a_real_pytest_run(pytester: pytest.Pytester, monkeypa
 
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:asyncio", "-rfE")
 
-    result.assert_outcomes(passed=6, failed=2, errors=1)
+    result.assert_outcomes(passed=8, failed=2, errors=1)
     output = result.stdout.str()
     expected = [
         "AssertionError: chat gpt-4o-mini: labels {'user_id': 'u6', 'segment': '<missing>'} differ from the "

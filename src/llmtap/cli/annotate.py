@@ -49,6 +49,27 @@ def _value(text: str) -> Any:
     return number if isinstance(number, int | float) and not isinstance(number, bool) else text
 
 
+def _route_again(path: Path, trace_id: str) -> None:
+    """The routing rules run again on a trace whose annotation only the store linked to it (a join key): this
+    process's routing saw no trace id (an annotation with one is re-routed by `llmtap.annotate()` itself)."""
+    from llmtap.config import load_settings
+
+    try:
+        settings = load_settings()
+        if not settings.tables.get("routes"):
+            return
+        from llmtap import routing
+        from llmtap.routing.runner import annotation_facts, facts_of_stored
+
+        with opened_store(path) as store:
+            detail = store.get_trace(trace_id)
+            routing.load(settings, store).run(
+                [facts_of_stored(span) for span in detail.spans], annotation_facts(detail.annotations)
+            )
+    except LlmtapError as exc:
+        raise click.ClickException(f"annotated, but the routing rules could not run: {exc}") from None
+
+
 @click.command(epilog=TARGET_HELP)
 @click.argument("target")
 @click.argument("name")
@@ -109,6 +130,8 @@ def annotate(
         pending = stored is None and any(item.annotation_id == annotation.id for item in store.pending_annotations())
     if stored is None and not pending:
         raise click.ClickException(f"the annotation {annotation.id} could not be written to {path}")
+    if stored is not None and stored.trace_id and getattr(annotation.target, "trace_id", None) is None:
+        _route_again(Path(path), stored.trace_id)
     if as_json:
         print_json(stored.as_dict() if stored is not None else annotation.as_dict())
     elif stored is not None:

@@ -269,7 +269,14 @@ def _print(result: Mapping[str, Any]) -> None:
     for name in SECTIONS:  # sections other parts of llmtap added
         if name not in ("plugins", "settings", "telemetry", "content", "problems"):
             echo(bold=name)
-            echo(f"  {json.dumps(result[name], default=str)}")
+            section = result[name]
+            if isinstance(section, Mapping):  # one line per field (the store: path, status, counts, retention)
+                width = max(map(len, section), default=0)
+                for key, value in section.items():
+                    if value is not None:
+                        echo(f"  {key:{width}}  {value if isinstance(value, str) else json.dumps(value, default=str)}")
+            else:
+                echo(f"  {json.dumps(section, default=str)}")
 
     problems = result["problems"]
     echo(bold="problems", rest=f": {len(problems) or 'none'}")

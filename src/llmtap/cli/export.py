@@ -31,7 +31,7 @@ from llmtap.errors import LlmtapError
     "--model",
     help="Make each row from the trace's last call of this model (request or response model), not its last call.",
 )
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="JSONL file (default: stdout).")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="JSONL file (default, or -: stdout).")
 @click.option(
     "--provenance",
     type=click.Choice(["row", "file", "none"]),
@@ -59,6 +59,8 @@ def export(
     from llmtap.export import export as run
     from llmtap.store import TraceQuery, open_store, parse_time
 
+    if output is not None and str(output) == "-":  # the usual spelling of stdout
+        output = None
     filtered = bool(labels or annotations or since)
     if sum((queue_name is not None, dataset is not None, filtered)) != 1:
         raise click.UsageError(

@@ -97,6 +97,11 @@ def remove(name: str, trace_id: str, store_file: Path | None) -> None:
     """Take a trace out of the queue, with its claims."""
     with _queues(store_file) as queues:
         removed = queues.remove(name, trace_id)
+        if removed:
+            try:
+                trace_id = queues.store.get_trace(trace_id).trace_id  # the full id of a prefix
+            except LookupError:
+                pass
     if not removed:
         raise click.ClickException(
             f"trace {trace_id!r}: not in queue {name!r}; expected a trace `llmtap queue show` lists"

@@ -98,5 +98,5 @@ def _question(trace: TraceDetail) -> str:
 def export_reviewed(store: Store, output: Path, config: dict[str, Any]) -> ExportSummary:
     """The completed items of the queue as chat rows, each from the trace's answer (its `CHAT_MODEL` call, not
     the Claude summary that follows it), the reviewer's correction in place of a wrong answer."""
-    output.parent.mkdir(parents=True, exist_ok=True)
+    output.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the rows hold conversations: owner only
     return export(store, Source(queue=QUEUE), "chat", output, model=CHAT_MODEL, settings=load_settings(config=config))

@@ -34,7 +34,7 @@ CONFIG: dict[str, Any] = tomllib.loads(files("llmtap.demo").joinpath(CONFIG_FILE
 
 def write_config(path: Path) -> Path:
     """The demo's settings as a TOML file at `path` (for `LLMTAP_CONFIG`, so the CLI sees its queues and routes)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the store's directory: owner only
     path.write_text(files("llmtap.demo").joinpath(CONFIG_FILE).read_text(encoding="utf-8"), encoding="utf-8")
     return path
 

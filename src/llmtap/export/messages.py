@@ -1,5 +1,6 @@
 """GenAI semantic-convention messages (`gen_ai.input.messages`, `gen_ai.system_instructions`,
-`gen_ai.output.messages`) turned back into OpenAI chat messages, tool calls and tool results included."""
+`gen_ai.output.messages`) turned back into OpenAI chat messages, tool calls and tool results included, and
+`gen_ai.tool.definitions` into OpenAI chat `tools`."""
 
 from __future__ import annotations
 
@@ -78,3 +79,15 @@ def final_message(output_messages: Any) -> dict[str, Any] | None:
             if built:
                 return built[0]
     return None
+
+
+def openai_tools(definitions: Any) -> list[dict[str, Any]]:
+    """`gen_ai.tool.definitions` (`{"type": "function", "name", "description"?, "parameters"?}`) as OpenAI chat
+    `tools` (`{"type": "function", "function": {...}}`); a provider's server tools (web search, ...) have no
+    function form and are left out."""
+    tools = []
+    for definition in definitions if isinstance(definitions, list) else ():
+        if isinstance(definition, dict) and definition.get("type") == "function" and definition.get("name"):
+            function = {key: definition[key] for key in ("name", "description", "parameters") if key in definition}
+            tools.append({"type": "function", "function": function})
+    return tools

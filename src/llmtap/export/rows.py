@@ -19,7 +19,7 @@ from typing import Any
 
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as genai
 
-from llmtap.export.messages import conversation, final_message
+from llmtap.export.messages import conversation, final_message, openai_tools
 from llmtap.labels.policy import is_llm_span
 from llmtap.store.api import StoredAnnotation, StoredSpan, TraceDetail, iso_time
 
@@ -106,17 +106,19 @@ def row(detail: TraceDetail, fmt: str, model: str | None = None) -> Exported | N
     values = latest(detail.annotations)
     correction = values.get(CORRECTION)
     corrected = None if correction is None else {"role": "assistant", "content": str(correction.value)}
+    # The functions the model was offered, as a training row lists them (`tools`), when the call sent any.
+    tools = {"tools": offered} if (offered := openai_tools(_json(span, genai.GEN_AI_TOOL_DEFINITIONS))) else {}
     if fmt == "chat":
         final = corrected or answer
         if final is None:
             return None
         used = [correction] if correction is not None else []
-        return Exported({"messages": [*prompt, final]}, provenance(detail, span, used))
+        return Exported({"messages": [*prompt, final], **tools}, provenance(detail, span, used))
     if fmt == "preference":
         if corrected is None or answer is None:
             return None
         return Exported(
-            {"input": {"messages": prompt}, "preferred_output": [corrected], "non_preferred_output": [answer]},
+            {"input": {"messages": prompt, **tools}, "preferred_output": [corrected], "non_preferred_output": [answer]},
             provenance(detail, span, [correction]),
         )
     if fmt == "eval":

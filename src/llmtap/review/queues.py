@@ -14,7 +14,7 @@ from llmtap.errors import LlmtapError
 from llmtap.review.agreement import Agreement, agreement
 from llmtap.review.config import QueueConfig, parse_queues
 from llmtap.safety import report_internal_error
-from llmtap.store.api import QueueItem, Store, StoredAnnotation, TraceDetail, open_store
+from llmtap.store.api import QueueItem, Store, StoredAnnotation, TraceDetail, TraceNotFound, open_store
 
 
 class ReviewError(LlmtapError, ValueError):
@@ -86,9 +86,13 @@ class ReviewQueues:
         return self.store.enqueue(name, full)
 
     def remove(self, name: str, trace_id: str) -> bool:
-        """Take a trace out of the queue (with its claims); False if it was not in it."""
+        """Take a trace (id or unique prefix) out of the queue (with its claims); False if it was not in it."""
         self.queue(name)
-        return self.store.remove_from_queue(name, trace_id.strip().lower())
+        try:
+            full = self.store.get_trace(trace_id).trace_id
+        except TraceNotFound:  # not stored (any more): the id as given
+            full = trace_id.strip().lower()
+        return self.store.remove_from_queue(name, full)
 
     def items(self, name: str) -> list[QueueItem]:
         queue = self.queue(name)

@@ -86,8 +86,9 @@ class RoutingSpanProcessor(SpanProcessor):
             report_internal_error("buffering a span for routing", exc)
 
     def annotation_added(self, annotation: Any) -> None:
-        """An annotation was made: re-route its trace with it (called from `llmtap.annotate`)."""
-        if getattr(annotation.target, "trace_id", None):
+        """An annotation was made: re-route its trace with it (called from `llmtap.annotate`). One by join key
+        that no span of this process resolved is routed with the stored trace that key names, if any."""
+        if getattr(annotation.target, "trace_id", None) or getattr(annotation.target, "join", None):
             self._submit(("annotation", annotation))
 
     def _submit(self, item: Any) -> None:
@@ -145,13 +146,15 @@ class RoutingSpanProcessor(SpanProcessor):
         while len(self._routed) > self._keep_routed:
             dropped, _ = self._routed.popitem(last=False)
             self._annotations.pop(dropped, None)
-        runner.run(facts, self._known_annotations(runner, trace_id), sdk_spans=spans)
+        runner.run(facts, self._known_annotations(runner, trace_id, spans), sdk_spans=spans)
 
     def _reroute(self, annotation: Any) -> None:
         runner = self._runner()
         if runner is None:
             return
-        trace_id = annotation.target.trace_id
+        trace_id = annotation.target.trace_id or self._joined_trace(runner, annotation.target.join)
+        if trace_id is None:
+            return  # a join key no stored span has yet: the store keeps it pending
         self._annotations.setdefault(trace_id, []).append(annotation)
         spans = self._routed.get(trace_id)
         known = self._known_annotations(runner, trace_id)
@@ -167,14 +170,31 @@ class RoutingSpanProcessor(SpanProcessor):
             return  # not stored (yet): routed with the annotation when its root ends, if it is open here
         runner.run([facts_of_stored(span) for span in detail.spans], known)
 
-    def _known_annotations(self, runner: Runner, trace_id: str) -> list[Any]:
-        """The trace's annotations: those in the store, and those made in this process (not yet stored)."""
+    @staticmethod
+    def _joined_trace(runner: Runner, join: Any) -> str | None:
+        """The stored trace whose span carries the join key's label value."""
+        if join is None or runner.store is None:
+            return None
+        try:
+            found = runner.store.join_target(join.label, join.value)
+        except Exception as exc:
+            report_internal_error("finding the span of a join key for routing", exc)
+            return None
+        return found[0] if found is not None else None
+
+    def _known_annotations(self, runner: Runner, trace_id: str, spans: Sequence[ReadableSpan] = ()) -> list[Any]:
+        """The trace's annotations: those in the store, those made in this process (not yet stored), and those
+        the store keeps pending for a join key one of `spans` carries (the store links them once it has the
+        spans, which may be after this trace is routed)."""
         seen = {}
         store = runner.store
         if store is not None:
             try:
                 for item in store.annotations(trace_id):
                     seen[item.annotation_id] = item
+                if spans and runner.needs.names & {"annotations", "annotation_history"}:
+                    for item in store.pending_for(_join_keys(spans)):
+                        seen.setdefault(item.annotation_id, item)
             except Exception as exc:
                 report_internal_error("reading annotations for routing", exc)
         for item in self._annotations.get(trace_id, ()):
@@ -199,3 +219,16 @@ class RoutingSpanProcessor(SpanProcessor):
         self._work.put(_STOP)
         self._worker.join(timeout=10)
         RoutingSpanProcessor.instances.discard(self)
+
+
+def _join_keys(spans: Sequence[ReadableSpan]) -> list[tuple[str, str]]:
+    """The (label, value) pairs the spans carry, as join keys name them."""
+    from llmtap.store.convert import label_text
+
+    prefix = "llmtap.tag."
+    return [
+        (key[len(prefix) :], label_text(value))
+        for span in spans
+        for key, value in (span.attributes or {}).items()
+        if key.startswith(prefix)
+    ]

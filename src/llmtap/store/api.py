@@ -10,7 +10,7 @@ one into ISO 8601 UTC.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import field
 from datetime import UTC, datetime, timedelta
@@ -193,6 +193,13 @@ class Store(Protocol):
 
     def pending_annotations(self) -> list[StoredAnnotation]:
         """Annotations still waiting for a span with their join key."""
+
+    def pending_for(self, keys: Iterable[tuple[str, str]]) -> list[StoredAnnotation]:
+        """The pending annotations waiting for any of these join keys ((label, value) pairs), oldest first."""
+
+    def join_target(self, label: str, value: str) -> tuple[str, str] | None:
+        """(trace id, span id) of the outermost stored span whose label `label` has the value `value` (a join
+        key), or None."""
 
     def purge(self, before: datetime, *, progress: Callable[[int, int], None] | None = None) -> PurgeResult:
         """Delete every trace that started before `before`, with its spans and annotations;

@@ -13,7 +13,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -111,15 +111,18 @@ def _value_text(value: Any) -> str:
 
 
 def _filter_values(raw: str) -> list[str]:
-    """An annotation filter value and its numeric spelling: `4.0` also finds 4."""
+    """The values an annotation filter accepts: `a,b` is either value (and the text `a,b` itself, for a text value
+    holding a comma), each with its numeric spelling (`4.0` also finds 4)."""
     values = [raw]
-    try:
-        number = float(raw)
-    except ValueError:
-        return values
-    normalized = _value_text(number)
-    if normalized not in values:
-        values.append(normalized)
+    for text in (raw, *(part.strip() for part in raw.split(",") if "," in raw)):
+        spellings = [text]
+        try:
+            spellings.append(_value_text(float(text)))
+        except ValueError:
+            pass
+        for spelling in spellings:
+            if spelling and spelling not in values:
+                values.append(spelling)
     return values
 
 
@@ -546,6 +549,13 @@ class SQLiteStore(RoutingTables, ReviewTables):
             ),
         ).rowcount
 
+    def join_target(self, label: str, value: str) -> tuple[str, str] | None:
+        try:
+            with self._lock:
+                return self._join_target(self._conn, label, value)
+        except sqlite3.Error as exc:
+            raise describe_error(exc, self.path, self.busy_timeout_s) from exc
+
     def _join_target(self, conn: sqlite3.Connection, label: str, value: str) -> tuple[str, str] | None:
         """The trace and the outermost span carrying label `label` = `value`, if one is stored."""
         from llmtap.store.convert import label_text
@@ -839,6 +849,16 @@ class SQLiteStore(RoutingTables, ReviewTables):
     def pending_annotations(self) -> list[StoredAnnotation]:
         rows = self._read("SELECT record FROM pending_annotations ORDER BY time_ns")
         return [_annotation_from_record(json.loads(record)) for (record,) in rows]
+
+    def pending_for(self, keys: Iterable[tuple[str, str]]) -> list[StoredAnnotation]:
+        found = []
+        for label, value in dict.fromkeys(keys):
+            rows = self._read(
+                "SELECT record FROM pending_annotations WHERE join_label = ? AND join_value = ? ORDER BY time_ns",
+                (label, value),
+            )
+            found += [_annotation_from_record(json.loads(record)) for (record,) in rows]
+        return found
 
     # -- maintenance ------------------------------------------------------------------------------
 
