@@ -168,11 +168,11 @@ def _sdk_responses(api: LoopbackAPI) -> list[tuple[str, Any]]:
 
 
 def _without_transport(span: Any) -> dict[str, Any]:
-    """A span's attributes less what only the HTTP request knows (server, request parameters)."""
+    """A span's attributes less what only the HTTP request knows (server, request parameters, which API)."""
     return {
         key: value
         for key, value in span.attributes.items()
-        if not key.startswith("server.") and key != "gen_ai.request.max_tokens"
+        if not key.startswith("server.") and key not in ("gen_ai.request.max_tokens", "openai.api.type")
     }
 
 

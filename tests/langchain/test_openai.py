@@ -69,6 +69,7 @@ def test_chat_openai_in_a_chain_is_one_model_span_the_sdk_span_with_the_runs_fac
         "gen_ai.operation.name": "chat",
         "gen_ai.provider.name": "openai",
         "gen_ai.request.model": "gpt-4o-mini",
+        "openai.api.type": "chat_completions",
         "server.address": "127.0.0.1",
         "server.port": api.port,
         "gen_ai.request.temperature": 0.2,

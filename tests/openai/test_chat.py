@@ -23,7 +23,12 @@ from tests.support.telemetry import Telemetry, attribute_json
 
 MODES = ["sync", "async"]
 SERVER = {"server.address": "api.openai.com", "server.port": 443}
-CHAT = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o-mini"}
+CHAT = {
+    "gen_ai.operation.name": "chat",
+    "gen_ai.provider.name": "openai",
+    "gen_ai.request.model": "gpt-4o-mini",
+    "openai.api.type": "chat_completions",
+}
 RESPONSE_META = {
     "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
     "openai.response.service_tier": "default",

@@ -26,6 +26,7 @@ BASE = {
     "server.address": "api.openai.com",
     "server.port": 443,
     "openai.response.service_tier": "default",
+    "openai.api.type": "responses",
 }
 QUESTION = "Is it raining in Paris? Answer, then check."
 SHORT = "Weather in Paris in one short sentence."

@@ -69,7 +69,7 @@ def input_messages(messages: Any) -> list[dict[str, Any]]:
 
 
 def build_call(body: dict[str, Any], capture_content: bool) -> LLMCall:
-    call = new_call(body, OPERATION, capture_content)
+    call = new_call(body, OPERATION, capture_content, "chat_completions")
     attributes = call.request_attributes
     max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
     if max_tokens is not None:

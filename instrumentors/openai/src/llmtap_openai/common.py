@@ -22,8 +22,13 @@ SCALAR_PARAMETERS = {
 }
 
 
-def new_call(body: dict[str, Any], operation: str, capture_content: bool) -> LLMCall:
-    return parameters.new_call("openai", operation, body, capture_content, SCALAR_PARAMETERS, stop_key="stop")
+def new_call(body: dict[str, Any], operation: str, capture_content: bool, api_type: str | None = None) -> LLMCall:
+    """`api_type`: the conventions' `openai.api.type` (`chat_completions`, `responses`), which tells the two APIs'
+    `chat` spans apart."""
+    call = parameters.new_call("openai", operation, body, capture_content, SCALAR_PARAMETERS, stop_key="stop")
+    if api_type is not None:
+        call.request_attributes[openai_attributes.OPENAI_API_TYPE] = api_type
+    return call
 
 
 def output_type(format_type: str | None, attributes: dict[str, Any]) -> None:

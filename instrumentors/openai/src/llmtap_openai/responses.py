@@ -62,7 +62,7 @@ def input_messages(items: Any) -> list[dict[str, Any]]:
 
 
 def build_call(body: dict[str, Any], capture_content: bool) -> LLMCall:
-    call = new_call(body, OPERATION, capture_content)
+    call = new_call(body, OPERATION, capture_content, "responses")
     attributes = call.request_attributes
     if body.get("max_output_tokens") is not None:
         attributes[gen_ai.GEN_AI_REQUEST_MAX_TOKENS] = body["max_output_tokens"]
