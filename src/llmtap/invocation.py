@@ -26,7 +26,18 @@ class Invocation:
     of the call; a covered deferred invocation never has a span.
     """
 
-    __slots__ = ("_emitter", "_ended", "_parent", "_span", "_start_ns", "call", "layer", "start", "stop")
+    __slots__ = (
+        "_covers",
+        "_emitter",
+        "_ended",
+        "_parent",
+        "_span",
+        "_start_ns",
+        "call",
+        "layer",
+        "start",
+        "stop",
+    )
 
     def __init__(
         self,
@@ -37,7 +48,7 @@ class Invocation:
         parent: Context | None = None,
         deferred: bool = False,
     ) -> None:
-        facts = layers.cover(layer)  # one API call, one model span: see llmtap.layers
+        facts, self._covers = layers.cover(layer)  # one API call, one model span: see llmtap.layers
         if facts:
             for name, value in facts.items():
                 call.attributes.setdefault(name, value)
@@ -56,12 +67,16 @@ class Invocation:
             self._parent = parent
             self._start_ns = None
             self._span = emitter.start(call, parent)
+            if self._covers:
+                layers.spanned(self._covers, self._span.get_span_context())
 
     @property
     def span(self) -> Span:
         """The call's span (a deferred one is started now)."""
         if self._span is None:
             self._span = self._emitter.start(self.call, self._parent, self._start_ns)
+            if self._covers:
+                layers.spanned(self._covers, self._span.get_span_context())
         return self._span
 
     @property

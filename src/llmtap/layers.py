@@ -25,7 +25,10 @@ the context (LangChain's `run_in_executor`) still covers them.
 from __future__ import annotations
 
 from contextvars import ContextVar, Token
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import SpanContext
 
 # The attribute a covered layer's span carries: its API call(s) are on the model span(s) below it.
 COVERED = "llmtap.layer.covered"
@@ -34,11 +37,14 @@ Layers = tuple["ModelLayer", ...]
 
 
 class ModelLayer:
-    __slots__ = ("covered", "facts")
+    __slots__ = ("covered", "facts", "model_span")
 
     def __init__(self, facts: dict[str, Any] | None = None) -> None:
         self.covered = False
         self.facts = facts  # attributes copied onto the model span(s) below
+        # The span context of the (last) model span below: what `llmtap.span_of` finds for the framework's
+        # result of this call (e.g. LangChain's AIMessage).
+        self.model_span: SpanContext | None = None
 
 
 _open: ContextVar[Layers] = ContextVar("llmtap_model_layers", default=())
@@ -56,12 +62,13 @@ def leave(token: Token[Layers]) -> None:
     _open.reset(token)
 
 
-def cover(own: ModelLayer | None = None) -> dict[str, Any] | None:
+def cover(own: ModelLayer | None = None) -> tuple[dict[str, Any] | None, Layers]:
     """An llmtap model invocation starts: every open layer enclosing it (outside `own`, the layer of the
-    invocation's own code, if open) is covered. Returns the layers' facts (inner ones win), if any."""
+    invocation's own code, if open) is covered. Returns the layers' facts (inner ones win), if any, and
+    the covered layers (for `spanned`)."""
     layers = _open.get()
     if not layers:
-        return None
+        return None, ()
     if own is not None and own in layers:
         layers = layers[: layers.index(own)]
     facts: dict[str, Any] | None = None
@@ -69,4 +76,10 @@ def cover(own: ModelLayer | None = None) -> dict[str, Any] | None:
         layer.covered = True
         if layer.facts:
             facts = {**facts, **layer.facts} if facts else dict(layer.facts)
-    return facts
+    return facts, layers
+
+
+def spanned(covered: Layers, context: SpanContext) -> None:
+    """The model span covering `covered` started with `context`."""
+    for layer in covered:
+        layer.model_span = context

@@ -180,6 +180,22 @@ def test_langgraph_thread_is_the_conversation_id(instrumented: Telemetry, api: L
     ]
 
 
+def test_span_of_a_langchain_message_is_its_model_span(instrumented: Telemetry, api: LoopbackAPI) -> None:
+    """`llmtap.span_of(ai_message)`: the SDK's model span when one covered the run, else the run's own."""
+    api.route("POST", "/v1/chat/completions", Reply(body=wire.chat_completion("Hi!")))
+    model = ChatOpenAI(model="gpt-4o-mini", api_key=KEY, base_url=f"{api.base_url}/v1", max_retries=0)
+    fake = GenericFakeChatModel(messages=iter([AIMessage(content="fake")]))
+
+    answer = model.invoke("hello")
+    faked = fake.invoke("hello")
+
+    spans = instrumented.genai_spans()
+    assert sorted(span.name for span in spans) == ["chat", "chat gpt-4o-mini"]
+    sdk_span, fake_span = named(spans, "chat gpt-4o-mini"), named(spans, "chat")
+    assert llmtap.span_of(answer) == llmtap.SpanRef.from_context(sdk_span.context)
+    assert llmtap.span_of(faked) == llmtap.SpanRef.from_context(fake_span.context)
+
+
 def test_an_unnamed_graph_stays_a_workflow(instrumented: Telemetry) -> None:
     import warnings
 

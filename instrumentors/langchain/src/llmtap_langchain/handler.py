@@ -28,6 +28,7 @@ from llmtap.invocation import Invocation
 from llmtap.layers import ModelLayer
 from llmtap.record import ABANDONED, CANCELLED, COMPLETED, ERROR, LLMCall, is_cancellation, stream_outcome
 from llmtap.redaction import REDACTED, credential_name, scrub
+from llmtap.refs import remember
 from llmtap.runtime import Runtime
 from llmtap.safety import report_internal_error
 from llmtap_langchain import documents, messages, models
@@ -468,3 +469,22 @@ def _record_model_result(state: Runtime, run: Run, response: Any, finish_reason:
     # Raw reasons here (the conventions allow it); the output messages carry the semconv ones.
     call.finish_reasons = reasons or None
     call.output_messages = outputs or None
+    _remember_messages(run, generations)
+
+
+def _remember_messages(run: Run, generations: list[Any]) -> None:
+    """`llmtap.span_of(ai_message)` finds the call's model span: the SDK's when one covered the run, else the
+    run's own."""
+    invocation = run.invocation
+    assert invocation is not None
+    layer = invocation.layer
+    if invocation.covered:
+        context = layer.model_span if layer is not None else None
+    else:
+        context = invocation.span.get_span_context()
+    if context is None:
+        return
+    for generation in generations:
+        msg = getattr(generation, "message", None)
+        if msg is not None:
+            remember(msg, context)
