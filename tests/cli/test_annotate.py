@@ -137,3 +137,21 @@ def test_a_join_key_the_store_resolves_routes_the_trace(project: Path, store_fil
         assert store.queue_item_traces("review") == [(TRACE_B, "pending", "thumbs-down")]
     finally:
         store.close()
+
+
+def test_annotations_check_validates_the_stored_annotations(project: Path, store_file: Path) -> None:
+    # What the application really recorded, checked against the schemas in force: `helpfulness` is not declared in
+    # this project, and the two newest traces (C, then B) are the sample.
+    result = invoke("annotations", "check", "--store", str(store_file), "--sample", "2")
+    assert result.exit_code == 1, result.output
+    undeclared = (
+        "annotation 'helpfulness': not declared in [tool.llmtap.annotations]; expected one of: quality, "
+        "user_feedback (or LLMTAP_ANNOTATIONS_MODE=open to accept undeclared annotations)"
+    )
+    assert result.output.splitlines()[3:] == [
+        f"ok   trace {TRACE_C[:8]} annotation ann-3",
+        f"FAIL trace {TRACE_C[:8]} annotation ann-6: {undeclared}",
+        f"ok   trace {TRACE_B[:8]} annotation ann-2",
+        f"FAIL trace {TRACE_B[:8]} annotation ann-5: {undeclared}",
+        "4 annotation(s) checked, 2 with problems",
+    ]

@@ -12,6 +12,7 @@ import pytest
 
 import llmtap
 import openai
+from llmtap.config import load_settings
 from llmtap.export import ExportError, Source, export
 from llmtap.review import ReviewQueues
 from llmtap.store import open_store
@@ -205,3 +206,16 @@ def test_bad_options_are_named(reviewed, tmp_path: Path) -> None:
         export(store, Source(queue="review", dataset="d"), "chat", io.StringIO())
     with pytest.raises(ExportError, match=r"provenance='file': expected one of row, none"):
         export(store, Source(queue="review"), "chat", io.StringIO(), provenance="file")
+    # A dataset name nothing ever used is a mistake (a typo), not an empty export.
+    with pytest.raises(ExportError) as caught:
+        export(store, Source(dataset="golden"), "chat", io.StringIO())
+    assert str(caught.value) == (
+        "dataset 'golden': no trace was added to it and no route adds to it; expected one of: none exist yet"
+    )
+    assert store.add_to_dataset("kept", run.trace_ids[0])
+    assert export(store, Source(dataset="kept"), "chat", io.StringIO()).rows == 1
+    with pytest.raises(ExportError, match=r"^dataset 'kpet': .*; expected one of: kept$"):
+        export(store, Source(dataset="kpet"), "chat", io.StringIO())
+    # A dataset a route adds to, before any trace matched it: empty, no error.
+    routed = load_settings(config={"routes": [{"name": "r", "when": "trace.error", "actions": ["dataset:later"]}]})
+    assert export(store, Source(dataset="later"), "chat", io.StringIO(), settings=routed).traces == 0

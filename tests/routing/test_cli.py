@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import time
 from pathlib import Path
@@ -105,6 +106,23 @@ def test_check_fails_with_the_rule_and_position(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["routes", "check", "--config", str(path)])
     assert result.exit_code == 1
     assert f"Error: {path}: routes[0] 'r'.when: Syntax error" in result.output
+
+
+def test_check_names_an_exporter_package_that_is_missing(tmp_path: Path) -> None:
+    assert importlib.util.find_spec("opentelemetry.exporter.otlp.proto.grpc") is None  # not installed here
+    rule = '[[routes]]\nname = "r"\nwhen = "trace.error"\nactions = ["exporter:vendor"]\n'
+    exporter = '[exporters.vendor]\ntype = "otlp"\nendpoint = "http://127.0.0.1:4317"\n'
+    path = tmp_path / "grpc.toml"
+    path.write_text(rule + exporter + 'protocol = "grpc"\n')
+    result = CliRunner().invoke(main, ["routes", "check", "--config", str(path)])
+    assert (result.exit_code, result.output) == (
+        1,
+        "Error: exporters.vendor: protocol 'grpc' needs the OTLP exporter; expected "
+        "`pip install opentelemetry-exporter-otlp-proto-grpc`\n",
+    )
+    path.write_text(rule + exporter)  # OTLP over HTTP: installed (llmtap[otlp])
+    result = CliRunner().invoke(main, ["routes", "check", "--config", str(path)])
+    assert (result.exit_code, result.output.splitlines()[-1]) == (0, "1 rule(s) checked")
 
 
 def test_test_explains_each_clause_of_each_rule(routed: Start, tmp_path: Path) -> None:

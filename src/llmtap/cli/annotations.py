@@ -74,8 +74,23 @@ def _problem(settings: Settings, item: Any) -> str | None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="JSON lines of annotations ({name, value, explanation?, annotator_kind?, target?}) to validate.",
 )
-def check(config_path: Path | None, sample_file: Path | None) -> None:
-    """Print the annotation schemas and validate a file of annotations. Exit 1 on any problem."""
+@click.option(
+    "--store",
+    "store_file",
+    type=click.Path(dir_okay=False),
+    help="Also validate the stored annotations of the newest traces of this store.",
+)
+@click.option(
+    "--sample",
+    "sample_size",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="How many of the newest stored traces --store validates.",
+)
+def check(config_path: Path | None, sample_file: Path | None, store_file: str | None, sample_size: int) -> None:
+    """Print the annotation schemas and validate a file of annotations and the annotations of a store. Exit 1 on
+    any problem."""
     from llmtap.annotations import schemas
 
     try:
@@ -89,10 +104,15 @@ def check(config_path: Path | None, sample_file: Path | None) -> None:
         click.echo(f"  no annotations declared{refused}")
     for _name, schema in sorted(declared.items()):
         click.echo(_describe(schema))
-    if sample_file is None:
+    samples: list[tuple[str, Any]] = []
+    if sample_file is not None:
+        samples.extend(json_lines(sample_file))
+    if store_file is not None:
+        samples.extend(_stored(store_file, sample_size))
+    if sample_file is None and store_file is None:
         return
     failures = total = 0
-    for where, item in json_lines(sample_file):
+    for where, item in samples:
         total += 1
         problem = _problem(settings, item)
         if problem is None:
@@ -103,6 +123,27 @@ def check(config_path: Path | None, sample_file: Path | None) -> None:
     click.echo(f"{total} annotation(s) checked, {failures} with problems")
     if failures:
         raise SystemExit(1)
+
+
+def _stored(store_file: str, count: int) -> list[tuple[str, dict[str, Any]]]:
+    """The annotations stored on the `count` newest traces, as `--file` lines are read."""
+    from llmtap.cli.common import opened_store
+    from llmtap.store import TraceQuery
+
+    found = []
+    with opened_store(store_file) as store:
+        for summary in store.query_traces(TraceQuery(limit=count)):
+            for stored in store.annotations(summary.trace_id):
+                kind = stored.target.get("kind") if isinstance(stored.target, dict) else None
+                item = {
+                    "name": stored.name,
+                    "value": stored.value,
+                    "explanation": stored.explanation,
+                    "annotator_kind": stored.annotator_kind,
+                    **({"target": {"kind": kind}} if kind else {}),
+                }
+                found.append((f"trace {summary.trace_id[:8]} annotation {stored.annotation_id}", item))
+    return found
 
 
 def _line(created_at: datetime, annotation_id: str, name: str, value: Any, join: Any) -> str:

@@ -63,7 +63,14 @@ def _rule_dict(rule: Any) -> dict[str, Any]:
 @_JSON
 def check(config_path: Path | None, as_json: bool) -> None:
     """Parse and type-check every rule; exit 1 (with the rule and position) on the first problem."""
+    from llmtap.routing.exporters import check_installed
+
     runner = _runner(config_path)
+    try:  # a named exporter whose package is missing would fail only when a trace is sent to it
+        for spec in runner.exporter_specs.values():
+            check_installed(spec)
+    except LlmtapError as exc:
+        raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps([_rule_dict(rule) for rule in runner.rules], indent=2))
         return

@@ -75,8 +75,31 @@ def trace_ids(store: Store, source: Source, settings: Settings | None = None) ->
             if item.state == "completed"
         ]
     if source.dataset is not None:
-        return list(dict.fromkeys(trace_id for trace_id, _span, _data in store.dataset_items(source.dataset)))
+        ids = list(dict.fromkeys(trace_id for trace_id, _span, _data in store.dataset_items(source.dataset)))
+        if not ids:
+            _check_dataset(store, source.dataset, settings)
+        return ids
     return store.trace_ids(source.query)
+
+
+def _check_dataset(store: Store, name: str, settings: Settings | None) -> None:
+    """An empty dataset is one the store knows or a route of `settings` adds to; any other name is a mistake."""
+    from llmtap import runtime
+
+    settings = settings if settings is not None else runtime.current_settings()
+    routed = {
+        str(action)[len("dataset:") :]
+        for rule in settings.tables.get("routes") or ()
+        if isinstance(rule, dict)
+        for action in rule.get("actions") or ()
+        if str(action).startswith("dataset:")
+    }
+    known = sorted(set(store.dataset_names()) | routed)
+    if name not in known:
+        raise ExportError(
+            f"dataset {name!r}: no trace was added to it and no route adds to it; expected one of: "
+            f"{', '.join(known) or 'none exist yet'}"
+        )
 
 
 def _queue_reviewers(name: str, settings: Settings | None) -> int:

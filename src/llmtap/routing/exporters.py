@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import threading
 from collections.abc import Mapping, Sequence
@@ -115,12 +116,25 @@ def build(spec: ExporterSpec) -> SpanExporter:
         return ConsoleSpanExporter()
     if spec.type == "file":
         return FileSpanExporter(spec.path or "")
-    package = "grpc" if spec.protocol == "grpc" else "http"
     try:
-        module = importlib.import_module(f"opentelemetry.exporter.otlp.proto.{package}.trace_exporter")
+        module = importlib.import_module(_otlp_module(spec))
     except ImportError:
-        extra = "opentelemetry-exporter-otlp-proto-grpc" if package == "grpc" else "llmtap[otlp]"
-        raise ConfigError(
-            f"exporters.{spec.name}: protocol {spec.protocol!r} needs the OTLP exporter; expected `pip install {extra}`"
-        ) from None
+        raise _not_installed(spec) from None
     return module.OTLPSpanExporter(endpoint=spec.endpoint, headers=dict(spec.headers), timeout=spec.timeout)
+
+
+def check_installed(spec: ExporterSpec) -> None:
+    """`ConfigError` when the exporter package an OTLP spec needs is not installed (without importing it)."""
+    if spec.type == "otlp" and importlib.util.find_spec(_otlp_module(spec).rsplit(".", 1)[0]) is None:
+        raise _not_installed(spec)
+
+
+def _otlp_module(spec: ExporterSpec) -> str:
+    return f"opentelemetry.exporter.otlp.proto.{'grpc' if spec.protocol == 'grpc' else 'http'}.trace_exporter"
+
+
+def _not_installed(spec: ExporterSpec) -> ConfigError:
+    extra = "opentelemetry-exporter-otlp-proto-grpc" if spec.protocol == "grpc" else "llmtap[otlp]"
+    return ConfigError(
+        f"exporters.{spec.name}: protocol {spec.protocol!r} needs the OTLP exporter; expected `pip install {extra}`"
+    )

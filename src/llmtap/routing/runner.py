@@ -116,6 +116,11 @@ class Runner:
         self._delivered: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._warned: set[str] = set()
 
+    @property
+    def exporter_specs(self) -> dict[str, exporters.ExporterSpec]:
+        """The named exporters the rules may send traces to, by name."""
+        return dict(self._specs)
+
     def outcomes(self, spans: Sequence[SpanFacts], annotations: Sequence[AnnotationFacts] = ()) -> list[engine.Outcome]:
         """Each rule's outcome on the trace; disabled rules are not evaluated (never matched, never selected)."""
         trace_id = spans[0].trace_id if spans else ""

@@ -223,6 +223,9 @@ class Store(Protocol):
     ) -> bool:
         """Add the trace (or one span) to a dataset, created on first use; False if already in it."""
 
+    def dataset_names(self) -> list[str]:
+        """The name of every dataset a trace was ever added to, sorted."""
+
     def dataset_items(self, dataset: str) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
         """(trace id, span id, data) of each item of a dataset, oldest first."""
 

@@ -59,6 +59,10 @@ class RoutingTables:
             )
             return True
 
+    def dataset_names(self) -> list[str]:
+        """The name of every dataset a trace was ever added to, sorted."""
+        return [name for (name,) in self._read("SELECT name FROM datasets ORDER BY name")]
+
     def dataset_items(self, dataset: str) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
         """(trace id, span id, data) of each item of `dataset`, oldest first."""
         for trace_id, span_id, data in self._read(

@@ -851,14 +851,15 @@ class SQLiteStore(RoutingTables, ReviewTables):
         return [_annotation_from_record(json.loads(record)) for (record,) in rows]
 
     def pending_for(self, keys: Iterable[tuple[str, str]]) -> list[StoredAnnotation]:
-        found = []
-        for label, value in dict.fromkeys(keys):
-            rows = self._read(
-                "SELECT record FROM pending_annotations WHERE join_label = ? AND join_value = ? ORDER BY time_ns",
-                (label, value),
-            )
-            found += [_annotation_from_record(json.loads(record)) for (record,) in rows]
-        return found
+        wanted = list(dict.fromkeys(keys))[:400]  # one statement (SQLite's default limit: 32,766 parameters)
+        if not wanted:
+            return []
+        rows = self._read(
+            "SELECT record FROM pending_annotations WHERE (join_label, join_value) IN "
+            f"(VALUES {','.join(['(?, ?)'] * len(wanted))}) ORDER BY time_ns",
+            [part for key in wanted for part in key],
+        )
+        return [_annotation_from_record(json.loads(record)) for (record,) in rows]
 
     # -- maintenance ------------------------------------------------------------------------------
 
