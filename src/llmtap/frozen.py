@@ -50,6 +50,11 @@ def _init(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> Callable[...
     where = f"{cls.__qualname__}.__init__()"
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if not args and kwargs.keys() == known:  # every field by keyword, as the store builds them: no loop in Python
+            self.__dict__.update(zip(names, map(kwargs.__getitem__, names), strict=True))
+            if post_init is not None:
+                post_init(self)
+            return
         if len(args) > len(names):
             raise TypeError(f"{where} takes {len(names) + 1} positional arguments but {len(args) + 1} were given")
         given = dict(zip(names, args, strict=False))  # fewer arguments than fields: the rest by keyword
