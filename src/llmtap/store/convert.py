@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace import Span as SdkSpan
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
@@ -409,7 +410,20 @@ class SpanRow:
         )
 
 
-_SDK_SPANS = frozenset({ReadableSpan, SdkSpan})
+_SDK_FIELDS = (
+    "_context", "_parent", "_name", "_kind", "_start_time", "_end_time", "_status", "_attributes", "_events",
+    "_links", "_resource", "_instrumentation_scope",
+)  # fmt: skip
+
+
+def _sdk_span_classes() -> frozenset[type]:
+    """The SDK's span classes whose private fields `SpanRow` reads directly: none when this SDK version lacks one of
+    them (a release that renamed a field), so its spans are then read through their public properties."""
+    probe = ReadableSpan(name="probe", resource=Resource({}))  # an explicit resource: no detectors run (at exit)
+    return frozenset({ReadableSpan, SdkSpan}) if all(hasattr(probe, field) for field in _SDK_FIELDS) else frozenset()
+
+
+_SDK_SPANS = _sdk_span_classes()
 
 
 class TracePart:
