@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from llmtap.cli.common import store_sample_options
 from llmtap.cli.jsonl import json_lines
 from llmtap.config import Settings, load_settings
 from llmtap.errors import LlmtapError
@@ -74,20 +75,7 @@ def _problem(settings: Settings, item: Any) -> str | None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="JSON lines of annotations ({name, value, explanation?, annotator_kind?, target?}) to validate.",
 )
-@click.option(
-    "--store",
-    "store_file",
-    type=click.Path(dir_okay=False),
-    help="Also validate the stored annotations of the newest traces of this store.",
-)
-@click.option(
-    "--sample",
-    "sample_size",
-    type=click.IntRange(min=1),
-    default=100,
-    show_default=True,
-    help="How many of the newest stored traces --store validates.",
-)
+@store_sample_options("the stored annotations")
 def check(config_path: Path | None, sample_file: Path | None, store_file: str | None, sample_size: int) -> None:
     """Print the annotation schemas and validate a file of annotations and the annotations of a store. Exit 1 on
     any problem."""

@@ -38,6 +38,28 @@ def store_option(function: F) -> F:
     )(function)
 
 
+def store_sample_options(what: str) -> Callable[[F], F]:
+    """`--store PATH` and `--sample N` of a `check` command that also validates `what` of the newest stored traces."""
+
+    def decorate(function: F) -> F:
+        function = click.option(
+            "--sample",
+            "sample_size",
+            type=click.IntRange(min=1),
+            default=100,
+            show_default=True,
+            help="How many of the newest stored traces --store validates.",
+        )(function)
+        return click.option(
+            "--store",
+            "store_file",
+            type=click.Path(dir_okay=False),
+            help=f"Also validate {what} of the newest traces of this store.",
+        )(function)
+
+    return decorate
+
+
 def json_option(function: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON (a documented, stable shape).")(function)
 

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 import click
 
+from llmtap.cli.common import store_sample_options
 from llmtap.cli.jsonl import json_lines
 from llmtap.config import load_settings, parse_tags
 from llmtap.errors import LlmtapError
@@ -102,20 +103,7 @@ def _check_sample(policy: LabelPolicy, sample: Sample) -> list[str]:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="JSON lines of label objects or exported spans to validate.",
 )
-@click.option(
-    "--store",
-    "store_file",
-    type=click.Path(dir_okay=False),
-    help="Also validate the labels of the LLM spans of the newest traces of this store.",
-)
-@click.option(
-    "--sample",
-    "sample_size",
-    type=click.IntRange(min=1),
-    default=100,
-    show_default=True,
-    help="How many of the newest stored traces --store validates.",
-)
+@store_sample_options("the labels of the LLM spans")
 def check(
     config_path: Path | None,
     given: tuple[str, ...],
